@@ -1,0 +1,24 @@
+package dev.splitnet.api;
+
+/** Flag values of Xen's grant table v1 ({@code grant_table.h}); the test against the real header checks them. */
+public final class GrantConstants
+{
+    public static final int GTF_INVALID = 0;
+    public static final int GTF_PERMIT_ACCESS = 1;
+    public static final int GTF_ACCEPT_TRANSFER = 2;
+    public static final int GTF_TRANSITIVE = 3;
+    public static final int GTF_TYPE_MASK = 3;
+    /** The grantee may only read. */
+    public static final int GTF_READONLY = 1 << 2;
+    /** Set by the grantee while it holds a read mapping (the "in-use" flag). */
+    public static final int GTF_READING = 1 << 3;
+    /** Set by the grantee while it holds a write mapping. */
+    public static final int GTF_WRITING = 1 << 4;
+
+    /** The domain id of the backend: like dom0, it is the grantee of every frontend grant. */
+    public static final int BACKEND_DOMAIN_ID = 0;
+
+    private GrantConstants()
+    {
+    }
+}

@@ -1,0 +1,22 @@
+package dev.splitnet.api;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * A frontend's view of one received packet: the packet lies in one or more of its own receive
+ * buffers, in order. Valid only during {@link RxHandler#onPacket}; the buffers are reposted after.
+ */
+public interface ReceivedPacket
+{
+    /** Total bytes in the packet. */
+    int length();
+
+    /** Number of receive buffers the packet spans. */
+    int bufferCount();
+
+    /** A view of the packet's bytes in receive buffer {@code index} (position 0 to its capacity). */
+    DirectBuffer buffer(int index);
+
+    /** Copies the whole packet into {@code dst} at {@code dstIndex}; returns the length. */
+    int copyTo(org.agrona.MutableDirectBuffer dst, int dstIndex);
+}

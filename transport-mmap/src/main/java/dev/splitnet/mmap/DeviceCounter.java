@@ -1,0 +1,84 @@
+package dev.splitnet.mmap;
+
+/**
+ * The counters every device file holds, in allocation order (counter id = ordinal). Each has one
+ * writer, the frontend or the backend, so a release-ordered increment is enough; readers outside
+ * the process (splitnet stat) see them through Agrona's CountersReader.
+ */
+public enum DeviceCounter
+{
+    // written by the frontend
+    TX_PACKETS("tx_packets", "frontend: packets put on the TX ring", Side.FRONTEND),
+    TX_BYTES("tx_bytes", "frontend: bytes put on the TX ring", Side.FRONTEND),
+    TX_OKAY("tx_okay", "frontend: TX completions okay", Side.FRONTEND),
+    TX_ERROR("tx_error", "frontend: TX completions error", Side.FRONTEND),
+    TX_DROPPED("tx_dropped", "frontend: TX completions dropped", Side.FRONTEND),
+    TX_DISCONNECTED("tx_disconnected", "frontend: TX completions disconnected", Side.FRONTEND),
+    TX_BACK_PRESSURED("tx_back_pressured", "frontend: sends refused for want of ring, slot or frame", Side.FRONTEND),
+    RX_PACKETS("rx_packets", "frontend: packets received", Side.FRONTEND),
+    RX_BYTES("rx_bytes", "frontend: bytes received", Side.FRONTEND),
+    FRONTEND_DOORBELLS_SENT("fe_doorbells_sent", "frontend: doorbells sent", Side.FRONTEND),
+    FRONTEND_DOORBELLS_RECEIVED("fe_doorbells_received", "frontend: doorbells received", Side.FRONTEND),
+    // written by the backend
+    BACKEND_TX_PACKETS("be_tx_packets", "backend: packets taken off the TX ring", Side.BACKEND),
+    BACKEND_TX_BYTES("be_tx_bytes", "backend: bytes taken off the TX ring", Side.BACKEND),
+    HEADER_BYTES_COPIED("header_bytes_copied", "backend: header bytes copied out of slots", Side.BACKEND),
+    PAYLOAD_FAULTS("payload_faults", "backend: first CPU accesses to an unmapped fragment", Side.BACKEND),
+    GRANT_MAPS("grant_maps", "backend: grants mapped for the CPU", Side.BACKEND),
+    GRANT_PINS("grant_pins", "backend: grants pinned for a zero-copy transfer", Side.BACKEND),
+    GRANT_UNMAPS("grant_unmaps", "backend: grants unmapped or unpinned", Side.BACKEND),
+    PAYLOAD_BYTES_COPIED("payload_bytes_copied", "backend: payload bytes copied by the CPU", Side.BACKEND),
+    ZERO_COPY_BYTES("zero_copy_bytes", "backend: payload bytes sent from the mapping without a CPU copy", Side.BACKEND),
+    RX_DELIVERED("rx_delivered", "backend: packets copied into RX buffers", Side.BACKEND),
+    RX_DELIVERED_BYTES("rx_delivered_bytes", "backend: bytes copied into RX buffers", Side.BACKEND),
+    RX_NO_BUFFER("rx_no_buffer", "backend: deliveries dropped for want of posted RX buffers", Side.BACKEND),
+    BACKEND_DOORBELLS_SENT("be_doorbells_sent", "backend: doorbells sent", Side.BACKEND),
+    BACKEND_DOORBELLS_RECEIVED("be_doorbells_received", "backend: doorbells received", Side.BACKEND),
+    ERROR_BAD_GREF("error_bad_gref", "backend: requests with a gref outside the table or not granted", Side.BACKEND),
+    ERROR_BAD_OFFSET("error_bad_offset", "backend: requests with offset+size past the frame or slot", Side.BACKEND),
+    ERROR_BAD_SLOT("error_bad_slot", "backend: requests naming a header slot out of range", Side.BACKEND),
+    ERROR_TOO_MANY_FRAGMENTS("error_too_many_fragments", "backend: packets with too many fragments", Side.BACKEND),
+    ERROR_SIZE_MISMATCH("error_size_mismatch", "backend: packets whose fragment sizes do not add up", Side.BACKEND),
+    ERROR_HANDLER("error_handler", "backend: packets the handler failed on", Side.BACKEND),
+    ERROR_FATAL("error_fatal", "backend: protocol violations that disconnected the frontend", Side.BACKEND);
+
+    /** Which side writes a counter. */
+    public enum Side
+    {
+        FRONTEND, BACKEND
+    }
+
+    /** Number of counters in a device file. */
+    public static final int COUNT = values().length;
+
+    /** Agrona counter type id of splitnet device counters. */
+    public static final int TYPE_ID = 0x534E;
+
+    private final String key;
+    private final String label;
+    private final Side writer;
+
+    DeviceCounter(final String key, final String label, final Side writer)
+    {
+        this.key = key;
+        this.label = label;
+        this.writer = writer;
+    }
+
+    /** The short name used as a JSON key. */
+    public String key()
+    {
+        return key;
+    }
+
+    /** The label stored in the counters metadata. */
+    public String label()
+    {
+        return label;
+    }
+
+    public Side writer()
+    {
+        return writer;
+    }
+}

@@ -1,0 +1,115 @@
+package dev.splitnet.mmap;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * The directory a backend and its frontends share: device files ({@code NAME.dev}) and the
+ * backend's Unix socket. Created 0700; device files are created 0600.
+ */
+public final class DeviceDirectory
+{
+    /** File name of the backend's listening socket. */
+    public static final String SOCKET_NAME = "backend.sock";
+    /** File name of the lock a running backend holds. */
+    public static final String BACKEND_LOCK_NAME = "backend.lock";
+    /** Suffix of device files. */
+    public static final String DEVICE_SUFFIX = ".dev";
+
+    private final Path path;
+
+    private DeviceDirectory(final Path path)
+    {
+        this.path = path;
+    }
+
+    /** {@code /dev/shm/splitnet} where /dev/shm exists, else {@code splitnet} under the temp dir. */
+    public static Path defaultPath()
+    {
+        final Path shm = Paths.get("/dev/shm");
+        if (Files.isDirectory(shm) && Files.isWritable(shm))
+        {
+            return shm.resolve("splitnet");
+        }
+        return Paths.get(System.getProperty("java.io.tmpdir"), "splitnet");
+    }
+
+    /** Creates the directory (0700) if it is missing, and checks it is a writable directory. */
+    public static DeviceDirectory create(final Path path)
+    {
+        try
+        {
+            if (!Files.exists(path))
+            {
+                Files.createDirectories(path);
+                setPermissions(path, "rwx------");
+            }
+        }
+        catch (final AccessDeniedException ex)
+        {
+            throw new DeviceFileException("cannot create directory " + path + ": permission denied; choose another with --dir");
+        }
+        catch (final IOException ex)
+        {
+            throw new DeviceFileException("cannot create directory " + path + ": " + ex.getMessage() + "; choose another with --dir", ex);
+        }
+        return open(path);
+    }
+
+    /** Opens an existing directory, checking it is a writable directory. */
+    public static DeviceDirectory open(final Path path)
+    {
+        if (!Files.exists(path))
+        {
+            throw new DeviceFileException("directory " + path + " does not exist; start the backend first or pass the right --dir");
+        }
+        if (!Files.isDirectory(path))
+        {
+            throw new DeviceFileException(path + " is not a directory; pass a directory with --dir");
+        }
+        if (!Files.isWritable(path))
+        {
+            throw new DeviceFileException("directory " + path + " is not writable; fix its permissions or pass another --dir");
+        }
+        return new DeviceDirectory(path);
+    }
+
+    /** Sets POSIX permissions where the file system has them. */
+    public static void setPermissions(final Path file, final String perms) throws IOException
+    {
+        try
+        {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(perms));
+        }
+        catch (final UnsupportedOperationException ignore)
+        {
+            // not a POSIX file system: nothing to set
+        }
+    }
+
+    public Path path()
+    {
+        return path;
+    }
+
+    public Path socketPath()
+    {
+        return path.resolve(SOCKET_NAME);
+    }
+
+    public Path backendLockPath()
+    {
+        return path.resolve(BACKEND_LOCK_NAME);
+    }
+
+    /** The device file of a frontend named {@code name}. */
+    public Path deviceFile(final String name)
+    {
+        ControlDescriptor.checkDeviceName(name);
+        return path.resolve(name + DEVICE_SUFFIX);
+    }
+}

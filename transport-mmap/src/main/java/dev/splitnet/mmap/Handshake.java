@@ -1,0 +1,161 @@
+package dev.splitnet.mmap;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The connect messages on the backend's socket, the counterpart of xenbus negotiation. Each
+ * message is {@code magic:u32 length:u32} then its fields, little-endian; after WELCOME the socket
+ * carries doorbell bytes only.
+ *
+ * <pre>
+ * HELLO   (frontend -> backend): magic "SNHI", length, version:u32, pid:u64, features_offered:u64,
+ *                                name_length:u16, device name (UTF-8)
+ * WELCOME (backend -> frontend): magic "SNWE", length, status:i32, domain_id:u32,
+ *                                features_negotiated:u64, backend_pid:u64, reason_length:u16, reason
+ * </pre>
+ */
+public final class Handshake
+{
+    public static final int HELLO_MAGIC = 0x49484E53;   // "SNHI"
+    public static final int WELCOME_MAGIC = 0x45574E53; // "SNWE"
+    public static final int MAX_MESSAGE_LENGTH = 1024;
+    public static final int STATUS_OK = 0;
+    public static final int STATUS_REFUSED = 1;
+
+    private static final int FRAME_HEADER_LENGTH = 8;
+
+    private Handshake()
+    {
+    }
+
+    /** A frontend's request to connect. */
+    public record Hello(int version, long pid, long featuresOffered, String deviceName)
+    {
+    }
+
+    /** A backend's answer: accepted with a domain id and features, or refused with a reason. */
+    public record Welcome(int status, int domainId, long featuresNegotiated, long backendPid, String reason)
+    {
+    }
+
+    public static ByteBuffer encode(final Hello hello)
+    {
+        final byte[] name = hello.deviceName().getBytes(StandardCharsets.UTF_8);
+        final ByteBuffer b = frame(HELLO_MAGIC, 4 + 8 + 8 + 2 + name.length);
+        b.putInt(hello.version()).putLong(hello.pid()).putLong(hello.featuresOffered()).putShort((short)name.length).put(name);
+        return b.flip();
+    }
+
+    public static ByteBuffer encode(final Welcome welcome)
+    {
+        final byte[] reason = welcome.reason().getBytes(StandardCharsets.UTF_8);
+        final int reasonLength = Math.min(reason.length, MAX_MESSAGE_LENGTH - 64);
+        final ByteBuffer b = frame(WELCOME_MAGIC, 4 + 4 + 8 + 8 + 2 + reasonLength);
+        b.putInt(welcome.status()).putInt(welcome.domainId()).putLong(welcome.featuresNegotiated()).putLong(welcome.backendPid())
+            .putShort((short)reasonLength).put(reason, 0, reasonLength);
+        return b.flip();
+    }
+
+    private static ByteBuffer frame(final int magic, final int bodyLength)
+    {
+        final ByteBuffer b = ByteBuffer.allocate(FRAME_HEADER_LENGTH + bodyLength).order(ByteOrder.LITTLE_ENDIAN);
+        return b.putInt(magic).putInt(FRAME_HEADER_LENGTH + bodyLength);
+    }
+
+    /**
+     * The length of the complete message at the start of {@code buffer} (flipped for reading), 0
+     * when more bytes are needed.
+     *
+     * @throws HandshakeException when the bytes cannot be such a message.
+     */
+    public static int completeLength(final ByteBuffer buffer, final int expectedMagic)
+    {
+        if (buffer.remaining() < FRAME_HEADER_LENGTH)
+        {
+            return 0;
+        }
+        final ByteBuffer b = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        final int magic = b.getInt();
+        final int length = b.getInt();
+        if (magic != expectedMagic)
+        {
+            throw new HandshakeException("unexpected handshake magic 0x" + Integer.toHexString(magic)
+                + " (expected 0x" + Integer.toHexString(expectedMagic) + "): the peer is not a splitnet peer of this version");
+        }
+        if (length < FRAME_HEADER_LENGTH || length > MAX_MESSAGE_LENGTH)
+        {
+            throw new HandshakeException("handshake message length " + length + " out of range");
+        }
+        return buffer.remaining() >= length ? length : 0;
+    }
+
+    public static Hello decodeHello(final ByteBuffer buffer)
+    {
+        try
+        {
+            final ByteBuffer b = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            b.position(b.position() + FRAME_HEADER_LENGTH);
+            final int version = b.getInt();
+            final long pid = b.getLong();
+            final long features = b.getLong();
+            final byte[] name = new byte[b.getShort() & 0xFFFF];
+            b.get(name);
+            return new Hello(version, pid, features, new String(name, StandardCharsets.UTF_8));
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new HandshakeException("malformed HELLO: " + ex);
+        }
+    }
+
+    public static Welcome decodeWelcome(final ByteBuffer buffer)
+    {
+        try
+        {
+            final ByteBuffer b = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            b.position(b.position() + FRAME_HEADER_LENGTH);
+            final int status = b.getInt();
+            final int domainId = b.getInt();
+            final long features = b.getLong();
+            final long pid = b.getLong();
+            final byte[] reason = new byte[b.getShort() & 0xFFFF];
+            b.get(reason);
+            return new Welcome(status, domainId, features, pid, new String(reason, StandardCharsets.UTF_8));
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new HandshakeException("malformed WELCOME: " + ex);
+        }
+    }
+
+    /** Writes a whole message to a blocking or non-blocking channel, giving up at the deadline. */
+    public static void writeFully(final SocketChannel channel, final ByteBuffer message, final long deadlineNs) throws IOException
+    {
+        while (message.hasRemaining())
+        {
+            if (channel.write(message) == 0)
+            {
+                if (System.nanoTime() - deadlineNs > 0)
+                {
+                    throw new HandshakeException("peer did not take the handshake message in time");
+                }
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /** A connect exchange that went wrong. */
+    public static final class HandshakeException extends DeviceFileException
+    {
+        private static final long serialVersionUID = 1L;
+
+        public HandshakeException(final String message)
+        {
+            super(message);
+        }
+    }
+}
