@@ -39,6 +39,7 @@ public enum DeviceCounter
     ERROR_BAD_SLOT("error_bad_slot", "backend: requests naming a header slot out of range", Side.BACKEND),
     ERROR_TOO_MANY_FRAGMENTS("error_too_many_fragments", "backend: packets with too many fragments", Side.BACKEND),
     ERROR_SIZE_MISMATCH("error_size_mismatch", "backend: packets whose fragment sizes do not add up", Side.BACKEND),
+    ERROR_UNSUPPORTED("error_unsupported", "backend: requests using flags or features not negotiated", Side.BACKEND),
     ERROR_HANDLER("error_handler", "backend: packets the handler failed on", Side.BACKEND),
     ERROR_FATAL("error_fatal", "backend: protocol violations that disconnected the frontend", Side.BACKEND);
 

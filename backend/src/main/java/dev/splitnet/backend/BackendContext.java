@@ -1,0 +1,130 @@
+package dev.splitnet.backend;
+
+import dev.splitnet.api.Features;
+import dev.splitnet.api.IdleMode;
+import dev.splitnet.api.PacketHandler;
+import dev.splitnet.api.PacketStatus;
+import dev.splitnet.mmap.DeviceDirectory;
+import java.nio.file.Path;
+
+/** Everything a backend is configured with; {@link #conclude()} validates it all and fails fast. */
+public final class BackendContext
+{
+    public static final String DIR_PROP = "splitnet.dir";
+    public static final String IDLE_PROP = "splitnet.backend.idle";
+    public static final String MAX_FRONTENDS_PROP = "splitnet.backend.max.frontends";
+
+    private Path directory = Path.of(System.getProperty(DIR_PROP, DeviceDirectory.defaultPath().toString()));
+    private IdleMode idleMode = IdleMode.valueOf(System.getProperty(IDLE_PROP, IdleMode.BACKOFF.name()));
+    private int maxFrontends = Integer.getInteger(MAX_FRONTENDS_PROP, 64);
+    private int txBudget = 64;
+    private long acceptedFeatures = Features.SUPPORTED;
+    private long blockTimeoutMs = 100;
+    private PacketHandler handler = packet -> PacketStatus.OKAY;
+
+    public BackendContext directory(final Path directory)
+    {
+        this.directory = directory;
+        return this;
+    }
+
+    public Path directory()
+    {
+        return directory;
+    }
+
+    public BackendContext idleMode(final IdleMode idleMode)
+    {
+        this.idleMode = idleMode;
+        return this;
+    }
+
+    public IdleMode idleMode()
+    {
+        return idleMode;
+    }
+
+    public BackendContext maxFrontends(final int maxFrontends)
+    {
+        this.maxFrontends = maxFrontends;
+        return this;
+    }
+
+    public int maxFrontends()
+    {
+        return maxFrontends;
+    }
+
+    /** Packets taken from one frontend per duty cycle, so one busy frontend cannot starve others. */
+    public BackendContext txBudget(final int txBudget)
+    {
+        this.txBudget = txBudget;
+        return this;
+    }
+
+    public int txBudget()
+    {
+        return txBudget;
+    }
+
+    /** Features the backend agrees to when a frontend offers them. */
+    public BackendContext acceptedFeatures(final long acceptedFeatures)
+    {
+        this.acceptedFeatures = acceptedFeatures;
+        return this;
+    }
+
+    public long acceptedFeatures()
+    {
+        return acceptedFeatures;
+    }
+
+    /** Longest block on the doorbells in {@link IdleMode#BLOCKING}, so liveness is checked that often. */
+    public BackendContext blockTimeoutMs(final long blockTimeoutMs)
+    {
+        this.blockTimeoutMs = blockTimeoutMs;
+        return this;
+    }
+
+    public long blockTimeoutMs()
+    {
+        return blockTimeoutMs;
+    }
+
+    /** What to do with each transmitted packet. */
+    public BackendContext handler(final PacketHandler handler)
+    {
+        this.handler = handler;
+        return this;
+    }
+
+    public PacketHandler handler()
+    {
+        return handler;
+    }
+
+    public BackendContext conclude()
+    {
+        if (directory == null)
+        {
+            throw new IllegalArgumentException("directory must be set");
+        }
+        if (maxFrontends < 1 || maxFrontends > 0x7FEF)
+        {
+            throw new IllegalArgumentException("maxFrontends=" + maxFrontends + " must be 1 to " + 0x7FEF);
+        }
+        if (txBudget < 1)
+        {
+            throw new IllegalArgumentException("txBudget=" + txBudget + " must be >= 1");
+        }
+        if (blockTimeoutMs < 1 || blockTimeoutMs > 1000)
+        {
+            throw new IllegalArgumentException("blockTimeoutMs=" + blockTimeoutMs + " must be 1 to 1000 (liveness is checked that often)");
+        }
+        if (handler == null)
+        {
+            throw new IllegalArgumentException("handler must be set");
+        }
+        return this;
+    }
+}

@@ -1,0 +1,200 @@
+package dev.splitnet.backend;
+
+import dev.splitnet.api.NetifConstants;
+import dev.splitnet.api.Packet;
+import dev.splitnet.api.PacketStatus;
+import dev.splitnet.mmap.BackRing;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.DeviceLayout;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import static dev.splitnet.mmap.NetifDescriptor.*;
+
+/**
+ * netback's receive side for one frontend: takes posted RX requests, copies a packet into their
+ * granted frames (holding each grant for writing during the copy) and writes RX responses in
+ * request order, chained with more_data.
+ */
+final class RxDelivery
+{
+    private final BackRing ring;
+    private final AtomicBuffer sring;
+    private final ActiveGrants grants;
+    private final long framesAddress;
+    private final UnsafeBuffer target = new UnsafeBuffer(0, 0);
+    private final AtomicCounter delivered;
+    private final AtomicCounter deliveredBytes;
+    private final AtomicCounter noBuffer;
+    private final AtomicCounter badGref;
+
+    // the source being copied: a packet (header then fragments) or a plain buffer
+    private Packet packet;
+    private DirectBuffer source;
+    private int sourceOffset;
+    private int part;
+    private int partOffset;
+
+    RxDelivery(final BackRing ring, final ActiveGrants grants, final long framesAddress, final DeviceCounters counters)
+    {
+        this.ring = ring;
+        this.sring = ring.buffer();
+        this.grants = grants;
+        this.framesAddress = framesAddress;
+        this.delivered = counters.get(DeviceCounter.RX_DELIVERED);
+        this.deliveredBytes = counters.get(DeviceCounter.RX_DELIVERED_BYTES);
+        this.noBuffer = counters.get(DeviceCounter.RX_NO_BUFFER);
+        this.badGref = counters.get(DeviceCounter.ERROR_BAD_GREF);
+    }
+
+    /** Copies a packet in; see {@link dev.splitnet.api.Backend#deliver(int, Packet)}. */
+    PacketStatus deliver(final Packet packet)
+    {
+        this.packet = packet;
+        this.source = null;
+        this.part = -1;
+        this.partOffset = 0;
+        try
+        {
+            return copyIn(packet.headerLength() + packet.payloadLength());
+        }
+        finally
+        {
+            this.packet = null;
+        }
+    }
+
+    PacketStatus deliver(final DirectBuffer buffer, final int offset, final int length)
+    {
+        this.packet = null;
+        this.source = buffer;
+        this.sourceOffset = offset;
+        try
+        {
+            return copyIn(length);
+        }
+        finally
+        {
+            this.source = null;
+        }
+    }
+
+    /**
+     * @return the status, or null when the frontend's RX ring is corrupt (the caller disconnects it).
+     */
+    private PacketStatus copyIn(final int total)
+    {
+        if (total > NetifConstants.XEN_NETIF_MAX_TX_SIZE)
+        {
+            return PacketStatus.ERROR;
+        }
+        final int needed = Math.max(1, (total + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
+        final int available = ring.availableRequests();
+        if (available == BackRing.OVERFLOW)
+        {
+            return null;
+        }
+        if (available < needed)
+        {
+            noBuffer.incrementRelease();
+            return PacketStatus.DROPPED;
+        }
+        boolean failed = false;
+        int copied = 0;
+        for (int i = 0; i < needed; i++)
+        {
+            final int requestOffset = ring.requestOffset(0);
+            // One fetch of the request into locals; the frontend may rewrite the slot after this.
+            final int id = sring.getShort(requestOffset + RX_REQ_ID_OFFSET) & 0xFFFF;
+            final int gref = sring.getInt(requestOffset + RX_REQ_GREF_OFFSET);
+            ring.consumeRequests(1);
+            final int chunk = Math.min(DeviceLayout.PAGE_SIZE, total - copied);
+            int status = chunk;
+            if (!failed)
+            {
+                final int frame = grants.acquire(gref, true);
+                if (frame < 0)
+                {
+                    badGref.incrementRelease();
+                    failed = true;
+                }
+                else
+                {
+                    target.wrap(framesAddress + (long)frame * DeviceLayout.PAGE_SIZE, DeviceLayout.PAGE_SIZE);
+                    fill(target, chunk);
+                    grants.release(gref, true);
+                }
+            }
+            if (failed)
+            {
+                status = NetifConstants.NETIF_RSP_ERROR;
+            }
+            copied += chunk;
+            final int responseOffset = ring.nextResponseOffset();
+            sring.putShort(responseOffset + RX_RSP_ID_OFFSET, (short)id);
+            sring.putShort(responseOffset + RX_RSP_OFFSET_OFFSET, (short)0);
+            sring.putShort(responseOffset + RX_RSP_FLAGS_OFFSET, (short)(i + 1 < needed ? NetifConstants.NETRXF_MORE_DATA : 0));
+            sring.putShort(responseOffset + RX_RSP_STATUS_OFFSET, (short)status);
+            ring.produceResponse();
+        }
+        if (failed)
+        {
+            return PacketStatus.ERROR;
+        }
+        delivered.incrementRelease();
+        deliveredBytes.getAndAddRelease(total);
+        return PacketStatus.OKAY;
+    }
+
+    /** Copies the next {@code count} source bytes to the start of {@code dst}. */
+    private void fill(final UnsafeBuffer dst, final int count)
+    {
+        if (source != null)
+        {
+            dst.putBytes(0, source, sourceOffset, count);
+            sourceOffset += count;
+            return;
+        }
+        int at = 0;
+        while (at < count)
+        {
+            if (part < 0)
+            {
+                final int n = Math.min(count - at, packet.headerLength() - partOffset);
+                if (n > 0)
+                {
+                    dst.putBytes(at, packet.header(), partOffset, n);
+                    at += n;
+                    partOffset += n;
+                }
+                if (partOffset == packet.headerLength())
+                {
+                    part = 0;
+                    partOffset = 0;
+                }
+            }
+            else
+            {
+                final dev.splitnet.api.Fragment fragment = packet.fragment(part);
+                final int n = Math.min(count - at, fragment.length() - partOffset);
+                fragment.getBytes(partOffset, dst, at, n);
+                at += n;
+                partOffset += n;
+                if (partOffset == fragment.length())
+                {
+                    part++;
+                    partOffset = 0;
+                }
+            }
+        }
+    }
+
+    /** Publishes responses written so far; returns whether the frontend asked for a doorbell. */
+    boolean push()
+    {
+        return ring.pushResponsesAndCheckNotify();
+    }
+}

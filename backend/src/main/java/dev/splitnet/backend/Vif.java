@@ -1,0 +1,443 @@
+package dev.splitnet.backend;
+
+import dev.splitnet.api.Features;
+import dev.splitnet.api.NetifConstants;
+import dev.splitnet.api.Packet;
+import dev.splitnet.api.PacketHandler;
+import dev.splitnet.api.PacketStatus;
+import dev.splitnet.api.XenbusState;
+import dev.splitnet.mmap.BackRing;
+import dev.splitnet.mmap.Device;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.DeviceLayout;
+import dev.splitnet.mmap.Doorbell;
+import dev.splitnet.mmap.GrantTable;
+import dev.splitnet.mmap.NetifDescriptor;
+import dev.splitnet.mmap.NetifLimits;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static dev.splitnet.mmap.NetifDescriptor.*;
+
+/**
+ * One connected frontend, as netback's {@code xenvif}: its mapped device, rings, grants,
+ * counters and doorbell, and the TX path: copy each request out of the ring once, validate the
+ * copy, copy the header out of its slot, hand the handler lazy fragments, release the grants and
+ * answer every request. A bad packet gets error responses; a protocol violation disconnects.
+ */
+final class Vif implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(Vif.class);
+
+    private final int domainId;
+    private final String name;
+    private final Device device;
+    private final DeviceLayout layout;
+    private final Doorbell doorbell;
+    private final DeviceCounters counters;
+    private final BackRing txRing;
+    private final AtomicBuffer txSring;
+    private final ActiveGrants grants;
+    private final UnsafeBuffer headerSlots;
+    private final boolean headerSlotsNegotiated;
+    private final BackendPacket packet;
+    private final RxDelivery rx;
+    private final int headerCopyLength;
+
+    // private copies of one packet's requests, filled once from the ring and checked there
+    private final int[] reqGref;
+    private final int[] reqOffset;
+    private final int[] reqFlags;
+    private final int[] reqId;
+    private final int[] reqSize;
+
+    private final AtomicCounter txPackets;
+    private final AtomicCounter txBytes;
+    private final AtomicCounter headerBytesCopied;
+    private final AtomicCounter grantMaps;
+    private final AtomicCounter errorHandler;
+    private final AtomicCounter errorFatal;
+    private final AtomicCounter[] errorByReason;
+
+    private String fatalReason;
+    private boolean closed;
+
+    Vif(final int domainId, final Device device, final Doorbell doorbell, final long features) throws IOException
+    {
+        this.domainId = domainId;
+        this.device = device;
+        this.name = device.deviceName();
+        this.layout = device.layout();
+        this.doorbell = doorbell;
+        this.counters = DeviceCounters.attach(device.countersValues());
+        this.txRing = new BackRing(device.txRing(), layout.txRingEntries(), NetifDescriptor.TX_ENTRY_LENGTH);
+        this.txSring = device.txRing();
+        final BackRing rxRing = new BackRing(device.rxRing(), layout.rxRingEntries(), NetifDescriptor.RX_ENTRY_LENGTH);
+        txRing.attach();
+        rxRing.attach();
+        this.grants = new ActiveGrants(new GrantTable(device.grantTableBuffer(), layout.grantEntries(), layout.frameCount()),
+            dev.splitnet.api.GrantConstants.BACKEND_DOMAIN_ID, counters);
+        this.headerSlots = device.headerSlots();
+        this.headerSlotsNegotiated = (features & Features.HEADER_SLOTS) != 0;
+        this.headerCopyLength = layout.headerSlotSize();
+        final ByteBuffer framesView = device.mapping().mapChannelView(layout.framesOffset(), (int)((long)layout.frameCount() * DeviceLayout.PAGE_SIZE));
+        final LazyFragment[] fragments = new LazyFragment[NetifLimits.MAX_TX_REQUESTS_PER_PACKET];
+        for (int i = 0; i < fragments.length; i++)
+        {
+            fragments[i] = new LazyFragment(grants, device.frames().addressOffset(), framesView, counters);
+        }
+        this.packet = new BackendPacket(domainId, fragments);
+        this.rx = new RxDelivery(rxRing, grants, device.frames().addressOffset(), counters);
+        final int ringSize = layout.txRingEntries();
+        this.reqGref = new int[ringSize];
+        this.reqOffset = new int[ringSize];
+        this.reqFlags = new int[ringSize];
+        this.reqId = new int[ringSize];
+        this.reqSize = new int[ringSize];
+        this.txPackets = counters.get(DeviceCounter.BACKEND_TX_PACKETS);
+        this.txBytes = counters.get(DeviceCounter.BACKEND_TX_BYTES);
+        this.headerBytesCopied = counters.get(DeviceCounter.HEADER_BYTES_COPIED);
+        this.grantMaps = counters.get(DeviceCounter.GRANT_MAPS);
+        this.errorHandler = counters.get(DeviceCounter.ERROR_HANDLER);
+        this.errorFatal = counters.get(DeviceCounter.ERROR_FATAL);
+        this.errorByReason = new AtomicCounter[] {
+            null,
+            counters.get(DeviceCounter.ERROR_BAD_GREF),
+            counters.get(DeviceCounter.ERROR_BAD_OFFSET),
+            counters.get(DeviceCounter.ERROR_BAD_SLOT),
+            counters.get(DeviceCounter.ERROR_TOO_MANY_FRAGMENTS),
+            counters.get(DeviceCounter.ERROR_SIZE_MISMATCH),
+            counters.get(DeviceCounter.ERROR_UNSUPPORTED),
+        };
+    }
+
+    int domainId()
+    {
+        return domainId;
+    }
+
+    String name()
+    {
+        return name;
+    }
+
+    Doorbell doorbell()
+    {
+        return doorbell;
+    }
+
+    Device device()
+    {
+        return device;
+    }
+
+    DeviceCounters counters()
+    {
+        return counters;
+    }
+
+    /** Why the frontend was disconnected, or null while it is healthy. */
+    String fatalReason()
+    {
+        return fatalReason;
+    }
+
+    /**
+     * Takes up to {@code budget} packets off the TX ring and answers them.
+     *
+     * @return packets handled; -1 after a protocol violation (see {@link #fatalReason()}).
+     */
+    int processTx(final PacketHandler handler, final int budget)
+    {
+        if (fatalReason != null)
+        {
+            return -1;
+        }
+        int available = txRing.availableRequests();
+        if (available == BackRing.OVERFLOW)
+        {
+            return fatal("TX req_prod is more than the ring size (" + txRing.size() + ") ahead of the responses");
+        }
+        int packets = 0;
+        while (available > 0 && packets < budget)
+        {
+            final int count = copyChain(available);
+            if (count < 0)
+            {
+                return fatal("TX packet chain continues past req_prod (more_data on the last published request)");
+            }
+            txRing.consumeRequests(count);
+            available -= count;
+            final int reason = validate(count);
+            final short status;
+            if (reason != 0)
+            {
+                errorByReason[reason].incrementRelease();
+                status = NetifConstants.NETIF_RSP_ERROR;
+            }
+            else
+            {
+                status = handle(handler, count);
+            }
+            for (int i = 0; i < count; i++)
+            {
+                final int offset = txRing.nextResponseOffset();
+                txSring.putShort(offset + TX_RSP_ID_OFFSET, (short)reqId[i]);
+                txSring.putShort(offset + TX_RSP_STATUS_OFFSET, status);
+                txRing.produceResponse();
+            }
+            packets++;
+        }
+        if (packets > 0 && txRing.pushResponsesAndCheckNotify())
+        {
+            doorbell.ring();
+        }
+        return packets;
+    }
+
+    /** Copies the requests of one packet out of the ring, once each; -1 when the chain is cut off. */
+    private int copyChain(final int available)
+    {
+        int n = 0;
+        while (true)
+        {
+            if (n == available)
+            {
+                return -1;
+            }
+            final int offset = txRing.requestOffset(n);
+            reqGref[n] = txSring.getInt(offset + TX_REQ_GREF_OFFSET);
+            reqOffset[n] = txSring.getShort(offset + TX_REQ_OFFSET_OFFSET) & 0xFFFF;
+            reqFlags[n] = txSring.getShort(offset + TX_REQ_FLAGS_OFFSET) & 0xFFFF;
+            reqId[n] = txSring.getShort(offset + TX_REQ_ID_OFFSET) & 0xFFFF;
+            reqSize[n] = txSring.getShort(offset + TX_REQ_SIZE_OFFSET) & 0xFFFF;
+            final boolean more = (reqFlags[n] & NetifConstants.NETTXF_MORE_DATA) != 0;
+            n++;
+            if (!more)
+            {
+                return n;
+            }
+        }
+    }
+
+    private static final int OK = 0;
+    private static final int BAD_GREF = 1;
+    private static final int BAD_OFFSET = 2;
+    private static final int BAD_SLOT = 3;
+    private static final int TOO_MANY_FRAGMENTS = 4;
+    private static final int SIZE_MISMATCH = 5;
+    private static final int UNSUPPORTED = 6;
+
+    /** Checks the private copies of a packet's requests; returns OK or the reason it is bad. */
+    private int validate(final int count)
+    {
+        if (count - 1 > NetifLimits.MAX_PAYLOAD_FRAGMENTS)
+        {
+            return TOO_MANY_FRAGMENTS;
+        }
+        final GrantTable table = grants.table();
+        int payload = 0;
+        for (int i = 1; i < count; i++)
+        {
+            if ((reqFlags[i] & (NetifConstants.NETTXF_SPLITNET_HEADER_SLOT | NetifConstants.NETTXF_EXTRA_INFO)) != 0)
+            {
+                return UNSUPPORTED;
+            }
+            if (reqOffset[i] + reqSize[i] > DeviceLayout.PAGE_SIZE)
+            {
+                return BAD_OFFSET;
+            }
+            if (table.check(reqGref[i], grants.domid(), false) != 0)
+            {
+                return BAD_GREF;
+            }
+            payload += reqSize[i];
+        }
+        final int first = reqFlags[0];
+        if ((first & NetifConstants.NETTXF_EXTRA_INFO) != 0)
+        {
+            return UNSUPPORTED;
+        }
+        if (payload > reqSize[0])
+        {
+            return SIZE_MISMATCH;
+        }
+        final int headLength = reqSize[0] - payload;
+        if ((first & NetifConstants.NETTXF_SPLITNET_HEADER_SLOT) != 0)
+        {
+            if (!headerSlotsNegotiated)
+            {
+                return UNSUPPORTED;
+            }
+            if (reqGref[0] < 0 || reqGref[0] >= layout.headerSlotCount())
+            {
+                return BAD_SLOT;
+            }
+            if (reqOffset[0] + headLength > layout.headerSlotSize())
+            {
+                return BAD_OFFSET;
+            }
+        }
+        else
+        {
+            if (reqOffset[0] + headLength > DeviceLayout.PAGE_SIZE)
+            {
+                return BAD_OFFSET;
+            }
+            if (headLength > 0 && table.check(reqGref[0], grants.domid(), false) != 0)
+            {
+                return BAD_GREF;
+            }
+            if (headLength > headerCopyLength && count - 1 == NetifLimits.MAX_PAYLOAD_FRAGMENTS)
+            {
+                return TOO_MANY_FRAGMENTS;
+            }
+        }
+        return OK;
+    }
+
+    /** Builds the packet from validated copies, runs the handler, releases grants; returns the status. */
+    private short handle(final PacketHandler handler, final int count)
+    {
+        final int headLength = reqSize[0] - payloadOf(count);
+        final UnsafeBuffer header = packet.headerMemory();
+        int headerLength = headLength;
+        if ((reqFlags[0] & NetifConstants.NETTXF_SPLITNET_HEADER_SLOT) != 0)
+        {
+            // The seed's header slot: copy the header out and the slot is free for the frontend
+            // again (it learns so from this packet's response).
+            header.putBytes(0, headerSlots, reqGref[0] * layout.headerSlotSize() + reqOffset[0], headLength);
+            packet.reset(headLength);
+        }
+        else
+        {
+            // Plain Xen: like netback's XEN_NETBACK_TX_COPY_LEN, copy the start of the first
+            // request through a grant hold; anything past it stays a lazy fragment.
+            headerLength = Math.min(headLength, headerCopyLength);
+            packet.reset(headerLength);
+            if (headerLength > 0)
+            {
+                final int frame = grants.acquire(reqGref[0], false);
+                if (frame < 0)
+                {
+                    errorByReason[BAD_GREF].incrementRelease();
+                    return NetifConstants.NETIF_RSP_ERROR;
+                }
+                grantMaps.incrementRelease();
+                header.putBytes(0, device.frames(), frame * DeviceLayout.PAGE_SIZE + reqOffset[0], headerLength);
+                grants.release(reqGref[0], false);
+            }
+            if (headLength > headerLength)
+            {
+                packet.addFragment(reqGref[0], reqOffset[0] + headerLength, headLength - headerLength);
+            }
+        }
+        headerBytesCopied.getAndAddRelease(headerLength);
+        for (int i = 1; i < count; i++)
+        {
+            packet.addFragment(reqGref[i], reqOffset[i], reqSize[i]);
+        }
+        txPackets.incrementRelease();
+        txBytes.getAndAddRelease(reqSize[0]);
+        short status;
+        try
+        {
+            final PacketStatus verdict = handler.onPacket(packet);
+            status = verdict == null || verdict == PacketStatus.DISCONNECTED ? NetifConstants.NETIF_RSP_ERROR : verdict.netifCode();
+        }
+        catch (final GrantFaultException ex)
+        {
+            errorByReason[BAD_GREF].incrementRelease();
+            status = NetifConstants.NETIF_RSP_ERROR;
+        }
+        catch (final Throwable ex)
+        {
+            errorHandler.incrementRelease();
+            LOG.warn("domain {}: packet handler failed: {}", domainId, ex.toString());
+            status = NetifConstants.NETIF_RSP_ERROR;
+        }
+        finally
+        {
+            packet.releaseAll();
+        }
+        return status;
+    }
+
+    private int payloadOf(final int count)
+    {
+        int payload = 0;
+        for (int i = 1; i < count; i++)
+        {
+            payload += reqSize[i];
+        }
+        return payload;
+    }
+
+    /** Delivers into this frontend's RX buffers; see {@link dev.splitnet.api.Backend#deliver}. */
+    PacketStatus deliver(final Packet source)
+    {
+        return afterDelivery(rx.deliver(source));
+    }
+
+    PacketStatus deliver(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return afterDelivery(rx.deliver(buffer, offset, length));
+    }
+
+    private PacketStatus afterDelivery(final PacketStatus status)
+    {
+        if (status == null)
+        {
+            fatal("RX req_prod is more than the ring size ahead of the responses");
+            return PacketStatus.ERROR;
+        }
+        if (rx.push())
+        {
+            doorbell.ring();
+        }
+        return status;
+    }
+
+    /** Arms the TX ring's event before sleeping; true when requests are already waiting. */
+    boolean finalCheckForRequests()
+    {
+        return fatalReason == null && txRing.finalCheckForRequests();
+    }
+
+    private int fatal(final String reason)
+    {
+        if (fatalReason == null)
+        {
+            fatalReason = reason;
+            errorFatal.incrementRelease();
+            LOG.error("domain {} ({}): protocol violation, disconnecting: {}", domainId, name, reason);
+        }
+        return -1;
+    }
+
+    /** Disconnects: states to Closed, socket closed, mapping released. Grants are never held between packets. */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        if (grants.held() != 0)
+        {
+            LOG.error("domain {}: {} grant holds outstanding at disconnect", domainId, grants.held());
+        }
+        device.setBackendState(XenbusState.CLOSING);
+        doorbell.close();
+        device.setBackendState(XenbusState.CLOSED);
+        device.close();
+    }
+}

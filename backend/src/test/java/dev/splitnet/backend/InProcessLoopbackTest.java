@@ -1,0 +1,101 @@
+package dev.splitnet.backend;
+
+import dev.splitnet.api.IdleMode;
+import dev.splitnet.api.PacketStatus;
+import dev.splitnet.api.SendResult;
+import dev.splitnet.frontend.FrontendContext;
+import dev.splitnet.frontend.NetFront;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.DeviceCounters;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.zip.CRC32;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class InProcessLoopbackTest
+{
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldEchoEveryByteAndCountOneFaultPerReadFragment() throws Exception
+    {
+        final long[] backendCrc = new long[1];
+        final NetBack[] holder = new NetBack[1];
+        final NetBack backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF).handler(packet ->
+        {
+            // echo back: reads every payload byte through the fault path
+            return holder[0].deliver(packet.domainId(), packet);
+        }));
+        holder[0] = backend;
+        final AgentRunner runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, backend);
+        AgentRunner.startOnThread(runner);
+        try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("t1")))
+        {
+            final Random random = new Random(42);
+            final UnsafeBuffer header = new UnsafeBuffer(new byte[128]);
+            final UnsafeBuffer payload = new UnsafeBuffer(new byte[65535]);
+            final UnsafeBuffer received = new UnsafeBuffer(new byte[65535 + 128]);
+            final int packets = 2000;
+            final int[] okay = new int[1];
+            final int[] rx = new int[1];
+            final long[] expectedCrc = new long[packets];
+            final int[] mismatches = new int[1];
+            final CRC32 crc = new CRC32();
+            int sent = 0;
+            while (okay[0] < packets)
+            {
+                if (sent < packets)
+                {
+                    final int headerLength = 14 + random.nextInt(100);
+                    final int payloadLength = random.nextInt(65535 - headerLength);
+                    for (int i = 0; i < headerLength; i++) header.putByte(i, (byte)random.nextInt());
+                    for (int i = 0; i < payloadLength; i += 7) payload.putByte(i, (byte)random.nextInt());
+                    header.putInt(0, sent);
+                    crc.reset();
+                    crc.update(header.byteArray(), 0, headerLength);
+                    crc.update(payload.byteArray(), 0, payloadLength);
+                    expectedCrc[sent] = crc.getValue();
+                    if (front.send(header, 0, headerLength, payload, 0, payloadLength, sent) == SendResult.SENT)
+                    {
+                        sent++;
+                    }
+                }
+                front.poll((id, status) ->
+                {
+                    assertEquals(PacketStatus.OKAY, status, "packet " + id);
+                    okay[0]++;
+                }, packet ->
+                {
+                    final int length = packet.copyTo(received, 0);
+                    final int seq = received.getInt(0);
+                    final CRC32 c = new CRC32();
+                    c.update(received.byteArray(), 0, length);
+                    if (c.getValue() != expectedCrc[seq]) mismatches[0]++;
+                    rx[0]++;
+                });
+            }
+            final long deadline = System.currentTimeMillis() + 5000;
+            while (rx[0] < packets && System.currentTimeMillis() < deadline)
+            {
+                front.poll((id, status) -> { }, packet -> rx[0]++);
+            }
+            assertEquals(packets, rx[0]);
+            assertEquals(0, mismatches[0]);
+            final DeviceCounters counters = DeviceCounters.attach(front.device().countersValues());
+            assertEquals(counters.get(DeviceCounter.PAYLOAD_FAULTS).get(), counters.get(DeviceCounter.GRANT_MAPS).get());
+            System.out.println("faults=" + counters.get(DeviceCounter.PAYLOAD_FAULTS).get() + " header=" + counters.get(DeviceCounter.HEADER_BYTES_COPIED).get()
+                + " doorbells fe=" + counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT).get() + " be=" + counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT).get());
+        }
+        finally
+        {
+            runner.close();
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package dev.splitnet.frontend;
+
+import dev.splitnet.api.Features;
+import dev.splitnet.mmap.DeviceDirectory;
+import dev.splitnet.mmap.DeviceGeometry;
+import java.nio.file.Path;
+
+/**
+ * Everything a frontend is configured with; {@link #conclude()} validates it all and fails fast.
+ * Each setting has a system property, read as the default.
+ */
+public final class FrontendContext
+{
+    public static final String DIR_PROP = "splitnet.dir";
+    public static final String NAME_PROP = "splitnet.frontend.name";
+    public static final String RING_PAGES_PROP = "splitnet.frontend.ring.pages";
+    public static final String HEADER_SLOT_SIZE_PROP = "splitnet.frontend.header.slot.size";
+    public static final String TX_FRAMES_PROP = "splitnet.frontend.tx.frames";
+    public static final String RX_FRAMES_PROP = "splitnet.frontend.rx.frames";
+    public static final String CONNECT_TIMEOUT_MS_PROP = "splitnet.frontend.connect.timeout.ms";
+
+    private Path directory = Path.of(System.getProperty(DIR_PROP, DeviceDirectory.defaultPath().toString()));
+    private String name = System.getProperty(NAME_PROP, "fe-" + ProcessHandle.current().pid());
+    private int ringPages = Integer.getInteger(RING_PAGES_PROP, 1);
+    private int headerSlotSize = Integer.getInteger(HEADER_SLOT_SIZE_PROP, 128);
+    private int txFrames = Integer.getInteger(TX_FRAMES_PROP, 1024);
+    private int rxFrames = Integer.getInteger(RX_FRAMES_PROP, 256);
+    private long connectTimeoutMs = Long.getLong(CONNECT_TIMEOUT_MS_PROP, 10_000L);
+    private long features = Features.SUPPORTED;
+    private int initialRingIndex;
+    private boolean replaceStale;
+    private DeviceGeometry geometry;
+
+    public FrontendContext directory(final Path directory)
+    {
+        this.directory = directory;
+        return this;
+    }
+
+    public Path directory()
+    {
+        return directory;
+    }
+
+    /** The device name; the file is {@code NAME.dev} in the directory. */
+    public FrontendContext name(final String name)
+    {
+        this.name = name;
+        return this;
+    }
+
+    public String name()
+    {
+        return name;
+    }
+
+    /** Pages per shared ring, a power of two (1 gives Xen's 256-entry rings). */
+    public FrontendContext ringPages(final int ringPages)
+    {
+        this.ringPages = ringPages;
+        return this;
+    }
+
+    public FrontendContext headerSlotSize(final int headerSlotSize)
+    {
+        this.headerSlotSize = headerSlotSize;
+        return this;
+    }
+
+    /** 4 KiB frames for transmit payloads. */
+    public FrontendContext txFrames(final int txFrames)
+    {
+        this.txFrames = txFrames;
+        return this;
+    }
+
+    /** 4 KiB receive buffers. */
+    public FrontendContext rxFrames(final int rxFrames)
+    {
+        this.rxFrames = rxFrames;
+        return this;
+    }
+
+    /** How long to wait for a backend to listen and answer; 0 fails at once. */
+    public FrontendContext connectTimeoutMs(final long connectTimeoutMs)
+    {
+        this.connectTimeoutMs = connectTimeoutMs;
+        return this;
+    }
+
+    public long connectTimeoutMs()
+    {
+        return connectTimeoutMs;
+    }
+
+    /** Features to offer; the backend accepts a subset. */
+    public FrontendContext features(final long features)
+    {
+        this.features = features;
+        return this;
+    }
+
+    public long features()
+    {
+        return features;
+    }
+
+    /** Where the free-running ring indices start (Xen: 0). */
+    public FrontendContext initialRingIndex(final int initialRingIndex)
+    {
+        this.initialRingIndex = initialRingIndex;
+        return this;
+    }
+
+    public int initialRingIndex()
+    {
+        return initialRingIndex;
+    }
+
+    /** Replace a device file left by a frontend that died, instead of refusing. */
+    public FrontendContext replaceStale(final boolean replaceStale)
+    {
+        this.replaceStale = replaceStale;
+        return this;
+    }
+
+    public boolean replaceStale()
+    {
+        return replaceStale;
+    }
+
+    public DeviceGeometry geometry()
+    {
+        return geometry;
+    }
+
+    /** Validates every setting; throws IllegalArgumentException naming the bad one. */
+    public FrontendContext conclude()
+    {
+        if (directory == null)
+        {
+            throw new IllegalArgumentException("directory must be set");
+        }
+        if (connectTimeoutMs < 0)
+        {
+            throw new IllegalArgumentException("connectTimeoutMs=" + connectTimeoutMs + " must be >= 0");
+        }
+        if ((features & ~Features.SUPPORTED) != 0)
+        {
+            throw new IllegalArgumentException("features=" + Features.describe(features)
+                + " includes ones this build does not implement; supported: " + Features.describe(Features.SUPPORTED));
+        }
+        dev.splitnet.mmap.ControlDescriptor.checkDeviceName(name);
+        geometry = DeviceGeometry.of(ringPages, headerSlotSize, txFrames, rxFrames);
+        return this;
+    }
+}

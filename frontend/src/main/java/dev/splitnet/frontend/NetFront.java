@@ -1,0 +1,413 @@
+package dev.splitnet.frontend;
+
+import dev.splitnet.api.Features;
+import dev.splitnet.api.Frontend;
+import dev.splitnet.api.PacketStatus;
+import dev.splitnet.api.RxHandler;
+import dev.splitnet.api.SendResult;
+import dev.splitnet.api.SplitnetException;
+import dev.splitnet.api.TxClaim;
+import dev.splitnet.api.TxCompletionHandler;
+import dev.splitnet.api.XenbusState;
+import dev.splitnet.mmap.ControlDescriptor;
+import dev.splitnet.mmap.Device;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.DeviceDirectory;
+import dev.splitnet.mmap.DeviceLayout;
+import dev.splitnet.mmap.Doorbell;
+import dev.splitnet.mmap.FrontRing;
+import dev.splitnet.mmap.GrantTable;
+import dev.splitnet.mmap.Handshake;
+import dev.splitnet.mmap.NetifDescriptor;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.util.concurrent.TimeUnit;
+import org.agrona.DirectBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * netfront: creates its device file, connects to the backend listening in the same directory,
+ * and then sends and receives through the shared rings. Not thread safe: one thread drives it.
+ */
+public final class NetFront implements Frontend
+{
+    private static final Logger LOG = LoggerFactory.getLogger(NetFront.class);
+    /** Polls between checks that the backend is still there, when nothing else drains the socket. */
+    private static final int LIVENESS_CHECK_INTERVAL = 4096;
+
+    private final FrontendContext context;
+    private final Device device;
+    private final Doorbell doorbell;
+    private final Selector selector;
+    private final TxPath tx;
+    private final RxPath rx;
+    private final FrontRing txRing;
+    private final FrontRing rxRing;
+    private final int domainId;
+    private final long features;
+    private final long backendPid;
+    private boolean connected;
+    private boolean closed;
+    private int pollsSinceCheck;
+
+    private NetFront(final FrontendContext context, final Device device, final Doorbell doorbell, final Selector selector,
+        final Handshake.Welcome welcome, final FrontRing txRing, final FrontRing rxRing, final TxPath tx, final RxPath rx)
+    {
+        this.context = context;
+        this.device = device;
+        this.doorbell = doorbell;
+        this.selector = selector;
+        this.domainId = welcome.domainId();
+        this.features = welcome.featuresNegotiated();
+        this.backendPid = welcome.backendPid();
+        this.txRing = txRing;
+        this.rxRing = rxRing;
+        this.tx = tx;
+        this.rx = rx;
+        this.connected = true;
+    }
+
+    /**
+     * Creates the device file, posts receive buffers, and connects, waiting up to the connect
+     * timeout for a backend to listen.
+     *
+     * @throws SplitnetException with what went wrong and what to do.
+     */
+    public static NetFront connect(final FrontendContext context)
+    {
+        context.conclude();
+        final DeviceDirectory directory = DeviceDirectory.create(context.directory());
+        final java.nio.file.Path file = directory.deviceFile(context.name());
+        final Device device = Device.create(file, context.name(), context.geometry(), context.initialRingIndex(),
+            context.features(), context.replaceStale());
+        SocketChannel channel = null;
+        Selector selector = null;
+        try
+        {
+            final DeviceLayout layout = device.layout();
+            final DeviceCounters counters = DeviceCounters.attach(device.countersValues());
+            final GrantTable grants = new GrantTable(device.grantTableBuffer(), layout.grantEntries(), layout.frameCount());
+            final FrontRing txRing = new FrontRing(device.txRing(), layout.txRingEntries(), NetifDescriptor.TX_ENTRY_LENGTH);
+            final FrontRing rxRing = new FrontRing(device.rxRing(), layout.rxRingEntries(), NetifDescriptor.RX_ENTRY_LENGTH);
+            txRing.init(context.initialRingIndex());
+            rxRing.init(context.initialRingIndex());
+            final RxPath rx = new RxPath(rxRing, grants, device.frames(), layout.txFrameCount(), layout.rxFrameCount(), counters);
+            rx.postBuffers();
+            rxRing.pushRequestsAndCheckNotify();
+            device.setFrontendState(XenbusState.INITIALISED);
+
+            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(context.connectTimeoutMs());
+            channel = openWithRetry(directory, deadline);
+            final Handshake.Welcome welcome = exchange(channel, context, deadline);
+            if (welcome.status() != Handshake.STATUS_OK)
+            {
+                throw new SplitnetException("backend refused device " + context.name() + ": " + welcome.reason());
+            }
+            if ((welcome.featuresNegotiated() & ~context.features()) != 0)
+            {
+                throw new SplitnetException("backend accepted features it was not offered: "
+                    + Features.describe(welcome.featuresNegotiated() & ~context.features()));
+            }
+            final boolean headerSlots = (welcome.featuresNegotiated() & Features.HEADER_SLOTS) != 0;
+            final Doorbell doorbell = new Doorbell(channel, counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT),
+                counters.get(DeviceCounter.FRONTEND_DOORBELLS_RECEIVED));
+            final TxPath tx = new TxPath(txRing, grants, device.headerSlots(), layout.headerSlotCount(), layout.headerSlotSize(),
+                device.frames(), layout.txFrameCount(), headerSlots, counters, doorbell);
+            selector = Selector.open();
+            channel.register(selector, SelectionKey.OP_READ);
+            device.setFrontendState(XenbusState.CONNECTED);
+            LOG.info("frontend {} connected: domain {}, features [{}], backend pid {}, device {}",
+                context.name(), welcome.domainId(), Features.describe(welcome.featuresNegotiated()), welcome.backendPid(), file);
+            return new NetFront(context, device, doorbell, selector, welcome, txRing, rxRing, tx, rx);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            closeQuietly(selector);
+            closeQuietly(channel);
+            device.setFrontendState(XenbusState.CLOSED);
+            device.close();
+            deleteQuietly(file);
+            if (ex instanceof SplitnetException)
+            {
+                throw (SplitnetException)ex;
+            }
+            throw new SplitnetException("frontend " + context.name() + " could not connect: " + ex, ex);
+        }
+    }
+
+    private static SocketChannel openWithRetry(final DeviceDirectory directory, final long deadline) throws IOException
+    {
+        final UnixDomainSocketAddress address = UnixDomainSocketAddress.of(directory.socketPath());
+        while (true)
+        {
+            final SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try
+            {
+                channel.connect(address);
+                return channel;
+            }
+            catch (final IOException ex)
+            {
+                channel.close();
+                if (System.nanoTime() - deadline > 0)
+                {
+                    throw new SplitnetException("no backend is listening on " + directory.socketPath()
+                        + " (" + ex.getMessage() + "); start one with 'splitnet backend --dir " + directory.path()
+                        + "' or raise --connect-timeout");
+                }
+                sleep(50);
+            }
+        }
+    }
+
+    private static Handshake.Welcome exchange(final SocketChannel channel, final FrontendContext context, final long deadline)
+        throws IOException
+    {
+        channel.configureBlocking(false);
+        final long handshakeDeadline = Math.max(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+        Handshake.writeFully(channel, Handshake.encode(new Handshake.Hello(ControlDescriptor.LAYOUT_VERSION,
+            ProcessHandle.current().pid(), context.features(), context.name())), handshakeDeadline);
+        final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        while (true)
+        {
+            if (channel.read(in) < 0)
+            {
+                throw new SplitnetException("backend closed the connection during the handshake");
+            }
+            in.flip();
+            final int length = Handshake.completeLength(in, Handshake.WELCOME_MAGIC);
+            if (length > 0)
+            {
+                final Handshake.Welcome welcome = Handshake.decodeWelcome(in);
+                if (in.remaining() > length)
+                {
+                    throw new SplitnetException("backend sent data after its WELCOME");
+                }
+                return welcome;
+            }
+            in.compact();
+            if (System.nanoTime() - handshakeDeadline > 0)
+            {
+                throw new SplitnetException("backend did not answer the handshake in time");
+            }
+            sleep(1);
+        }
+    }
+
+    private static void sleep(final long millis)
+    {
+        try
+        {
+            Thread.sleep(millis);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new SplitnetException("interrupted while connecting");
+        }
+    }
+
+    @Override
+    public int domainId()
+    {
+        return domainId;
+    }
+
+    @Override
+    public long negotiatedFeatures()
+    {
+        return features;
+    }
+
+    /** The backend's process id as it reported it (in its own pid namespace). */
+    public long backendPid()
+    {
+        return backendPid;
+    }
+
+    @Override
+    public boolean isConnected()
+    {
+        return connected;
+    }
+
+    /** The mapped device, for tools and tests that inspect shared state. */
+    public Device device()
+    {
+        return device;
+    }
+
+    /** Largest header a packet may have with the negotiated features. */
+    public int maxHeaderLength()
+    {
+        return tx.maxHeaderLength();
+    }
+
+    @Override
+    public SendResult send(final DirectBuffer header, final int headerOffset, final int headerLength,
+        final DirectBuffer payload, final int payloadOffset, final int payloadLength, final long correlationId)
+    {
+        if (!connected)
+        {
+            return SendResult.NOT_CONNECTED;
+        }
+        if (!tx.send(header, headerOffset, headerLength, payload, payloadOffset, payloadLength, correlationId))
+        {
+            return SendResult.BACK_PRESSURED;
+        }
+        return SendResult.SENT;
+    }
+
+    @Override
+    public TxClaim tryClaim(final int headerLength, final int[] fragmentLengths, final int fragmentCount)
+    {
+        return connected ? tx.tryClaim(headerLength, fragmentLengths, fragmentCount) : null;
+    }
+
+    @Override
+    public TxClaim tryClaim(final int headerLength, final int payloadLength)
+    {
+        return connected ? tx.tryClaim(headerLength, payloadLength) : null;
+    }
+
+    @Override
+    public int poll(final TxCompletionHandler completions, final RxHandler receiver)
+    {
+        if (!connected)
+        {
+            return tx.failAll(completions);
+        }
+        int work = 0;
+        final int completed = tx.processResponses(completions);
+        final int received = rx.processResponses(receiver);
+        if (completed < 0 || received < 0)
+        {
+            LOG.error("frontend {}: backend wrote an impossible ring index or response id; disconnecting", context.name());
+            disconnect();
+            return tx.failAll(completions);
+        }
+        work += completed + received;
+        if (rx.postBuffers() > 0 && rxRing.pushRequestsAndCheckNotify())
+        {
+            doorbell.ring();
+        }
+        if (++pollsSinceCheck >= LIVENESS_CHECK_INTERVAL)
+        {
+            pollsSinceCheck = 0;
+            checkPeer();
+        }
+        return work;
+    }
+
+    private void checkPeer()
+    {
+        if (doorbell.drain() < 0)
+        {
+            LOG.warn("frontend {}: backend closed the connection", context.name());
+            disconnect();
+        }
+    }
+
+    private void disconnect()
+    {
+        if (connected)
+        {
+            connected = false;
+            device.setFrontendState(XenbusState.CLOSED);
+            doorbell.close();
+        }
+    }
+
+    @Override
+    public int inFlight()
+    {
+        return tx.inFlight();
+    }
+
+    @Override
+    public void awaitWork(final long timeoutMillis)
+    {
+        if (!connected)
+        {
+            return;
+        }
+        // Arm both rings' response events, then look again (RING_FINAL_CHECK_FOR_RESPONSES) so a
+        // response that raced the arming is seen instead of slept through.
+        if (txRing.finalCheckForResponses() | rxRing.finalCheckForResponses())
+        {
+            return;
+        }
+        try
+        {
+            selector.select(timeoutMillis);
+            selector.selectedKeys().clear();
+        }
+        catch (final IOException ex)
+        {
+            throw new SplitnetException("frontend " + context.name() + ": waiting on the doorbell failed: " + ex, ex);
+        }
+        pollsSinceCheck = 0;
+        checkPeer();
+    }
+
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        if (connected)
+        {
+            device.setFrontendState(XenbusState.CLOSING);
+        }
+        disconnect();
+        final int lost = tx.inFlight();
+        if (lost > 0)
+        {
+            DeviceCounters.attach(device.countersValues()).get(DeviceCounter.TX_DISCONNECTED).getAndAddRelease(lost);
+            LOG.warn("frontend {} closed with {} packets in flight; poll until inFlight() is 0 to learn their fate", context.name(), lost);
+        }
+        closeQuietly(selector);
+        final java.nio.file.Path file = device.mapping().file().toPath();
+        device.close();
+        deleteQuietly(file);
+    }
+
+    private static void closeQuietly(final AutoCloseable c)
+    {
+        if (c != null)
+        {
+            try
+            {
+                c.close();
+            }
+            catch (final Exception ignore)
+            {
+                // nothing more to release
+            }
+        }
+    }
+
+    private static void deleteQuietly(final java.nio.file.Path file)
+    {
+        try
+        {
+            Files.deleteIfExists(file);
+        }
+        catch (final IOException ignore)
+        {
+            // a leftover file is reported as stale at the next start
+        }
+    }
+}

@@ -1,0 +1,435 @@
+package dev.splitnet.frontend;
+
+import dev.splitnet.api.GrantConstants;
+import dev.splitnet.api.NetifConstants;
+import dev.splitnet.api.PacketStatus;
+import dev.splitnet.api.TxClaim;
+import dev.splitnet.api.TxCompletionHandler;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.DeviceLayout;
+import dev.splitnet.mmap.Doorbell;
+import dev.splitnet.mmap.FrontRing;
+import dev.splitnet.mmap.GrantTable;
+import dev.splitnet.mmap.IndexPool;
+import dev.splitnet.mmap.NetifLimits;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import static dev.splitnet.mmap.NetifDescriptor.*;
+
+/**
+ * netfront's transmit side: claims a header slot (or, without the header-slots feature, a header
+ * frame), frames and ring ids for a packet, writes one request per slot and frame, and on each
+ * response ends foreign access and frees what the request held. A packet completes when the
+ * responses of all its requests are in. Every request has its own id, as in Xen's netfront.
+ */
+final class TxPath
+{
+    private static final byte KIND_SLOT = 1;
+    private static final byte KIND_FRAME = 2;
+
+    private final FrontRing ring;
+    private final Doorbell doorbell;
+    private final AtomicBuffer sring;
+    private final GrantTable grants;
+    private final UnsafeBuffer headerSlots;
+    private final UnsafeBuffer frames;
+    private final int headerSlotSize;
+    private final boolean useHeaderSlots;
+    private final IndexPool ids;
+    private final IndexPool slots;
+    private final IndexPool framePool;
+
+    // per ring id: what the request holds and which packet it belongs to
+    private final byte[] idKind;
+    private final int[] idResource;
+    private final int[] idHead;
+    // per head id: the packet
+    private final long[] headCorrelation;
+    private final int[] headRemaining;
+    private final short[] headStatus;
+    private int inFlight;
+
+    private final Claim claim = new Claim();
+    private final int[] chunkLengths = new int[NetifLimits.MAX_PAYLOAD_FRAGMENTS];
+
+    private final AtomicCounter txPackets;
+    private final AtomicCounter txBytes;
+    private final AtomicCounter backPressured;
+    private final AtomicCounter[] byStatus = new AtomicCounter[PacketStatus.values().length];
+
+    TxPath(final FrontRing ring, final GrantTable grants, final UnsafeBuffer headerSlots, final int headerSlotCount,
+        final int headerSlotSize, final UnsafeBuffer frames, final int txFrames, final boolean useHeaderSlots,
+        final DeviceCounters counters, final Doorbell doorbell)
+    {
+        this.doorbell = doorbell;
+        this.ring = ring;
+        this.sring = ring.buffer();
+        this.grants = grants;
+        this.headerSlots = headerSlots;
+        this.frames = frames;
+        this.headerSlotSize = headerSlotSize;
+        this.useHeaderSlots = useHeaderSlots;
+        this.ids = new IndexPool(0, ring.size());
+        this.slots = new IndexPool(0, headerSlotCount);
+        this.framePool = new IndexPool(0, txFrames);
+        this.idKind = new byte[ring.size()];
+        this.idResource = new int[ring.size()];
+        this.idHead = new int[ring.size()];
+        this.headCorrelation = new long[ring.size()];
+        this.headRemaining = new int[ring.size()];
+        this.headStatus = new short[ring.size()];
+        this.txPackets = counters.get(DeviceCounter.TX_PACKETS);
+        this.txBytes = counters.get(DeviceCounter.TX_BYTES);
+        this.backPressured = counters.get(DeviceCounter.TX_BACK_PRESSURED);
+        byStatus[PacketStatus.OKAY.ordinal()] = counters.get(DeviceCounter.TX_OKAY);
+        byStatus[PacketStatus.ERROR.ordinal()] = counters.get(DeviceCounter.TX_ERROR);
+        byStatus[PacketStatus.DROPPED.ordinal()] = counters.get(DeviceCounter.TX_DROPPED);
+        byStatus[PacketStatus.DISCONNECTED.ordinal()] = counters.get(DeviceCounter.TX_DISCONNECTED);
+    }
+
+    int maxHeaderLength()
+    {
+        return useHeaderSlots ? headerSlotSize : DeviceLayout.PAGE_SIZE;
+    }
+
+    int inFlight()
+    {
+        return inFlight;
+    }
+
+    /** Splits a payload into whole frames and claims them. */
+    TxClaim tryClaim(final int headerLength, final int payloadLength)
+    {
+        final int count = chunk(payloadLength);
+        return tryClaim(headerLength, chunkLengths, count);
+    }
+
+    private int chunk(final int payloadLength)
+    {
+        if (payloadLength < 0 || payloadLength > NetifConstants.XEN_NETIF_MAX_TX_SIZE)
+        {
+            throw new IllegalArgumentException("payloadLength=" + payloadLength + " must be 0 to " + NetifConstants.XEN_NETIF_MAX_TX_SIZE);
+        }
+        int count = 0;
+        for (int remaining = payloadLength; remaining > 0; remaining -= DeviceLayout.PAGE_SIZE)
+        {
+            chunkLengths[count++] = Math.min(remaining, DeviceLayout.PAGE_SIZE);
+        }
+        return count;
+    }
+
+    TxClaim tryClaim(final int headerLength, final int[] fragmentLengths, final int fragmentCount)
+    {
+        if (claim.active)
+        {
+            throw new IllegalStateException("the previous claim was neither committed nor aborted");
+        }
+        if (headerLength < 0 || headerLength > maxHeaderLength())
+        {
+            throw new IllegalArgumentException("headerLength=" + headerLength + " must be 0 to " + maxHeaderLength());
+        }
+        if (fragmentCount < 0 || fragmentCount > NetifLimits.MAX_PAYLOAD_FRAGMENTS)
+        {
+            throw new IllegalArgumentException("fragmentCount=" + fragmentCount + " must be 0 to " + NetifLimits.MAX_PAYLOAD_FRAGMENTS);
+        }
+        int total = headerLength;
+        for (int i = 0; i < fragmentCount; i++)
+        {
+            final int length = fragmentLengths[i];
+            if (length < 1 || length > DeviceLayout.PAGE_SIZE)
+            {
+                throw new IllegalArgumentException("fragmentLengths[" + i + "]=" + length + " must be 1 to " + DeviceLayout.PAGE_SIZE);
+            }
+            total += length;
+        }
+        if (total > NetifConstants.XEN_NETIF_MAX_TX_SIZE)
+        {
+            throw new IllegalArgumentException("packet length=" + total + " exceeds " + NetifConstants.XEN_NETIF_MAX_TX_SIZE);
+        }
+        final int requests = 1 + fragmentCount;
+        final int framesNeeded = fragmentCount + (useHeaderSlots ? 0 : 1);
+        if (ring.freeRequests() < requests || ids.available() < requests || framePool.available() < framesNeeded
+            || (useHeaderSlots && slots.available() == 0))
+        {
+            backPressured.incrementRelease();
+            return null;
+        }
+        claim.open(headerLength, fragmentLengths, fragmentCount, total);
+        return claim;
+    }
+
+    /** Copies a packet in and sends it. */
+    boolean send(final org.agrona.DirectBuffer header, final int headerOffset, final int headerLength,
+        final org.agrona.DirectBuffer payload, final int payloadOffset, final int payloadLength, final long correlationId)
+    {
+        final int count = chunk(payloadLength);
+        final Claim c = (Claim)tryClaim(headerLength, chunkLengths, count);
+        if (c == null)
+        {
+            return false;
+        }
+        if (headerLength > 0)
+        {
+            c.header.putBytes(0, header, headerOffset, headerLength);
+        }
+        int from = payloadOffset;
+        for (int i = 0; i < count; i++)
+        {
+            c.fragments[i].putBytes(0, payload, from, chunkLengths[i]);
+            from += chunkLengths[i];
+        }
+        c.commit(correlationId);
+        return true;
+    }
+
+    /**
+     * Consumes TX responses: frees what each request held, completes packets whose last response
+     * arrived.
+     *
+     * @return packets completed, or -1 when the backend wrote an impossible response index.
+     */
+    int processResponses(final TxCompletionHandler handler)
+    {
+        final int available = ring.unconsumedResponses();
+        if (available == 0)
+        {
+            return 0;
+        }
+        if (available < 0 || available > ring.size() - ring.freeRequests())
+        {
+            return -1;
+        }
+        int completed = 0;
+        for (int i = 0; i < available; i++)
+        {
+            final int offset = ring.nextResponseOffset();
+            // Copy out once, then check the copy: the backend may rewrite the slot.
+            final int id = sring.getShort(offset + TX_RSP_ID_OFFSET) & 0xFFFF;
+            final short status = sring.getShort(offset + TX_RSP_STATUS_OFFSET);
+            ring.consumeResponse();
+            if (id >= idHead.length || !ids.isHeld(id))
+            {
+                return -1;
+            }
+            release(id);
+            final int head = idHead[id];
+            if (status != NetifConstants.NETIF_RSP_OKAY && headStatus[head] == NetifConstants.NETIF_RSP_OKAY)
+            {
+                headStatus[head] = status;
+            }
+            if (id != head)
+            {
+                ids.release(id);
+            }
+            if (--headRemaining[head] == 0)
+            {
+                final PacketStatus packetStatus = statusOf(headStatus[head]);
+                final long correlationId = headCorrelation[head];
+                ids.release(head);
+                inFlight--;
+                byStatus[packetStatus.ordinal()].incrementRelease();
+                completed++;
+                handler.onTxComplete(correlationId, packetStatus);
+            }
+        }
+        return completed;
+    }
+
+    private static PacketStatus statusOf(final short code)
+    {
+        final PacketStatus status = PacketStatus.fromNetifCode(code);
+        return status != null ? status : PacketStatus.ERROR;
+    }
+
+    private void release(final int id)
+    {
+        final int resource = idResource[id];
+        if (idKind[id] == KIND_SLOT)
+        {
+            slots.release(resource);
+        }
+        else
+        {
+            // A backend that answered still holding the grant broke the protocol; the frame stays
+            // out of the pool rather than being reused under it.
+            if (grants.endForeignAccess(resource))
+            {
+                framePool.release(resource);
+            }
+        }
+    }
+
+    /** After the backend went away: every packet in flight completes as DISCONNECTED. */
+    int failAll(final TxCompletionHandler handler)
+    {
+        int completed = 0;
+        for (int head = 0; head < idHead.length; head++)
+        {
+            if (ids.isHeld(head) && idHead[head] == head && headRemaining[head] > 0)
+            {
+                headRemaining[head] = 0;
+                inFlight--;
+                completed++;
+                byStatus[PacketStatus.DISCONNECTED.ordinal()].incrementRelease();
+                handler.onTxComplete(headCorrelation[head], PacketStatus.DISCONNECTED);
+            }
+        }
+        return completed;
+    }
+
+    /** A packet being built in place; reused for every claim. */
+    private final class Claim implements TxClaim
+    {
+        private final UnsafeBuffer header = new UnsafeBuffer(0, 0);
+        private final UnsafeBuffer[] fragments = new UnsafeBuffer[NetifLimits.MAX_PAYLOAD_FRAGMENTS];
+        private final int[] fragmentFrames = new int[NetifLimits.MAX_PAYLOAD_FRAGMENTS];
+        private final int[] fragmentIds = new int[NetifLimits.MAX_PAYLOAD_FRAGMENTS];
+        private int fragmentCount;
+        private int headId;
+        private int headResource;
+        private int total;
+        private boolean active;
+
+        Claim()
+        {
+            for (int i = 0; i < fragments.length; i++)
+            {
+                fragments[i] = new UnsafeBuffer(0, 0);
+            }
+        }
+
+        void open(final int headerLength, final int[] lengths, final int count, final int totalLength)
+        {
+            active = true;
+            total = totalLength;
+            fragmentCount = count;
+            headId = ids.acquire();
+            if (useHeaderSlots)
+            {
+                headResource = slots.acquire();
+                header.wrap(headerSlots.addressOffset() + (long)headResource * headerSlotSize, headerLength);
+            }
+            else
+            {
+                headResource = framePool.acquire();
+                header.wrap(frames.addressOffset() + (long)headResource * DeviceLayout.PAGE_SIZE, headerLength);
+            }
+            for (int i = 0; i < count; i++)
+            {
+                fragmentIds[i] = ids.acquire();
+                fragmentFrames[i] = framePool.acquire();
+                fragments[i].wrap(frames.addressOffset() + (long)fragmentFrames[i] * DeviceLayout.PAGE_SIZE, lengths[i]);
+            }
+        }
+
+        @Override
+        public MutableDirectBuffer header()
+        {
+            return header;
+        }
+
+        @Override
+        public int fragmentCount()
+        {
+            return fragmentCount;
+        }
+
+        @Override
+        public MutableDirectBuffer fragment(final int index)
+        {
+            if (index < 0 || index >= fragmentCount)
+            {
+                throw new IndexOutOfBoundsException("fragment index=" + index + " of " + fragmentCount);
+            }
+            return fragments[index];
+        }
+
+        @Override
+        public void commit(final long correlationId)
+        {
+            checkActive();
+            final int domid = GrantConstants.BACKEND_DOMAIN_ID;
+            int flags = fragmentCount > 0 ? NetifConstants.NETTXF_MORE_DATA : 0;
+            idHead[headId] = headId;
+            idResource[headId] = headResource;
+            if (useHeaderSlots)
+            {
+                idKind[headId] = KIND_SLOT;
+                flags |= NetifConstants.NETTXF_SPLITNET_HEADER_SLOT;
+            }
+            else
+            {
+                idKind[headId] = KIND_FRAME;
+                grants.grantAccess(headResource, domid, headResource, true);
+            }
+            // Xen's first request: its size is the whole packet; the header's length is what the
+            // following requests leave over.
+            writeRequest(0, headResource, flags, headId, total);
+            for (int i = 0; i < fragmentCount; i++)
+            {
+                final int id = fragmentIds[i];
+                final int frame = fragmentFrames[i];
+                idHead[id] = headId;
+                idKind[id] = KIND_FRAME;
+                idResource[id] = frame;
+                grants.grantAccess(frame, domid, frame, true);
+                writeRequest(i + 1, frame, i + 1 < fragmentCount ? NetifConstants.NETTXF_MORE_DATA : 0, id, fragments[i].capacity());
+            }
+            headCorrelation[headId] = correlationId;
+            headRemaining[headId] = 1 + fragmentCount;
+            headStatus[headId] = NetifConstants.NETIF_RSP_OKAY;
+            inFlight++;
+            ring.produce(1 + fragmentCount);
+            if (ring.pushRequestsAndCheckNotify())
+            {
+                doorbell.ring();
+            }
+            txPackets.incrementRelease();
+            txBytes.getAndAddRelease(total);
+            active = false;
+        }
+
+        private void writeRequest(final int n, final int gref, final int flags, final int id, final int size)
+        {
+            final int offset = ring.nextRequestOffset(n);
+            sring.putInt(offset + TX_REQ_GREF_OFFSET, gref);
+            sring.putShort(offset + TX_REQ_OFFSET_OFFSET, (short)0);
+            sring.putShort(offset + TX_REQ_FLAGS_OFFSET, (short)flags);
+            sring.putShort(offset + TX_REQ_ID_OFFSET, (short)id);
+            sring.putShort(offset + TX_REQ_SIZE_OFFSET, (short)size);
+        }
+
+        @Override
+        public void abort()
+        {
+            checkActive();
+            ids.release(headId);
+            if (useHeaderSlots)
+            {
+                slots.release(headResource);
+            }
+            else
+            {
+                framePool.release(headResource);
+            }
+            for (int i = 0; i < fragmentCount; i++)
+            {
+                ids.release(fragmentIds[i]);
+                framePool.release(fragmentFrames[i]);
+            }
+            active = false;
+        }
+
+        private void checkActive()
+        {
+            if (!active)
+            {
+                throw new IllegalStateException("no open claim: commit or abort called twice");
+            }
+        }
+    }
+}
