@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.GatheringByteChannel;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
 
 /**
  * The packet handed to the handler: a header copied into backend memory and lazy fragments over
@@ -19,6 +20,7 @@ final class BackendPacket implements Packet
     static final int HEADER_CAPACITY = 4096;
 
     private final int domainId;
+    private final AtomicCounter egressPackets;
     private final ByteBuffer headerMemory = ByteBuffer.allocateDirect(HEADER_CAPACITY);
     private final UnsafeBuffer header = new UnsafeBuffer(headerMemory);
     private final ByteBuffer headerView = headerMemory.duplicate();
@@ -28,8 +30,9 @@ final class BackendPacket implements Packet
     private int fragmentCount;
     private int payloadLength;
 
-    BackendPacket(final int domainId, final LazyFragment[] fragments)
+    BackendPacket(final int domainId, final LazyFragment[] fragments, final AtomicCounter egressPackets)
     {
+        this.egressPackets = egressPackets;
         this.domainId = domainId;
         this.fragments = fragments;
     }
@@ -126,6 +129,10 @@ final class BackendPacket implements Packet
         if (fragmentCount > 0)
         {
             fragments[0].countZeroCopy(Math.max(0, written - headerLength));
+        }
+        if (written == total)
+        {
+            egressPackets.incrementRelease();
         }
         return written;
     }

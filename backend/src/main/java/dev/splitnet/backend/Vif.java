@@ -93,7 +93,7 @@ final class Vif implements AutoCloseable
         {
             fragments[i] = new LazyFragment(grants, device.frames().addressOffset(), framesView, counters);
         }
-        this.packet = new BackendPacket(domainId, fragments);
+        this.packet = new BackendPacket(domainId, fragments, counters.get(DeviceCounter.EGRESS_PACKETS));
         this.rx = new RxDelivery(rxRing, grants, device.frames().addressOffset(), counters);
         final int ringSize = layout.txRingEntries();
         this.reqGref = new int[ringSize];
@@ -163,7 +163,7 @@ final class Vif implements AutoCloseable
         int available = txRing.availableRequests();
         if (available == BackRing.OVERFLOW)
         {
-            return fatal("TX req_prod is more than the ring size (" + txRing.size() + ") ahead of the responses");
+            return fatal("TX req_prod is impossible: more than the ring size (" + txRing.size() + ") ahead of the responses, or behind the consumer");
         }
         int packets = 0;
         while (available > 0 && packets < budget)

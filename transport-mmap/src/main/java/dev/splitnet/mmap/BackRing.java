@@ -11,7 +11,7 @@ import static dev.splitnet.mmap.SharedRingDescriptor.*;
  */
 public final class BackRing
 {
-    /** {@link #availableRequests} result when the frontend's producer is impossibly far ahead. */
+    /** {@link #availableRequests} result when the frontend's producer is impossibly far ahead (or behind). */
     public static final int OVERFLOW = -1;
 
     private final AtomicBuffer sring;
@@ -44,17 +44,20 @@ public final class BackRing
     /**
      * Requests published and not yet consumed, read from one load of req_prod.
      *
-     * @return the count, or {@link #OVERFLOW} when {@code req_prod - rsp_prod_pvt} exceeds the ring.
+     * @return the count, or {@link #OVERFLOW} when {@code req_prod - rsp_prod_pvt} exceeds the ring
+     *     (Xen's RING_REQUEST_PROD_OVERFLOW) or {@code req_prod - req_cons} does, as it does when
+     *     req_prod went back behind req_cons (netback's "impossible number of requests").
      */
     public int availableRequests()
     {
         // Acquire pairs with the frontend's volatile store of req_prod: entries below it are visible.
         final int reqProd = sring.getIntAcquire(REQ_PROD_OFFSET);
-        if (Integer.compareUnsigned(reqProd - rspProdPvt, size) > 0)
+        final int available = reqProd - reqCons;
+        if (Integer.compareUnsigned(reqProd - rspProdPvt, size) > 0 || Integer.compareUnsigned(available, size) > 0)
         {
             return OVERFLOW;
         }
-        return reqProd - reqCons;
+        return available;
     }
 
     /** Offset of the request {@code n} entries past the consumer. */

@@ -29,6 +29,7 @@ public enum DeviceCounter
     GRANT_UNMAPS("grant_unmaps", "backend: grants unmapped or unpinned", Side.BACKEND),
     PAYLOAD_BYTES_COPIED("payload_bytes_copied", "backend: payload bytes copied by the CPU", Side.BACKEND),
     ZERO_COPY_BYTES("zero_copy_bytes", "backend: payload bytes sent from the mapping without a CPU copy", Side.BACKEND),
+    EGRESS_PACKETS("egress_packets", "backend: packets written whole to a channel by zero-copy transfer", Side.BACKEND),
     RX_DELIVERED("rx_delivered", "backend: packets copied into RX buffers", Side.BACKEND),
     RX_DELIVERED_BYTES("rx_delivered_bytes", "backend: bytes copied into RX buffers", Side.BACKEND),
     RX_NO_BUFFER("rx_no_buffer", "backend: deliveries dropped for want of posted RX buffers", Side.BACKEND),

@@ -16,10 +16,7 @@ public record DeviceGeometry(
     /** Validates every size and fails with the offending {@code name=value}. */
     public DeviceGeometry
     {
-        if (ringPages < 1 || ringPages > MAX_RING_PAGES || Integer.bitCount(ringPages) != 1)
-        {
-            throw new IllegalArgumentException("ringPages=" + ringPages + " must be a power of two from 1 to " + MAX_RING_PAGES);
-        }
+        checkRingPages(ringPages);
         if (headerSlotSize < MIN_HEADER_SLOT_SIZE || headerSlotSize > MAX_HEADER_SLOT_SIZE || Integer.bitCount(headerSlotSize) != 1)
         {
             throw new IllegalArgumentException("headerSlotSize=" + headerSlotSize + " must be a power of two from "
@@ -30,7 +27,7 @@ public record DeviceGeometry(
             throw new IllegalArgumentException("headerSlotCount=" + headerSlotCount + " must be 1 to " + MAX_FRAMES);
         }
         if (txFrameCount < NetifLimits.MAX_PAYLOAD_FRAGMENTS || rxFrameCount < NetifLimits.MAX_RX_BUFFERS_PER_PACKET
-            || txFrameCount + rxFrameCount > MAX_FRAMES)
+            || (long)txFrameCount + rxFrameCount > MAX_FRAMES)
         {
             throw new IllegalArgumentException("txFrames=" + txFrameCount + " rxFrames=" + rxFrameCount
                 + ": need at least " + NetifLimits.MAX_PAYLOAD_FRAGMENTS + " TX and " + NetifLimits.MAX_RX_BUFFERS_PER_PACKET
@@ -39,6 +36,14 @@ public record DeviceGeometry(
         if (counterCount < 1 || counterCount > 1024)
         {
             throw new IllegalArgumentException("counterCount=" + counterCount + " must be 1 to 1024");
+        }
+    }
+
+    private static void checkRingPages(final int ringPages)
+    {
+        if (ringPages < 1 || ringPages > MAX_RING_PAGES || Integer.bitCount(ringPages) != 1)
+        {
+            throw new IllegalArgumentException("ringPages=" + ringPages + " must be a power of two from 1 to " + MAX_RING_PAGES);
         }
     }
 
@@ -57,6 +62,8 @@ public record DeviceGeometry(
     /** A geometry for a frontend: one header slot per TX ring entry. */
     public static DeviceGeometry of(final int ringPages, final int headerSlotSize, final int txFrames, final int rxFrames)
     {
+        // Before the ring size below, which cannot name a bad ringPages (or overflows on a huge one).
+        checkRingPages(ringPages);
         final int txEntries = SharedRingDescriptor.ringSize(ringPages * DeviceLayout.PAGE_SIZE, NetifDescriptor.TX_ENTRY_LENGTH);
         return new DeviceGeometry(ringPages, headerSlotSize, txEntries, txFrames, rxFrames, DeviceCounter.COUNT);
     }

@@ -1,0 +1,140 @@
+package dev.splitnet.cli;
+
+import dev.splitnet.api.IdleMode;
+import dev.splitnet.backend.BackendContext;
+import dev.splitnet.backend.NetBack;
+import dev.splitnet.mmap.DeviceDirectory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.agrona.concurrent.AgentRunner;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code splitnet backend}: runs netback until interrupted (or for --duration). */
+@Command(name = "backend", mixinStandardHelpOptions = true,
+    description = "Runs a backend (netback) that serves the frontends connecting in DIR.")
+final class BackendCommand implements Callable<Integer>
+{
+    @Option(names = "--dir", paramLabel = "DIR", description = "Device directory (default: ${DEFAULT-VALUE}).")
+    Path directory = DeviceDirectory.defaultPath();
+
+    @Option(names = "--mode", paramLabel = "MODE", converter = ModeConverter.class,
+        description = "What to do with each packet: switch, echo, verify, forward, sink (default: switch).")
+    BackendMode mode = BackendMode.SWITCH;
+
+    @Option(names = "--egress", paramLabel = "HOST:PORT",
+        description = "UDP destination on loopback for packets leaving the host (switch, forward). Without it they are dropped.")
+    String egress;
+
+    @Option(names = "--idle", paramLabel = "MODE", converter = IdleModeConverter.class,
+        description = "busy-spin, backoff or blocking (default: backoff).")
+    IdleMode idle = IdleMode.BACKOFF;
+
+    @Option(names = "--max-frontends", paramLabel = "N", description = "Frontends served at most (default: ${DEFAULT-VALUE}).")
+    int maxFrontends = 64;
+
+    @Option(names = "--duration", paramLabel = "SECONDS", description = "Stop after this many seconds (default: run until interrupted).")
+    double durationSeconds;
+
+    @Option(names = "--quiet", description = "No progress line each second.")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception
+    {
+        final DatagramChannel wire = openEgress();
+        final BackendMode.Stats stats = new BackendMode.Stats();
+        final BackendContext context = new BackendContext().directory(directory).idleMode(idle).maxFrontends(maxFrontends);
+        final var modeHandler = new java.util.concurrent.atomic.AtomicReference<dev.splitnet.api.PacketHandler>();
+        context.handler(packet -> modeHandler.getPlain().onPacket(packet));
+        final NetBack backend = NetBack.launch(context);
+        modeHandler.set(mode.handler(backend, wire, stats));
+        final AgentRunner runner = new AgentRunner(Idle.strategy(idle, backend::awaitWork, context.blockTimeoutMs()),
+            ex -> System.err.println("splitnet backend: duty cycle error: " + ex), null, backend);
+        final CountDownLatch stopped = new CountDownLatch(1);
+        final Thread hook = new Thread(() ->
+        {
+            runner.close();
+            stopped.countDown();
+        }, "splitnet-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        AgentRunner.startOnThread(runner);
+        System.err.printf(Locale.ROOT, "splitnet backend: pid %d, dir %s, mode %s, idle %s%s%n", ProcessHandle.current().pid(),
+            directory, mode.name().toLowerCase(Locale.ROOT), idle, wire != null ? ", egress udp " + egress : "");
+        final long end = durationSeconds > 0 ? System.nanoTime() + (long)(durationSeconds * 1e9) : Long.MAX_VALUE;
+        long lastPackets = 0;
+        while (System.nanoTime() - end < 0 && !stopped.await(1, TimeUnit.SECONDS))
+        {
+            if (!quiet)
+            {
+                final long packets = stats.packets.get();
+                System.err.printf(Locale.ROOT, "[backend] frontends=%d packets=%d (%d/s) delivered=%d egress=%d dropped=%d verify_failures=%d%n",
+                    backend.connectedCount(), packets, packets - lastPackets, stats.delivered.get(), stats.egress.get(),
+                    stats.dropped.get(), stats.verifyFailures.get());
+                lastPackets = packets;
+            }
+        }
+        if (stopped.getCount() > 0)
+        {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            runner.close();
+        }
+        if (wire != null)
+        {
+            wire.close();
+        }
+        return 0;
+    }
+
+    private DatagramChannel openEgress() throws IOException
+    {
+        if (egress == null)
+        {
+            return null;
+        }
+        final int colon = egress.lastIndexOf(':');
+        final String host = colon > 0 ? egress.substring(0, colon) : "";
+        final int port;
+        try
+        {
+            port = Integer.parseInt(egress.substring(colon + 1));
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--egress=" + egress + " is not HOST:PORT");
+        }
+        final InetSocketAddress address = new InetSocketAddress(host, port);
+        if (address.isUnresolved() || !address.getAddress().isLoopbackAddress())
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                "--egress=" + egress + " must be a loopback address (127.0.0.0/8 or ::1)");
+        }
+        final DatagramChannel channel = DatagramChannel.open();
+        channel.connect(address);
+        return channel;
+    }
+
+    /** Reads a {@link BackendMode} name. */
+    static final class ModeConverter implements CommandLine.ITypeConverter<BackendMode>
+    {
+        @Override
+        public BackendMode convert(final String value)
+        {
+            try
+            {
+                return BackendMode.valueOf(value.toUpperCase(Locale.ROOT));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a mode; use switch, echo, verify, forward or sink");
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package dev.splitnet.cli;
+
+import dev.splitnet.api.Backend;
+import dev.splitnet.api.Packet;
+import dev.splitnet.api.PacketHandler;
+import dev.splitnet.api.PacketStatus;
+import java.io.IOException;
+import java.nio.channels.DatagramChannel;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** What the command-line backend does with each packet. */
+public enum BackendMode
+{
+    /** The demo's switch: to the frontend the destination MAC names (copied into its RX buffers), else zero-copy to the wire. */
+    SWITCH,
+    /** Back to the sender, copied into its RX buffers. */
+    ECHO,
+    /** Reads every payload byte and checks the checksum in the header: OKAY or ERROR. */
+    VERIFY,
+    /** Everything to the wire by zero-copy egress; the payload is never mapped. */
+    FORWARD,
+    /** Completes every packet OKAY without touching it. */
+    SINK;
+
+    /** Largest datagram a UDP socket on loopback takes. */
+    static final int MAX_DATAGRAM = 65507;
+
+    /** Packet counts by fate, readable from another thread. */
+    static final class Stats
+    {
+        final AtomicLong packets = new AtomicLong();
+        final AtomicLong delivered = new AtomicLong();
+        final AtomicLong egress = new AtomicLong();
+        final AtomicLong verifyFailures = new AtomicLong();
+        final AtomicLong dropped = new AtomicLong();
+    }
+
+    /** The handler for this mode; {@code egress} may be null when there is no wire. */
+    PacketHandler handler(final Backend backend, final DatagramChannel egress, final Stats stats)
+    {
+        final StreamChecksum checksum = new StreamChecksum();
+        switch (this)
+        {
+            case SWITCH:
+                return packet -> count(stats, switchPacket(backend, egress, packet, stats));
+            case ECHO:
+                return packet -> count(stats, deliver(backend, packet.domainId(), packet, stats));
+            case VERIFY:
+                return packet -> count(stats, verify(packet, checksum, stats));
+            case FORWARD:
+                return packet -> count(stats, toWire(egress, packet, stats));
+            case SINK:
+            default:
+                return packet -> count(stats, PacketStatus.OKAY);
+        }
+    }
+
+    private static PacketStatus count(final Stats stats, final PacketStatus status)
+    {
+        stats.packets.lazySet(stats.packets.get() + 1);
+        if (status == PacketStatus.DROPPED)
+        {
+            stats.dropped.lazySet(stats.dropped.get() + 1);
+        }
+        return status;
+    }
+
+    private static PacketStatus switchPacket(final Backend backend, final DatagramChannel egress, final Packet packet, final Stats stats)
+    {
+        if (packet.headerLength() >= DemoFrame.ETHERTYPE_OFFSET)
+        {
+            final int dst = DemoFrame.domainOf(packet.header(), DemoFrame.DST_OFFSET);
+            if (dst != DemoFrame.WIRE && backend.isConnected(dst))
+            {
+                return deliver(backend, dst, packet, stats);
+            }
+        }
+        return toWire(egress, packet, stats);
+    }
+
+    private static PacketStatus deliver(final Backend backend, final int dst, final Packet packet, final Stats stats)
+    {
+        final PacketStatus status = backend.deliver(dst, packet);
+        if (status == PacketStatus.OKAY)
+        {
+            stats.delivered.lazySet(stats.delivered.get() + 1);
+        }
+        return status;
+    }
+
+    private static PacketStatus toWire(final DatagramChannel egress, final Packet packet, final Stats stats)
+    {
+        if (egress == null || packet.headerLength() + packet.payloadLength() > MAX_DATAGRAM)
+        {
+            return PacketStatus.DROPPED;
+        }
+        try
+        {
+            packet.transferTo(egress);
+            stats.egress.lazySet(stats.egress.get() + 1);
+            return PacketStatus.OKAY;
+        }
+        catch (final IOException ex)
+        {
+            return PacketStatus.DROPPED;
+        }
+    }
+
+    private static PacketStatus verify(final Packet packet, final StreamChecksum checksum, final Stats stats)
+    {
+        checksum.reset();
+        for (int i = 0; i < packet.fragmentCount(); i++)
+        {
+            final var fragment = packet.fragment(i);
+            checksum.update(fragment.buffer(), 0, fragment.length());
+        }
+        final boolean ok = packet.headerLength() >= DemoFrame.HEADER_LENGTH
+            && packet.header().getLong(DemoFrame.CHECKSUM_OFFSET) == checksum.value()
+            && packet.header().getInt(DemoFrame.PAYLOAD_LENGTH_OFFSET) == packet.payloadLength();
+        if (!ok)
+        {
+            stats.verifyFailures.lazySet(stats.verifyFailures.get() + 1);
+        }
+        return ok ? PacketStatus.OKAY : PacketStatus.ERROR;
+    }
+}

@@ -1,0 +1,104 @@
+package dev.splitnet.cli;
+
+import dev.splitnet.api.XenbusState;
+import dev.splitnet.mmap.Device;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.DeviceDirectory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/** One reading of a device file's states and counters, taken read-only from outside the processes. */
+public record DeviceSnapshot(String name, Path file, int domainId, XenbusState frontendState, XenbusState backendState,
+    Map<DeviceCounter, Long> counters)
+{
+    /** Reads every device file in a directory; files that vanish or are half-written are skipped. */
+    public static List<DeviceSnapshot> readAll(final Path directory)
+    {
+        final List<DeviceSnapshot> snapshots = new ArrayList<>();
+        final List<Path> files;
+        try (Stream<Path> list = Files.list(directory))
+        {
+            files = list.filter(p -> p.getFileName().toString().endsWith(DeviceDirectory.DEVICE_SUFFIX)).sorted().toList();
+        }
+        catch (final IOException ex)
+        {
+            throw new dev.splitnet.mmap.DeviceFileException("cannot list " + directory + ": " + ex.getMessage());
+        }
+        for (final Path file : files)
+        {
+            try
+            {
+                snapshots.add(read(file));
+            }
+            catch (final RuntimeException ex)
+            {
+                // a frontend deleting or still creating its file: not a device to show yet
+            }
+        }
+        return snapshots;
+    }
+
+    /** Reads one device file. */
+    public static DeviceSnapshot read(final Path file)
+    {
+        try (Device device = Device.attach(file.toFile(), true))
+        {
+            final Map<DeviceCounter, Long> counters = new EnumMap<>(DeviceCounter.class);
+            DeviceCounters.read(device.countersMetadata(), device.countersValues(), counters::put);
+            return new DeviceSnapshot(device.deviceName(), file, device.domainId(), device.frontendState(), device.backendState(), counters);
+        }
+    }
+
+    public long get(final DeviceCounter counter)
+    {
+        return counters.getOrDefault(counter, 0L);
+    }
+
+    /** The sum of the counters that count errors. */
+    public long errors()
+    {
+        long sum = 0;
+        for (final Map.Entry<DeviceCounter, Long> e : counters.entrySet())
+        {
+            if (e.getKey().key().startsWith("error_"))
+            {
+                sum += e.getValue();
+            }
+        }
+        return sum;
+    }
+
+    public String toJson()
+    {
+        final StringBuilder sb = new StringBuilder(1024);
+        sb.append("{\"name\":\"").append(name).append("\",\"file\":\"").append(file).append("\",\"domain_id\":").append(domainId)
+            .append(",\"frontend_state\":\"").append(frontendState).append("\",\"backend_state\":\"").append(backendState)
+            .append("\",\"counters\":");
+        appendCounters(sb, counters);
+        return sb.append('}').toString();
+    }
+
+    /** Appends counters as a JSON object keyed by {@link DeviceCounter#key()}. */
+    public static void appendCounters(final StringBuilder sb, final Map<DeviceCounter, Long> counters)
+    {
+        sb.append('{');
+        boolean first = true;
+        for (final Map.Entry<DeviceCounter, Long> e : counters.entrySet())
+        {
+            if (!first)
+            {
+                sb.append(',');
+            }
+            first = false;
+            sb.append('"').append(e.getKey().key()).append("\":").append(e.getValue());
+        }
+        sb.append('}');
+    }
+}

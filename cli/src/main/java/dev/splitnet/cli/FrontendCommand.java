@@ -1,0 +1,336 @@
+package dev.splitnet.cli;
+
+import dev.splitnet.api.Features;
+import dev.splitnet.api.IdleMode;
+import dev.splitnet.api.PacketStatus;
+import dev.splitnet.api.ReceivedPacket;
+import dev.splitnet.api.SplitnetException;
+import dev.splitnet.api.TxClaim;
+import dev.splitnet.api.XenbusState;
+import dev.splitnet.frontend.FrontendContext;
+import dev.splitnet.frontend.NetFront;
+import dev.splitnet.mmap.Device;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.DeviceDirectory;
+import dev.splitnet.mmap.DeviceLayout;
+import dev.splitnet.mmap.NetifLimits;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.IdleStrategy;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code splitnet frontend}: a netfront that sends checksummed packets (to a peer frontend, to the
+ * wire, or to the backend itself), checks every byte of what it receives, prints progress each
+ * second and one JSON summary line at the end.
+ */
+@Command(name = "frontend", mixinStandardHelpOptions = true,
+    description = "Runs a frontend (netfront) that sends checksummed packets and checks every byte it receives.")
+final class FrontendCommand implements Callable<Integer>
+{
+    @Option(names = "--dir", paramLabel = "DIR", description = "Device directory (default: ${DEFAULT-VALUE}).")
+    Path directory = DeviceDirectory.defaultPath();
+
+    @Option(names = "--name", paramLabel = "NAME", description = "Device name; the file is DIR/NAME.dev (default: fe-PID).")
+    String name = "fe-" + ProcessHandle.current().pid();
+
+    @Option(names = "--peer", paramLabel = "NAME", description = "Send to the frontend with this device name (its MAC).")
+    String peer;
+
+    @Option(names = "--wire-percent", paramLabel = "P", description = "Percent of packets addressed off the host (default: ${DEFAULT-VALUE}).")
+    int wirePercent;
+
+    @Option(names = "--count", paramLabel = "N", description = "Packets to send (default: unlimited, see --duration).")
+    long count = Long.MAX_VALUE;
+
+    @Option(names = "--duration", paramLabel = "SECONDS", description = "Send for this long (default: until --count is reached).")
+    double durationSeconds;
+
+    @Option(names = "--min-size", paramLabel = "BYTES", description = "Smallest payload (default: ${DEFAULT-VALUE}).")
+    int minSize = 0;
+
+    @Option(names = "--max-size", paramLabel = "BYTES", description = "Largest payload, at most 65471 (default: ${DEFAULT-VALUE}).")
+    int maxSize = 1400;
+
+    @Option(names = "--sweep", description = "Payload sizes min, min+1, ..., max in turn instead of random.")
+    boolean sweep;
+
+    @Option(names = "--random-fragments", description = "Split each payload into a random number of fragments (1 to 18).")
+    boolean randomFragments;
+
+    @Option(names = "--window", paramLabel = "N", description = "Packets in flight at most (default: ${DEFAULT-VALUE}).")
+    int window = 128;
+
+    @Option(names = "--idle", paramLabel = "MODE", converter = IdleModeConverter.class,
+        description = "busy-spin, backoff or blocking (default: backoff).")
+    IdleMode idle = IdleMode.BACKOFF;
+
+    @Option(names = "--connect-timeout", paramLabel = "MS", description = "Wait this long for a backend (default: ${DEFAULT-VALUE}).")
+    long connectTimeoutMs = 10_000;
+
+    @Option(names = "--linger", paramLabel = "MS", description = "Keep receiving this long after the last send (default: ${DEFAULT-VALUE}).")
+    long lingerMs = 1_000;
+
+    @Option(names = "--replace", description = "Replace a stale device file left by a frontend that died.")
+    boolean replace;
+
+    @Option(names = "--no-header-slots", description = "Offer no extensions: plain Xen netif requests.")
+    boolean plain;
+
+    @Option(names = "--initial-ring-index", paramLabel = "N", description = "Where the ring indices start (default: 0); e.g. 4294967000 to wrap soon.")
+    long initialRingIndex;
+
+    @Option(names = "--ring-pages", paramLabel = "N", description = "Pages per ring (default: ${DEFAULT-VALUE}).")
+    int ringPages = 1;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed (default: the pid).")
+    long seed = ProcessHandle.current().pid();
+
+    @Option(names = "--quiet", description = "No progress line each second.")
+    boolean quiet;
+
+    private final StreamChecksum txChecksum = new StreamChecksum();
+    private final StreamChecksum rxChecksum = new StreamChecksum();
+    private final int[] fragmentLengths = new int[NetifLimits.MAX_PAYLOAD_FRAGMENTS];
+    private long okay;
+    private long errors;
+    private long dropped;
+    private long disconnected;
+    private long received;
+    private long receivedBytes;
+    private long integrityErrors;
+    private long sent;
+    private long sentBytes;
+
+    @Override
+    public Integer call()
+    {
+        final int maxPayload = 0xFFFF - DemoFrame.HEADER_LENGTH;
+        if (minSize < 0 || maxSize > maxPayload || minSize > maxSize)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                "--min-size=" + minSize + " --max-size=" + maxSize + ": need 0 <= min <= max <= " + maxPayload);
+        }
+        if (wirePercent < 0 || wirePercent > 100 || window < 1)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--wire-percent must be 0-100 and --window >= 1");
+        }
+        final FrontendContext context = new FrontendContext().directory(directory).name(name)
+            .connectTimeoutMs(connectTimeoutMs).replaceStale(replace).features(plain ? 0 : Features.SUPPORTED)
+            .initialRingIndex((int)initialRingIndex).ringPages(ringPages);
+        final Map<DeviceCounter, Long> counters = new EnumMap<>(DeviceCounter.class);
+        int domainId;
+        try (NetFront front = NetFront.connect(context))
+        {
+            domainId = front.domainId();
+            System.err.printf(Locale.ROOT, "splitnet frontend %s: pid %d, domain %d, features [%s]%n", name,
+                ProcessHandle.current().pid(), domainId, Features.describe(front.negotiatedFeatures()));
+            run(front);
+            DeviceCounters.read(front.device().countersMetadata(), front.device().countersValues(), counters::put);
+        }
+        final StringBuilder sb = new StringBuilder(1024);
+        sb.append("{\"name\":\"").append(name).append("\",\"pid\":").append(ProcessHandle.current().pid())
+            .append(",\"domain_id\":").append(domainId)
+            .append(",\"sent\":").append(sent).append(",\"sent_bytes\":").append(sentBytes)
+            .append(",\"okay\":").append(okay).append(",\"error\":").append(errors).append(",\"dropped\":").append(dropped)
+            .append(",\"disconnected\":").append(disconnected)
+            .append(",\"received\":").append(received).append(",\"received_bytes\":").append(receivedBytes)
+            .append(",\"integrity_errors\":").append(integrityErrors).append(",\"counters\":");
+        DeviceSnapshot.appendCounters(sb, counters);
+        System.out.println(sb.append('}'));
+        return integrityErrors == 0 && sent == okay + errors + dropped + disconnected ? 0 : 3;
+    }
+
+    private void run(final NetFront front)
+    {
+        final int dstPeer = peer != null ? resolvePeer(peer) : front.domainId();
+        final SplittableRandom random = new SplittableRandom(seed);
+        final IdleStrategy idleStrategy = Idle.strategy(idle, front::awaitWork, 100);
+        final long start = System.nanoTime();
+        final long end = durationSeconds > 0 ? start + (long)(durationSeconds * 1e9) : Long.MAX_VALUE;
+        long nextProgress = start + 1_000_000_000L;
+        long lastSent = 0;
+        long lastReceived = 0;
+        int nextSize = minSize;
+        long lingerEnd = 0;
+        while (front.isConnected())
+        {
+            int work = 0;
+            final long now = System.nanoTime();
+            final boolean sending = sent < count && now - end < 0;
+            if (sending && front.inFlight() < window)
+            {
+                final int payload = sweep ? nextSize : minSize + random.nextInt(maxSize - minSize + 1);
+                final int dst = random.nextInt(100) < wirePercent ? DemoFrame.WIRE : dstPeer;
+                if (send(front, random, payload, dst))
+                {
+                    work++;
+                    if (sweep)
+                    {
+                        nextSize = nextSize == maxSize ? minSize : nextSize + 1;
+                    }
+                }
+            }
+            work += front.poll(this::onComplete, this::onReceive);
+            if (!sending)
+            {
+                if (lingerEnd == 0)
+                {
+                    lingerEnd = now + lingerMs * 1_000_000L;
+                }
+                if (front.inFlight() == 0 && now - lingerEnd > 0)
+                {
+                    break;
+                }
+            }
+            if (now - nextProgress > 0)
+            {
+                nextProgress += 1_000_000_000L;
+                if (!quiet)
+                {
+                    System.err.printf(Locale.ROOT, "[%s] sent=%d (%d/s) okay=%d error=%d dropped=%d received=%d (%d/s) integrity_errors=%d%n",
+                        name, sent, sent - lastSent, okay, errors, dropped, received, received - lastReceived, integrityErrors);
+                }
+                lastSent = sent;
+                lastReceived = received;
+            }
+            idleStrategy.idle(work);
+        }
+        if (!front.isConnected())
+        {
+            // The backend went away: every packet still in flight is reported as DISCONNECTED.
+            front.poll(this::onComplete, this::onReceive);
+            System.err.printf(Locale.ROOT, "[%s] backend disconnected; %d packets reported as disconnected%n", name, disconnected);
+        }
+    }
+
+    private boolean send(final NetFront front, final SplittableRandom random, final int payload, final int dst)
+    {
+        final int fragments = split(random, payload);
+        final TxClaim claim = front.tryClaim(DemoFrame.HEADER_LENGTH, fragmentLengths, fragments);
+        if (claim == null)
+        {
+            return false;
+        }
+        txChecksum.reset();
+        final long fillSeed = random.nextLong();
+        for (int i = 0; i < fragments; i++)
+        {
+            DemoFrame.fill(claim.fragment(i), 0, fragmentLengths[i], fillSeed + i);
+            txChecksum.update(claim.fragment(i), 0, fragmentLengths[i]);
+        }
+        DemoFrame.writeHeader(claim.header(), dst, front.domainId(), (int)sent, txChecksum.value(), payload);
+        claim.commit(sent);
+        sent++;
+        sentBytes += DemoFrame.HEADER_LENGTH + payload;
+        return true;
+    }
+
+    /** Splits a payload into fragments of at most a frame: whole frames, or a random split. */
+    private int split(final SplittableRandom random, final int payload)
+    {
+        final int minimum = (payload + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE;
+        if (!randomFragments || payload == 0)
+        {
+            for (int i = 0, left = payload; i < minimum; i++, left -= DeviceLayout.PAGE_SIZE)
+            {
+                fragmentLengths[i] = Math.min(left, DeviceLayout.PAGE_SIZE);
+            }
+            return minimum;
+        }
+        final int count = minimum + random.nextInt(Math.min(NetifLimits.MAX_PAYLOAD_FRAGMENTS, payload) - minimum + 1);
+        int left = payload;
+        for (int i = 0; i < count; i++)
+        {
+            final int remaining = count - i - 1;
+            // each later fragment needs at least 1 byte and can take at most a frame
+            final int lo = Math.max(1, left - remaining * DeviceLayout.PAGE_SIZE);
+            final int hi = Math.min(DeviceLayout.PAGE_SIZE, left - remaining);
+            fragmentLengths[i] = remaining == 0 ? left : lo + random.nextInt(hi - lo + 1);
+            left -= fragmentLengths[i];
+        }
+        return count;
+    }
+
+    private void onComplete(final long correlationId, final PacketStatus status)
+    {
+        switch (status)
+        {
+            case OKAY: okay++; break;
+            case ERROR: errors++; break;
+            case DROPPED: dropped++; break;
+            default: disconnected++; break;
+        }
+    }
+
+    private void onReceive(final ReceivedPacket packet)
+    {
+        received++;
+        receivedBytes += packet.length();
+        final DirectBuffer first = packet.buffer(0);
+        if (packet.length() < DemoFrame.HEADER_LENGTH || first.capacity() < DemoFrame.HEADER_LENGTH)
+        {
+            integrityErrors++;
+            return;
+        }
+        rxChecksum.reset();
+        rxChecksum.update(first, DemoFrame.HEADER_LENGTH, first.capacity() - DemoFrame.HEADER_LENGTH);
+        for (int i = 1; i < packet.bufferCount(); i++)
+        {
+            final DirectBuffer b = packet.buffer(i);
+            rxChecksum.update(b, 0, b.capacity());
+        }
+        if (rxChecksum.value() != first.getLong(DemoFrame.CHECKSUM_OFFSET)
+            || first.getInt(DemoFrame.PAYLOAD_LENGTH_OFFSET) != packet.length() - DemoFrame.HEADER_LENGTH)
+        {
+            integrityErrors++;
+        }
+    }
+
+    /** Finds a peer's domain id in its device file, waiting for it to be connected (like a xenstore lookup). */
+    private int resolvePeer(final String peerName)
+    {
+        final Path file = DeviceDirectory.open(directory).deviceFile(peerName);
+        final long deadline = System.nanoTime() + connectTimeoutMs * 1_000_000L;
+        while (true)
+        {
+            if (Files.exists(file))
+            {
+                try (Device device = Device.attach(file.toFile(), true))
+                {
+                    if (device.backendState() == XenbusState.CONNECTED && device.domainId() > 0)
+                    {
+                        return device.domainId();
+                    }
+                }
+                catch (final SplitnetException ex)
+                {
+                    // still being created
+                }
+            }
+            if (System.nanoTime() - deadline > 0)
+            {
+                throw new SplitnetException("peer frontend " + peerName + " did not connect in " + directory
+                    + " within " + connectTimeoutMs + " ms; start it or fix --peer");
+            }
+            try
+            {
+                Thread.sleep(20);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                throw new SplitnetException("interrupted");
+            }
+        }
+    }
+}
