@@ -50,6 +50,7 @@ public final class NetBack implements Backend, Agent
     private static final int LIVENESS_CHECK_INTERVAL = 4096;
     private static final long HANDSHAKE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
     private static final int LAST_DOMAIN_ID = 0x7FEF;
+    private static final String SHUTDOWN = "backend shutting down";
 
     private final BackendContext context;
     private final DeviceDirectory directory;
@@ -418,7 +419,11 @@ public final class NetBack implements Backend, Agent
         vifs = next;
         final Path file = vif.device().mapping().file().toPath();
         vif.close();
-        if (reason != null)
+        if (reason == SHUTDOWN)
+        {
+            LOG.info("domain {} ({}) disconnected: backend shutting down", vif.domainId(), vif.name());
+        }
+        else if (reason != null)
         {
             LOG.error("domain {} ({}) disconnected: {}", vif.domainId(), vif.name(), reason);
         }
@@ -493,7 +498,7 @@ public final class NetBack implements Backend, Agent
         closed = true;
         for (final Vif vif : vifs)
         {
-            disconnect(vif, "backend shutting down");
+            disconnect(vif, SHUTDOWN);
         }
         for (final PendingConnection connection : pending)
         {

@@ -110,6 +110,7 @@ final class FrontendCommand implements Callable<Integer>
     private long integrityErrors;
     private long sent;
     private long sentBytes;
+    private long fragmentsSent;
 
     @Override
     public Integer call()
@@ -141,6 +142,7 @@ final class FrontendCommand implements Callable<Integer>
         sb.append("{\"name\":\"").append(name).append("\",\"pid\":").append(ProcessHandle.current().pid())
             .append(",\"domain_id\":").append(domainId)
             .append(",\"sent\":").append(sent).append(",\"sent_bytes\":").append(sentBytes)
+            .append(",\"fragments_sent\":").append(fragmentsSent)
             .append(",\"okay\":").append(okay).append(",\"error\":").append(errors).append(",\"dropped\":").append(dropped)
             .append(",\"disconnected\":").append(disconnected)
             .append(",\"received\":").append(received).append(",\"received_bytes\":").append(receivedBytes)
@@ -230,6 +232,7 @@ final class FrontendCommand implements Callable<Integer>
         }
         DemoFrame.writeHeader(claim.header(), dst, front.domainId(), (int)sent, txChecksum.value(), payload);
         claim.commit(sent);
+        fragmentsSent += fragments;
         sent++;
         sentBytes += DemoFrame.HEADER_LENGTH + payload;
         return true;

@@ -1,0 +1,156 @@
+package dev.splitnet.it;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static dev.splitnet.it.SplitnetProcess.value;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The command line: bad input gets one clear line and a non-zero exit; the demo and the tools report. */
+class CommandLineIT
+{
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldRejectAnUnknownFlagWithOneLineAndExitTwo() throws Exception
+    {
+        try (SplitnetProcess p = SplitnetProcess.start("cli-bad-flag", "backend", "--no-such-flag"))
+        {
+            assertEquals(2, p.waitFor(30));
+            final String err = p.stderr().strip();
+            assertEquals(1, err.lines().count(), err);
+            assertTrue(err.contains("Unknown option: '--no-such-flag'") && err.contains("splitnet backend --help"), err);
+        }
+    }
+
+    @Test
+    void shouldTellWhatToDoWhenNoBackendListens() throws Exception
+    {
+        try (SplitnetProcess p = SplitnetProcess.start("cli-no-backend", "frontend", "--dir", dir.toString(), "--name", "lonely",
+            "--connect-timeout", "300", "--count", "1"))
+        {
+            assertEquals(1, p.waitFor(30));
+            assertTrue(p.stderr().contains("no backend is listening") && p.stderr().contains("splitnet backend --dir"), p.stderr());
+            assertFalse(Files.exists(dir.resolve("lonely.dev")), "a failed frontend leaves no device file");
+        }
+    }
+
+    @Test
+    void shouldWaitForABackendStartedAfterTheFrontend() throws Exception
+    {
+        try (SplitnetProcess frontend = SplitnetProcess.start("cli-early-frontend", "frontend", "--dir", dir.toString(),
+            "--name", "early", "--connect-timeout", "30000", "--count", "100", "--quiet", "--linger", "0"))
+        {
+            Thread.sleep(1500);
+            try (SplitnetProcess backend = Backends.start("cli-late-backend", dir, "--mode", "sink"))
+            {
+                assertEquals(0, frontend.waitFor(60), frontend.stderr());
+                assertEquals(100, value(frontend.lastLine(), "okay"));
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseAStaleDeviceFileUnlessReplaceIsGiven() throws Exception
+    {
+        try (SplitnetProcess backend = Backends.start("cli-stale-backend", dir, "--mode", "sink"))
+        {
+            Files.write(dir.resolve("ghost.dev"), new byte[8192]);
+            try (SplitnetProcess p = SplitnetProcess.start("cli-stale", "frontend", "--dir", dir.toString(), "--name", "ghost", "--count", "1"))
+            {
+                assertEquals(1, p.waitFor(30));
+                assertTrue(p.stderr().contains("stale device file") && p.stderr().contains("--replace"), p.stderr());
+            }
+            try (SplitnetProcess p = SplitnetProcess.start("cli-replace", "frontend", "--dir", dir.toString(), "--name", "ghost",
+                "--count", "10", "--replace", "--quiet", "--linger", "0"))
+            {
+                assertEquals(0, p.waitFor(30), p.stderr());
+                assertEquals(10, value(p.lastLine(), "okay"));
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseASecondBackendInTheSameDirectory() throws Exception
+    {
+        try (SplitnetProcess first = Backends.start("cli-first-backend", dir, "--mode", "sink");
+            SplitnetProcess second = SplitnetProcess.start("cli-second-backend", "backend", "--dir", dir.toString()))
+        {
+            assertEquals(1, second.waitFor(30));
+            assertTrue(second.stderr().contains("another backend is running"), second.stderr());
+            assertTrue(first.isAlive());
+        }
+    }
+
+    @Test
+    void shouldFailClearlyOnAMissingDirectory() throws Exception
+    {
+        try (SplitnetProcess p = SplitnetProcess.start("cli-missing-dir", "stat", dir.resolve("nope").toString(), "--json"))
+        {
+            assertEquals(1, p.waitFor(30));
+            assertTrue(p.stderr().contains("does not exist"), p.stderr());
+        }
+    }
+
+    @Test
+    void shouldShowLiveCountersAndLayoutOfARunningDevice() throws Exception
+    {
+        try (SplitnetProcess backend = Backends.start("cli-stat-backend", dir, "--mode", "verify");
+            SplitnetProcess frontend = SplitnetProcess.start("cli-stat-frontend", "frontend", "--dir", dir.toString(),
+                "--name", "watched", "--duration", "30", "--max-size", "4000", "--quiet"))
+        {
+            final Path device = dir.resolve("watched.dev");
+            String json = "";
+            final long deadline = System.nanoTime() + 30_000_000_000L;
+            while (System.nanoTime() < deadline)
+            {
+                try (SplitnetProcess stat = SplitnetProcess.start("cli-stat", "stat", dir.toString(), "--json"))
+                {
+                    assertEquals(0, stat.waitFor(30), stat.stderr());
+                    json = stat.lastLine();
+                }
+                if (json.contains("\"CONNECTED\"") && json.contains("\"be_tx_packets\":") && value(json, "be_tx_packets") > 0)
+                {
+                    break;
+                }
+            }
+            assertTrue(json.contains("\"name\":\"watched\"") && json.contains("\"backend_state\":\"CONNECTED\""), json);
+            assertTrue(value(json, "payload_faults") > 0, json);
+            try (SplitnetProcess layout = SplitnetProcess.start("cli-layout", "layout", device.toString()))
+            {
+                assertEquals(0, layout.waitFor(30), layout.stderr());
+                final String regions = layout.lastLine();
+                assertEquals(Files.size(device), value(regions, "file_length"), regions);
+                for (final String region : new String[] { "control", "tx_ring", "rx_ring", "header_slots", "grant_table", "p2m",
+                    "counters_metadata", "counters_values", "frames" })
+                {
+                    assertTrue(regions.contains("\"name\":\"" + region + "\""), region + " missing from " + regions);
+                }
+            }
+            frontend.terminate();
+        }
+    }
+
+    @Test
+    void shouldRunTheDemoAndSummariseItInOneJsonLine() throws Exception
+    {
+        try (SplitnetProcess demo = SplitnetProcess.start("cli-demo", "demo", "--duration", "2", "--dir", dir.resolve("demo").toString()))
+        {
+            assertEquals(0, demo.waitFor(120), demo.stderr());
+            final String json = demo.lastLine();
+            assertTrue(json.contains("\"frontend_pids\":["), json);
+            assertTrue(value(json, "backend_pid") > 0, json);
+            assertTrue(value(json, "packets_sent") > 1000, json);
+            assertTrue(value(json, "packets_received") > 0, json);
+            assertEquals(0, value(json, "integrity_errors"), json);
+            assertTrue(value(json, "payload_faults") > 0, "frames switched between frontends are read: " + json);
+            assertTrue(value(json, "received_on_wire") > 0, json);
+            assertTrue(value(json, "header_bytes_copied") >= 64 * value(json, "packets_sent") - 64 * 512, json);
+            assertEquals(value(json, "packets_sent"), value(json, "tx_okay") + value(json, "tx_dropped") + value(json, "tx_error"), json);
+            assertTrue(demo.stderr().contains("[demo  1s]"), "progress each second: " + demo.stderr());
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package dev.splitnet.it;
+
+import dev.splitnet.api.PacketStatus;
+import dev.splitnet.api.ReceivedPacket;
+import dev.splitnet.api.TxClaim;
+import dev.splitnet.cli.StreamChecksum;
+import dev.splitnet.frontend.FrontendContext;
+import dev.splitnet.frontend.NetFront;
+import dev.splitnet.mmap.DeviceLayout;
+import dev.splitnet.mmap.NetifLimits;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static dev.splitnet.it.SplitnetProcess.value;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Packets between a frontend and a backend in different JVMs, every byte checked. */
+class CrossProcessTransferIT
+{
+    @TempDir
+    Path dir;
+
+    /**
+     * This JVM is the frontend; the backend, another JVM, echoes every packet back (reading every
+     * payload byte through the fault path and copying it into our receive buffers). Every packet
+     * size from 0 to 65535 bytes, randomly fragmented, comes back byte for byte.
+     */
+    @Test
+    void shouldEchoEveryByteOfEveryPacketSizeFromZeroTo65535() throws Exception
+    {
+        try (SplitnetProcess backend = Backends.start("echo-backend", dir, "--mode", "echo");
+            NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("sweep").txFrames(2048)))
+        {
+            final int sizes = 65536;
+            final long[] expected = new long[sizes];
+            final int[] expectedLength = new int[sizes];
+            final SplittableRandom random = new SplittableRandom(2007);
+            final StreamChecksum tx = new StreamChecksum();
+            final StreamChecksum rx = new StreamChecksum();
+            final int[] lengths = new int[NetifLimits.MAX_PAYLOAD_FRAGMENTS];
+            final long[] counts = new long[4]; // okay, other status, received, mismatches
+            int next = 0;
+            int sent = 0;
+            final long deadline = System.nanoTime() + 120_000_000_000L;
+            while (counts[2] < sizes)
+            {
+                if (sent < sizes && front.inFlight() < 64)
+                {
+                    final int packetSize = sent;
+                    final int header = Math.min(packetSize, random.nextInt(front.maxHeaderLength() + 1));
+                    final int payload = packetSize - header;
+                    final int fragments = split(random, payload, lengths);
+                    final TxClaim claim = front.tryClaim(header, lengths, fragments);
+                    if (claim != null)
+                    {
+                        tx.reset();
+                        fill(claim.header(), header, random.nextLong());
+                        tx.update(claim.header(), 0, header);
+                        for (int i = 0; i < fragments; i++)
+                        {
+                            fill(claim.fragment(i), lengths[i], random.nextLong());
+                            tx.update(claim.fragment(i), 0, lengths[i]);
+                        }
+                        expected[sent] = tx.value();
+                        expectedLength[sent] = packetSize;
+                        claim.commit(sent);
+                        sent++;
+                    }
+                }
+                final int[] nextRef = { next };
+                front.poll((id, status) -> counts[status == PacketStatus.OKAY ? 0 : 1]++, (ReceivedPacket packet) ->
+                {
+                    rx.reset();
+                    for (int i = 0; i < packet.bufferCount(); i++)
+                    {
+                        final DirectBuffer b = packet.buffer(i);
+                        rx.update(b, 0, b.capacity());
+                    }
+                    final int seq = nextRef[0]++;
+                    if (packet.length() != expectedLength[seq] || rx.value() != expected[seq])
+                    {
+                        counts[3]++;
+                    }
+                    counts[2]++;
+                });
+                next = nextRef[0];
+                assertTrue(System.nanoTime() < deadline, "timed out at " + counts[2] + " of " + sizes + " echoed");
+                assertTrue(front.isConnected(), () -> "backend went away: " + backend.stderr());
+            }
+            assertEquals(sizes, counts[0], "packets completed OKAY");
+            assertEquals(0, counts[1], "packets completed otherwise");
+            assertEquals(0, counts[3], "echoed packets whose bytes differ");
+        }
+    }
+
+    /** A forwarded payload is pinned, never mapped: zero faults. A read payload faults once per fragment. */
+    @Test
+    void shouldFaultOncePerReadFragmentAndNeverForForwardedPayload() throws Exception
+    {
+        try (DatagramChannel wire = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0)))
+        {
+            wire.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 8 << 20);
+            final int port = ((InetSocketAddress)wire.getLocalAddress()).getPort();
+            final String forwarded;
+            try (SplitnetProcess backend = Backends.start("forward-backend", dir, "--mode", "forward", "--egress", "127.0.0.1:" + port);
+                SplitnetProcess frontend = SplitnetProcess.start("forward-frontend", "frontend", "--dir", dir.toString(),
+                    "--name", "fwd", "--count", "3000", "--min-size", "0", "--max-size", "9000", "--random-fragments",
+                    "--window", "16", "--quiet", "--linger", "0"))
+            {
+                wire.configureBlocking(false);
+                final ByteBuffer sink = ByteBuffer.allocateDirect(65536);
+                while (frontend.isAlive())
+                {
+                    sink.clear();
+                    if (wire.receive(sink) == null)
+                    {
+                        Thread.sleep(1);
+                    }
+                }
+                assertEquals(0, frontend.waitFor(60), frontend.stderr());
+                forwarded = frontend.lastLine();
+            }
+            assertEquals(3000, value(forwarded, "okay"), forwarded);
+            assertEquals(0, value(forwarded, "payload_faults"), "forwarded payload was touched: " + forwarded);
+            assertEquals(0, value(forwarded, "grant_maps"), forwarded);
+            assertEquals(value(forwarded, "fragments_sent"), value(forwarded, "grant_pins"), forwarded);
+            assertEquals(value(forwarded, "grant_pins"), value(forwarded, "grant_unmaps"), forwarded);
+            assertEquals(3000, value(forwarded, "egress_packets"), forwarded);
+            assertEquals(0, value(forwarded, "payload_bytes_copied"), forwarded);
+            assertEquals(3000L * 64, value(forwarded, "header_bytes_copied"), forwarded);
+        }
+
+        final String read;
+        try (SplitnetProcess backend = Backends.start("verify-backend", dir, "--mode", "verify");
+            SplitnetProcess frontend = SplitnetProcess.start("verify-frontend", "frontend", "--dir", dir.toString(),
+                "--name", "rd", "--count", "3000", "--min-size", "0", "--max-size", "20000", "--random-fragments",
+                "--quiet", "--linger", "0"))
+        {
+            assertEquals(0, frontend.waitFor(60), frontend.stderr());
+            read = frontend.lastLine();
+        }
+        assertEquals(3000, value(read, "okay"), "backend checksum must match for every packet: " + read);
+        assertEquals(value(read, "fragments_sent"), value(read, "payload_faults"), "one fault per fragment: " + read);
+        assertEquals(value(read, "payload_faults"), value(read, "grant_maps"), read);
+        assertEquals(0, value(read, "grant_pins"), read);
+    }
+
+    /** Free-running ring indices start just below 2^32 and wrap while packets flow both ways. */
+    @Test
+    void shouldKeepWorkingWhenRingIndicesWrapPast2To32() throws Exception
+    {
+        final String summary;
+        try (SplitnetProcess backend = Backends.start("wrap-backend", dir, "--mode", "echo");
+            SplitnetProcess frontend = SplitnetProcess.start("wrap-frontend", "frontend", "--dir", dir.toString(),
+                "--name", "wrap", "--count", "5000", "--min-size", "0", "--max-size", "12000", "--random-fragments",
+                "--initial-ring-index", String.valueOf((1L << 32) - 700), "--quiet"))
+        {
+            assertEquals(0, frontend.waitFor(60), frontend.stderr());
+            summary = frontend.lastLine();
+        }
+        assertEquals(5000, value(summary, "okay"), summary);
+        assertEquals(5000, value(summary, "received"), summary);
+        assertEquals(0, value(summary, "integrity_errors"), summary);
+        assertTrue(value(summary, "fragments_sent") + 5000 > 700, "enough requests to cross 2^32: " + summary);
+    }
+
+    private static int split(final SplittableRandom random, final int payload, final int[] lengths)
+    {
+        final int minimum = (payload + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE;
+        if (payload == 0)
+        {
+            return 0;
+        }
+        final int count = minimum + random.nextInt(Math.min(NetifLimits.MAX_PAYLOAD_FRAGMENTS, payload) - minimum + 1);
+        int left = payload;
+        for (int i = 0; i < count; i++)
+        {
+            final int remaining = count - i - 1;
+            final int lo = Math.max(1, left - remaining * DeviceLayout.PAGE_SIZE);
+            final int hi = Math.min(DeviceLayout.PAGE_SIZE, left - remaining);
+            lengths[i] = remaining == 0 ? left : lo + random.nextInt(hi - lo + 1);
+            left -= lengths[i];
+        }
+        return count;
+    }
+
+    private static void fill(final org.agrona.MutableDirectBuffer buffer, final int length, final long seed)
+    {
+        long x = seed | 1;
+        for (int i = 0; i < length; i++)
+        {
+            x ^= x << 13;
+            x ^= x >>> 7;
+            x ^= x << 17;
+            buffer.putByte(i, (byte)x);
+        }
+    }
+}

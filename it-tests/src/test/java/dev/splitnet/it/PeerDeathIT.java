@@ -1,0 +1,96 @@
+package dev.splitnet.it;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static dev.splitnet.it.SplitnetProcess.value;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Either process may die at any instant; the survivor notices and serves again. */
+class PeerDeathIT
+{
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldKeepServingOthersAndAcceptANewFrontendAfterOneIsKilledMidStream() throws Exception
+    {
+        try (SplitnetProcess backend = Backends.start("death-backend", dir, "--mode", "verify");
+            SplitnetProcess survivor = SplitnetProcess.start("death-survivor", "frontend", "--dir", dir.toString(),
+                "--name", "survivor", "--duration", "6", "--max-size", "9000", "--random-fragments", "--quiet");
+            SplitnetProcess victim = SplitnetProcess.start("death-victim", "frontend", "--dir", dir.toString(),
+                "--name", "victim", "--duration", "60", "--max-size", "9000", "--random-fragments", "--quiet"))
+        {
+            final Path victimFile = dir.resolve("victim.dev");
+            awaitPackets(victimFile, 2000);
+            victim.kill();
+            final long killedAt = System.nanoTime();
+            // The backend notices through the doorbell socket and removes the dead frontend's file.
+            while (Files.exists(victimFile))
+            {
+                assertTrue(System.nanoTime() - killedAt < 5_000_000_000L, "backend did not notice the dead frontend: " + backend.stderr());
+                Thread.sleep(10);
+            }
+            final long noticedMs = (System.nanoTime() - killedAt) / 1_000_000;
+            assertTrue(noticedMs < 1_000, "noticed after " + noticedMs + " ms");
+            assertTrue(backend.isAlive(), backend.stderr());
+            assertTrue(backend.stderr().contains("disconnected"), backend.stderr());
+
+            assertEquals(0, survivor.waitFor(60), survivor.stderr());
+            final String kept = survivor.lastLine();
+            assertTrue(value(kept, "okay") > 1000, kept);
+            assertEquals(value(kept, "sent"), value(kept, "okay"), "every packet of the survivor okay: " + kept);
+
+            try (SplitnetProcess newcomer = SplitnetProcess.start("death-newcomer", "frontend", "--dir", dir.toString(),
+                "--name", "victim", "--count", "1000", "--max-size", "9000", "--quiet", "--linger", "0"))
+            {
+                assertEquals(0, newcomer.waitFor(60), newcomer.stderr());
+                assertEquals(1000, value(newcomer.lastLine(), "okay"), newcomer.lastLine());
+            }
+        }
+    }
+
+    @Test
+    void shouldReportEveryPacketInFlightWhenTheBackendIsKilled() throws Exception
+    {
+        try (SplitnetProcess backend = Backends.start("bdeath-backend", dir, "--mode", "verify");
+            SplitnetProcess frontend = SplitnetProcess.start("bdeath-frontend", "frontend", "--dir", dir.toString(),
+                "--name", "orphan", "--duration", "60", "--max-size", "9000", "--quiet"))
+        {
+            awaitPackets(dir.resolve("orphan.dev"), 2000);
+            backend.kill();
+            assertEquals(0, frontend.waitFor(30), frontend.stderr());
+            final String summary = frontend.lastLine();
+            assertEquals(value(summary, "sent"),
+                value(summary, "okay") + value(summary, "error") + value(summary, "dropped") + value(summary, "disconnected"),
+                "exactly one status per packet: " + summary);
+            assertTrue(frontend.stderr().contains("backend disconnected"), frontend.stderr());
+        }
+    }
+
+    private static void awaitPackets(final Path device, final long packets) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true)
+        {
+            if (Files.exists(device))
+            {
+                try
+                {
+                    if (dev.splitnet.cli.DeviceSnapshot.read(device).get(dev.splitnet.mmap.DeviceCounter.TX_OKAY) >= packets)
+                    {
+                        return;
+                    }
+                }
+                catch (final RuntimeException ignore)
+                {
+                    // still being created
+                }
+            }
+            assertTrue(System.nanoTime() - deadline < 0, "no traffic on " + device);
+            Thread.sleep(20);
+        }
+    }
+}
