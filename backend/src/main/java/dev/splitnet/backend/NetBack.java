@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class NetBack implements Backend, Agent
 {
     private static final Logger LOG = LoggerFactory.getLogger(NetBack.class);
-    private static final int LIVENESS_CHECK_INTERVAL = 4096;
+    /** How often the duty cycle accepts connections and checks peers: bounds how late a death is seen. */
+    private static final long HOUSEKEEPING_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final long HANDSHAKE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
     private static final int LAST_DOMAIN_ID = 0x7FEF;
     private static final String SHUTDOWN = "backend shutting down";
@@ -63,6 +64,7 @@ public final class NetBack implements Backend, Agent
     private final List<PendingConnection> pending = new ArrayList<>();
     private int nextDomainId = 1;
     private int cycles;
+    private long nextHousekeepingNs;
     private boolean closed;
 
     private NetBack(final BackendContext context, final DeviceDirectory directory, final FileChannel lockChannel,
@@ -139,10 +141,6 @@ public final class NetBack implements Backend, Agent
     public int doWork()
     {
         int work = 0;
-        if ((cycles & 63) == 0)
-        {
-            work += acceptConnections();
-        }
         final Vif[] current = vifs;
         for (final Vif vif : current)
         {
@@ -156,10 +154,18 @@ public final class NetBack implements Backend, Agent
                 work += handled;
             }
         }
-        if (++cycles >= LIVENESS_CHECK_INTERVAL || (work == 0 && (cycles & 255) == 0))
+        // Housekeeping (accepting frontends, draining doorbells, noticing dead peers) runs on a
+        // clock, not per cycle: the JDK's accept() allocates even when nobody is waiting, and a
+        // syscall per cycle would cost more than the packets.
+        if ((++cycles & 63) == 0)
         {
-            cycles = 0;
-            checkPeers();
+            final long now = System.nanoTime();
+            if (now - nextHousekeepingNs >= 0)
+            {
+                nextHousekeepingNs = now + HOUSEKEEPING_INTERVAL_NS;
+                work += acceptConnections();
+                checkPeers();
+            }
         }
         return work;
     }

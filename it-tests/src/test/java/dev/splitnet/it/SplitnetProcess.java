@@ -50,18 +50,26 @@ final class SplitnetProcess implements AutoCloseable
         final Path logs = Paths.get(System.getProperty("splitnet.logs", "target/it-logs"));
         Files.createDirectories(logs);
         final Path log = logs.resolve(logName + ".log");
+        final List<String> command = javaCommand("dev.splitnet.cli.Main");
+        command.addAll(List.of(args));
+        final ProcessBuilder builder = new ProcessBuilder(command);
+        builder.redirectError(ProcessBuilder.Redirect.to(log.toFile()));
+        builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        return new SplitnetProcess(builder.start(), log);
+    }
+
+    /** {@code java} with the project's flags and the built cli class path, running {@code mainClass}. */
+    static List<String> javaCommand(final String mainClass)
+    {
+        final Path root = root();
         final List<String> command = new ArrayList<>();
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         command.add("@" + root.resolve("jvm.options"));
         command.add("-Xmx512m");
         command.add("-cp");
         command.add(root.resolve("cli/target/splitnet-cli.jar") + File.pathSeparator + root.resolve("cli/target/lib") + File.separator + "*");
-        command.add("dev.splitnet.cli.Main");
-        command.addAll(List.of(args));
-        final ProcessBuilder builder = new ProcessBuilder(command);
-        builder.redirectError(ProcessBuilder.Redirect.to(log.toFile()));
-        builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        return new SplitnetProcess(builder.start(), log);
+        command.add(mainClass);
+        return command;
     }
 
     private void readStdout()

@@ -1,0 +1,121 @@
+package dev.splitnet.backend;
+
+import dev.splitnet.api.IdleMode;
+import dev.splitnet.api.PacketHandler;
+import dev.splitnet.api.PacketStatus;
+import dev.splitnet.api.ReceivedPacket;
+import dev.splitnet.api.RxHandler;
+import dev.splitnet.api.TxClaim;
+import dev.splitnet.api.TxCompletionHandler;
+import dev.splitnet.frontend.FrontendContext;
+import dev.splitnet.frontend.NetFront;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * No allocation per packet on the steady-state path: after warm-up, the frontend thread and the
+ * backend's duty-cycle thread allocate nothing while packets flow (measured with the JVM's
+ * per-thread allocation counter, com.sun.management.ThreadMXBean#getThreadAllocatedBytes).
+ */
+class SteadyStateAllocationTest
+{
+    private static final int WARMUP_PACKETS = 200_000;
+    private static final int MEASURED_PACKETS = 200_000;
+    /** Slack for one-off JVM bookkeeping (e.g. a late JIT deoptimisation); far below one byte per packet. */
+    private static final long SLACK_BYTES = 16 * 1024;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldNotAllocatePerPacketWhenTheBackendReadsAndEchoesPayloads() throws Exception
+    {
+        measure(true);
+    }
+
+    @Test
+    void shouldNotAllocatePerPacketWhenTheBackendCompletesWithoutTouchingPayloads() throws Exception
+    {
+        measure(false);
+    }
+
+    private void measure(final boolean echo) throws Exception
+    {
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        final NetBack[] backendRef = new NetBack[1];
+        final UnsafeBuffer sink = new UnsafeBuffer(new byte[8]);
+        final PacketHandler handler = echo
+            ? packet -> backendRef[0].deliver(packet.domainId(), packet)
+            : packet ->
+            {
+                sink.putByte(0, packet.header().getByte(0));
+                return PacketStatus.OKAY;
+            };
+        final NetBack backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BUSY_SPIN).handler(handler));
+        backendRef[0] = backend;
+        final AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), Throwable::printStackTrace, null, backend);
+        AgentRunner.startOnThread(runner);
+        try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("alloc")))
+        {
+            final long[] completed = new long[1];
+            final long[] received = new long[1];
+            final TxCompletionHandler completions = (id, status) -> completed[0]++;
+            final RxHandler receiver = (ReceivedPacket packet) -> received[0] += packet.buffer(0).getByte(0) == 7 ? 1 : 1;
+            final int[] fragments = { 1000, 3000, 200 };
+            run(front, completions, receiver, fragments, WARMUP_PACKETS, completed);
+            final long backendThread = runner.thread().getId();
+            final long frontendThread = Thread.currentThread().getId();
+            final long backendBefore = threads.getThreadAllocatedBytes(backendThread);
+            final long frontendBefore = threads.getThreadAllocatedBytes(frontendThread);
+            run(front, completions, receiver, fragments, MEASURED_PACKETS, completed);
+            final long frontendBytes = threads.getThreadAllocatedBytes(frontendThread) - frontendBefore;
+            final long backendBytes = threads.getThreadAllocatedBytes(backendThread) - backendBefore;
+            System.out.printf("%s: frontend %d bytes, backend %d bytes over %d packets%n",
+                echo ? "echo" : "sink", frontendBytes, backendBytes, MEASURED_PACKETS);
+            assertTrue(frontendBytes < SLACK_BYTES, "frontend allocated " + frontendBytes + " bytes for " + MEASURED_PACKETS + " packets");
+            assertTrue(backendBytes < SLACK_BYTES, "backend allocated " + backendBytes + " bytes for " + MEASURED_PACKETS + " packets");
+            if (echo)
+            {
+                assertTrue(received[0] > 0, "echoed packets arrived");
+            }
+        }
+        finally
+        {
+            runner.close();
+        }
+    }
+
+    private static void run(final NetFront front, final TxCompletionHandler completions, final RxHandler receiver,
+        final int[] fragments, final int packets, final long[] completed)
+    {
+        final long target = completed[0] + packets;
+        long sent = 0;
+        final AtomicLong guard = new AtomicLong(System.nanoTime() + 60_000_000_000L);
+        while (completed[0] < target)
+        {
+            if (sent < packets)
+            {
+                final TxClaim claim = front.tryClaim(64, fragments, fragments.length);
+                if (claim != null)
+                {
+                    claim.header().putByte(0, (byte)7);
+                    claim.fragment(0).putByte(0, (byte)1);
+                    claim.commit(sent++);
+                }
+            }
+            front.poll(completions, receiver);
+            if (System.nanoTime() - guard.get() > 0)
+            {
+                fail("timed out with " + completed[0] + " of " + target + " completed");
+            }
+        }
+    }
+}

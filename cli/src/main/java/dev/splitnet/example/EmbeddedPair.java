@@ -1,0 +1,39 @@
+package dev.splitnet.example;
+
+import dev.splitnet.backend.BackendContext;
+import dev.splitnet.backend.NetBack;
+import dev.splitnet.frontend.FrontendContext;
+import dev.splitnet.frontend.NetFront;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/** The README's embedding example: a backend that echoes, a frontend that sends one packet. */
+public final class EmbeddedPair
+{
+    public static void main(final String[] args) throws Exception
+    {
+        final Path dir = Files.createTempDirectory("splitnet-example");
+        final NetBack[] backend = new NetBack[1];
+        // netback: hand each packet back to its sender (copied into the sender's receive buffers)
+        backend[0] = NetBack.launch(new BackendContext().directory(dir)
+            .handler(packet -> backend[0].deliver(packet.domainId(), packet)));
+        final AgentRunner runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, backend[0]);
+        AgentRunner.startOnThread(runner); // the backend's duty cycle answers the frontend's handshake
+        try (runner; NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("example")))
+        {
+            final UnsafeBuffer header = new UnsafeBuffer(new byte[64]);   // goes into a header slot
+            final UnsafeBuffer payload = new UnsafeBuffer(new byte[9000]); // goes into granted frames
+            front.send(header, 0, 64, payload, 0, 9000, 1L);
+            final int[] echoed = { 0 };
+            while (echoed[0] == 0 || front.inFlight() > 0)
+            {
+                front.poll((id, status) -> System.out.println("packet " + id + ": " + status),
+                    packet -> echoed[0] = packet.length());
+            }
+            System.out.println("echoed " + echoed[0] + " bytes");
+        }
+    }
+}
