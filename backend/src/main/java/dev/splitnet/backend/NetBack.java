@@ -451,6 +451,35 @@ public final class NetBack implements Backend, Agent
         }
     }
 
+    /**
+     * Called after an access to shared memory failed (the JVM reports a fault on a mapping as an
+     * {@link InternalError}, sometimes only at the next safepoint): a frontend truncated its
+     * device file under the mapping. Disconnects every frontend whose file shrank.
+     *
+     * @return whether such a frontend was found (the error is then explained and handled).
+     */
+    public boolean recoverFromMemoryFault(final Throwable fault)
+    {
+        boolean found = false;
+        for (final Vif vif : vifs)
+        {
+            if (vif.isTruncated())
+            {
+                found = true;
+                disconnect(vif, "device file truncated under the mapping (" + fault.getClass().getSimpleName()
+                    + "); the frontend broke the protocol");
+            }
+        }
+        if (found)
+        {
+            for (final Vif vif : vifs)
+            {
+                vif.answerInterruptedPacket();
+            }
+        }
+        return found;
+    }
+
     @Override
     public boolean isConnected(final int domainId)
     {

@@ -67,6 +67,10 @@ final class Vif implements AutoCloseable
     private final AtomicCounter[] errorByReason;
 
     private String fatalReason;
+    private InternalError pendingFault;
+    // the chain consumed from the ring and how many of its responses are written
+    private int chainCount;
+    private int chainAnswered;
     private boolean closed;
 
     Vif(final int domainId, final Device device, final Doorbell doorbell, final long features) throws IOException
@@ -174,6 +178,8 @@ final class Vif implements AutoCloseable
                 return fatal("TX packet chain continues past req_prod (more_data on the last published request)");
             }
             txRing.consumeRequests(count);
+            chainCount = count;
+            chainAnswered = 0;
             available -= count;
             final int reason = validate(count);
             final short status;
@@ -186,20 +192,53 @@ final class Vif implements AutoCloseable
             {
                 status = handle(handler, count);
             }
-            for (int i = 0; i < count; i++)
-            {
-                final int offset = txRing.nextResponseOffset();
-                txSring.putShort(offset + TX_RSP_ID_OFFSET, (short)reqId[i]);
-                txSring.putShort(offset + TX_RSP_STATUS_OFFSET, status);
-                txRing.produceResponse();
-            }
+            answerChain(status);
             packets++;
         }
         if (packets > 0 && txRing.pushResponsesAndCheckNotify())
         {
             doorbell.ring();
         }
+        if (pendingFault != null)
+        {
+            final InternalError fault = pendingFault;
+            pendingFault = null;
+            throw fault;
+        }
         return packets;
+    }
+
+    /** Writes the responses of the consumed chain not yet answered, all with {@code status}. */
+    private void answerChain(final short status)
+    {
+        while (chainAnswered < chainCount)
+        {
+            final int offset = txRing.nextResponseOffset();
+            txSring.putShort(offset + TX_RSP_ID_OFFSET, (short)reqId[chainAnswered]);
+            txSring.putShort(offset + TX_RSP_STATUS_OFFSET, status);
+            txRing.produceResponse();
+            chainAnswered++;
+        }
+        chainCount = 0;
+    }
+
+    /**
+     * After a memory fault interrupted this frontend's TX path (the fault may come from another
+     * frontend's truncated file, delivered late): the packet being handled gets its error
+     * responses, so it still ends with exactly one status, and its grants are released.
+     */
+    void answerInterruptedPacket()
+    {
+        if (chainCount > 0)
+        {
+            packet.releaseAll();
+            errorHandler.incrementRelease();
+            answerChain((short)NetifConstants.NETIF_RSP_ERROR);
+            if (txRing.pushResponsesAndCheckNotify())
+            {
+                doorbell.ring();
+            }
+        }
     }
 
     /** Copies the requests of one packet out of the ring, once each; -1 when the chain is cut off. */
@@ -357,6 +396,14 @@ final class Vif implements AutoCloseable
             errorByReason[BAD_GREF].incrementRelease();
             status = NetifConstants.NETIF_RSP_ERROR;
         }
+        catch (final InternalError fault)
+        {
+            // A fault on some mapping, maybe another frontend's truncated file, delivered late by
+            // the JVM: this packet still gets its one (error) status, then the fault goes up to
+            // NetBackRunner, which finds the truncated file.
+            pendingFault = fault;
+            status = NetifConstants.NETIF_RSP_ERROR;
+        }
         catch (final Throwable ex)
         {
             errorHandler.incrementRelease();
@@ -422,7 +469,17 @@ final class Vif implements AutoCloseable
         return -1;
     }
 
-    /** Disconnects: states to Closed, socket closed, mapping released. Grants are never held between packets. */
+    /** Whether the frontend shrank its file under the mapping, so touching it would fault. */
+    boolean isTruncated()
+    {
+        final long size = device.mapping().currentFileSize();
+        return size >= 0 && size < layout.fileLength();
+    }
+
+    /**
+     * Disconnects: states to Closed (unless the file was truncated: those pages are gone), socket
+     * closed, mapping released. Grants are never held between packets.
+     */
     @Override
     public void close()
     {
@@ -431,13 +488,20 @@ final class Vif implements AutoCloseable
             return;
         }
         closed = true;
-        if (grants.held() != 0)
+        final boolean memoryGone = isTruncated();
+        if (grants.held() != 0 && !memoryGone)
         {
             LOG.error("domain {}: {} grant holds outstanding at disconnect", domainId, grants.held());
         }
-        device.setBackendState(XenbusState.CLOSING);
+        if (!memoryGone)
+        {
+            device.setBackendState(XenbusState.CLOSING);
+        }
         doorbell.close();
-        device.setBackendState(XenbusState.CLOSED);
+        if (!memoryGone)
+        {
+            device.setBackendState(XenbusState.CLOSED);
+        }
         device.close();
     }
 }

@@ -12,7 +12,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.agrona.concurrent.AgentRunner;
+import dev.splitnet.backend.NetBackRunner;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,8 +56,8 @@ final class BackendCommand implements Callable<Integer>
         context.handler(packet -> modeHandler.getPlain().onPacket(packet));
         final NetBack backend = NetBack.launch(context);
         modeHandler.set(mode.handler(backend, wire, stats));
-        final AgentRunner runner = new AgentRunner(Idle.strategy(idle, backend::awaitWork, context.blockTimeoutMs()),
-            ex -> System.err.println("splitnet backend: duty cycle error: " + ex), null, backend);
+        final NetBackRunner runner = new NetBackRunner(backend, Idle.strategy(idle, backend::awaitWork, context.blockTimeoutMs()),
+            ex -> System.err.println("splitnet backend: duty cycle error: " + ex));
         final CountDownLatch stopped = new CountDownLatch(1);
         final Thread hook = new Thread(() ->
         {
@@ -65,7 +65,6 @@ final class BackendCommand implements Callable<Integer>
             stopped.countDown();
         }, "splitnet-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        AgentRunner.startOnThread(runner);
         System.err.printf(Locale.ROOT, "splitnet backend: pid %d, dir %s, mode %s, idle %s%s%n", ProcessHandle.current().pid(),
             directory, mode.name().toLowerCase(Locale.ROOT), idle, wire != null ? ", egress udp " + egress : "");
         final long end = durationSeconds > 0 ? System.nanoTime() + (long)(durationSeconds * 1e9) : Long.MAX_VALUE;

@@ -80,6 +80,9 @@ final class FrontendCommand implements Callable<Integer>
     @Option(names = "--linger", paramLabel = "MS", description = "Keep receiving this long after the last send (default: ${DEFAULT-VALUE}).")
     long lingerMs = 1_000;
 
+    @Option(names = "--reconnect", description = "When the backend goes away, report the fate of every packet in flight and connect again (until --duration ends).")
+    boolean reconnect;
+
     @Option(names = "--replace", description = "Replace a stale device file left by a frontend that died.")
     boolean replace;
 
@@ -129,14 +132,28 @@ final class FrontendCommand implements Callable<Integer>
             .connectTimeoutMs(connectTimeoutMs).replaceStale(replace).features(plain ? 0 : Features.SUPPORTED)
             .initialRingIndex((int)initialRingIndex).ringPages(ringPages);
         final Map<DeviceCounter, Long> counters = new EnumMap<>(DeviceCounter.class);
-        int domainId;
-        try (NetFront front = NetFront.connect(context))
+        int domainId = 0;
+        int connections = 0;
+        final long start = System.nanoTime();
+        final long end = durationSeconds > 0 ? start + (long)(durationSeconds * 1e9) : Long.MAX_VALUE;
+        while (true)
         {
-            domainId = front.domainId();
-            System.err.printf(Locale.ROOT, "splitnet frontend %s: pid %d, domain %d, features [%s]%n", name,
-                ProcessHandle.current().pid(), domainId, Features.describe(front.negotiatedFeatures()));
-            run(front);
-            DeviceCounters.read(front.device().countersMetadata(), front.device().countersValues(), counters::put);
+            try (NetFront front = NetFront.connect(context))
+            {
+                connections++;
+                domainId = front.domainId();
+                System.err.printf(Locale.ROOT, "splitnet frontend %s: pid %d, domain %d, features [%s]%n", name,
+                    ProcessHandle.current().pid(), domainId, Features.describe(front.negotiatedFeatures()));
+                run(front, end);
+                // Counters of this connection's device (the backend's ones included); summed over reconnects.
+                DeviceCounters.read(front.device().countersMetadata(), front.device().countersValues(),
+                    (counter, value) -> counters.merge(counter, value, Long::sum));
+                if (front.isConnected() || !reconnect || sent >= count || System.nanoTime() - end >= 0)
+                {
+                    break;
+                }
+            }
+            System.err.printf(Locale.ROOT, "[%s] reconnecting to the backend in %s%n", name, directory);
         }
         final StringBuilder sb = new StringBuilder(1024);
         sb.append("{\"name\":\"").append(name).append("\",\"pid\":").append(ProcessHandle.current().pid())
@@ -146,20 +163,19 @@ final class FrontendCommand implements Callable<Integer>
             .append(",\"okay\":").append(okay).append(",\"error\":").append(errors).append(",\"dropped\":").append(dropped)
             .append(",\"disconnected\":").append(disconnected)
             .append(",\"received\":").append(received).append(",\"received_bytes\":").append(receivedBytes)
-            .append(",\"integrity_errors\":").append(integrityErrors).append(",\"counters\":");
+            .append(",\"integrity_errors\":").append(integrityErrors).append(",\"connections\":").append(connections)
+            .append(",\"counters\":");
         DeviceSnapshot.appendCounters(sb, counters);
         System.out.println(sb.append('}'));
         return integrityErrors == 0 && sent == okay + errors + dropped + disconnected ? 0 : 3;
     }
 
-    private void run(final NetFront front)
+    private void run(final NetFront front, final long end)
     {
         final int dstPeer = peer != null ? resolvePeer(peer) : front.domainId();
         final SplittableRandom random = new SplittableRandom(seed);
         final IdleStrategy idleStrategy = Idle.strategy(idle, front::awaitWork, 100);
-        final long start = System.nanoTime();
-        final long end = durationSeconds > 0 ? start + (long)(durationSeconds * 1e9) : Long.MAX_VALUE;
-        long nextProgress = start + 1_000_000_000L;
+        long nextProgress = System.nanoTime() + 1_000_000_000L;
         long lastSent = 0;
         long lastReceived = 0;
         int nextSize = minSize;

@@ -2,11 +2,11 @@ package dev.splitnet.example;
 
 import dev.splitnet.backend.BackendContext;
 import dev.splitnet.backend.NetBack;
+import dev.splitnet.backend.NetBackRunner;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -20,8 +20,8 @@ public final class EmbeddedPair
         // netback: hand each packet back to its sender (copied into the sender's receive buffers)
         backend[0] = NetBack.launch(new BackendContext().directory(dir)
             .handler(packet -> backend[0].deliver(packet.domainId(), packet)));
-        final AgentRunner runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, backend[0]);
-        AgentRunner.startOnThread(runner); // the backend's duty cycle answers the frontend's handshake
+        // the backend's duty cycle on its own thread (it answers the frontend's handshake too)
+        final NetBackRunner runner = new NetBackRunner(backend[0], new BackoffIdleStrategy(), Throwable::printStackTrace);
         try (runner; NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("example")))
         {
             final UnsafeBuffer header = new UnsafeBuffer(new byte[64]);   // goes into a header slot

@@ -72,6 +72,22 @@ public final class DeviceMapping implements AutoCloseable
         return length;
     }
 
+    /**
+     * The file's current size through the mapped file's own descriptor (the path may already be
+     * unlinked); a size below {@link #length()} means the owner truncated it under the mapping.
+     */
+    public long currentFileSize()
+    {
+        try
+        {
+            return mappedFile.raf().getChannel().size();
+        }
+        catch (final IOException ex)
+        {
+            return -1;
+        }
+    }
+
     /** The whole file. */
     public UnsafeBuffer buffer()
     {
