@@ -171,6 +171,43 @@ class CrossProcessTransferIT
         assertTrue(value(summary, "fragments_sent") + 5000 > 700, "enough requests to cross 2^32: " + summary);
     }
 
+    /** Blocking idle sides sleep on the doorbell socket and are woken by req_event/rsp_event crossings. */
+    @Test
+    void shouldWakeBlockingSidesThroughDoorbells() throws Exception
+    {
+        final String summary;
+        try (SplitnetProcess backend = Backends.start("blocking-backend", dir, "--mode", "echo", "--idle", "blocking");
+            SplitnetProcess frontend = SplitnetProcess.start("blocking-frontend", "frontend", "--dir", dir.toString(),
+                "--name", "sleepy", "--count", "500", "--max-size", "3000", "--window", "1", "--idle", "blocking", "--quiet"))
+        {
+            assertEquals(0, frontend.waitFor(60), frontend.stderr());
+            summary = frontend.lastLine();
+        }
+        assertEquals(500, value(summary, "okay"), summary);
+        assertEquals(500, value(summary, "received"), summary);
+        assertEquals(0, value(summary, "integrity_errors"), summary);
+        // one packet at a time with both sides asleep in between: each needs the doorbell
+        assertTrue(value(summary, "fe_doorbells_sent") >= 250, "frontend woke the backend: " + summary);
+        assertTrue(value(summary, "be_doorbells_sent") >= 250, "backend woke the frontend: " + summary);
+    }
+
+    /** A busy ring sends no doorbells: spinning sides never arm their events. */
+    @Test
+    void shouldSendAlmostNoDoorbellsOnABusyRing() throws Exception
+    {
+        final String summary;
+        try (SplitnetProcess backend = Backends.start("busy-backend", dir, "--mode", "sink", "--idle", "backoff");
+            SplitnetProcess frontend = SplitnetProcess.start("busy-frontend", "frontend", "--dir", dir.toString(),
+                "--name", "busy", "--count", "100000", "--max-size", "64", "--quiet", "--linger", "0"))
+        {
+            assertEquals(0, frontend.waitFor(60), frontend.stderr());
+            summary = frontend.lastLine();
+        }
+        assertEquals(100_000, value(summary, "okay"), summary);
+        assertTrue(value(summary, "fe_doorbells_sent") + value(summary, "be_doorbells_sent") <= 4,
+            "only the first crossing of the initial event index rings: " + summary);
+    }
+
     private static int split(final SplittableRandom random, final int payload, final int[] lengths)
     {
         final int minimum = (payload + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE;
