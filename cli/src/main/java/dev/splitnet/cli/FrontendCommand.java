@@ -233,7 +233,7 @@ final class FrontendCommand implements Callable<Integer>
 
     private boolean send(final NetFront front, final SplittableRandom random, final int payload, final int dst)
     {
-        final int fragments = split(random, payload);
+        final int fragments = FragmentSplit.split(random, payload, randomFragments, fragmentLengths);
         final TxClaim claim = front.tryClaim(DemoFrame.HEADER_LENGTH, fragmentLengths, fragments);
         if (claim == null)
         {
@@ -252,32 +252,6 @@ final class FrontendCommand implements Callable<Integer>
         sent++;
         sentBytes += DemoFrame.HEADER_LENGTH + payload;
         return true;
-    }
-
-    /** Splits a payload into fragments of at most a frame: whole frames, or a random split. */
-    private int split(final SplittableRandom random, final int payload)
-    {
-        final int minimum = (payload + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE;
-        if (!randomFragments || payload == 0)
-        {
-            for (int i = 0, left = payload; i < minimum; i++, left -= DeviceLayout.PAGE_SIZE)
-            {
-                fragmentLengths[i] = Math.min(left, DeviceLayout.PAGE_SIZE);
-            }
-            return minimum;
-        }
-        final int count = minimum + random.nextInt(Math.min(NetifLimits.MAX_PAYLOAD_FRAGMENTS, payload) - minimum + 1);
-        int left = payload;
-        for (int i = 0; i < count; i++)
-        {
-            final int remaining = count - i - 1;
-            // each later fragment needs at least 1 byte and can take at most a frame
-            final int lo = Math.max(1, left - remaining * DeviceLayout.PAGE_SIZE);
-            final int hi = Math.min(DeviceLayout.PAGE_SIZE, left - remaining);
-            fragmentLengths[i] = remaining == 0 ? left : lo + random.nextInt(hi - lo + 1);
-            left -= fragmentLengths[i];
-        }
-        return count;
     }
 
     private void onComplete(final long correlationId, final PacketStatus status)

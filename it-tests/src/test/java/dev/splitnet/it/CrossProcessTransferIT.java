@@ -3,10 +3,10 @@ package dev.splitnet.it;
 import dev.splitnet.api.PacketStatus;
 import dev.splitnet.api.ReceivedPacket;
 import dev.splitnet.api.TxClaim;
+import dev.splitnet.cli.FragmentSplit;
 import dev.splitnet.cli.StreamChecksum;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
-import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.NetifLimits;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -56,7 +56,7 @@ class CrossProcessTransferIT
                     final int packetSize = sent;
                     final int header = Math.min(packetSize, random.nextInt(front.maxHeaderLength() + 1));
                     final int payload = packetSize - header;
-                    final int fragments = split(random, payload, lengths);
+                    final int fragments = FragmentSplit.split(random, payload, true, lengths);
                     final TxClaim claim = front.tryClaim(header, lengths, fragments);
                     if (claim != null)
                     {
@@ -206,26 +206,6 @@ class CrossProcessTransferIT
         assertEquals(100_000, value(summary, "okay"), summary);
         assertTrue(value(summary, "fe_doorbells_sent") + value(summary, "be_doorbells_sent") <= 4,
             "only the first crossing of the initial event index rings: " + summary);
-    }
-
-    private static int split(final SplittableRandom random, final int payload, final int[] lengths)
-    {
-        final int minimum = (payload + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE;
-        if (payload == 0)
-        {
-            return 0;
-        }
-        final int count = minimum + random.nextInt(Math.min(NetifLimits.MAX_PAYLOAD_FRAGMENTS, payload) - minimum + 1);
-        int left = payload;
-        for (int i = 0; i < count; i++)
-        {
-            final int remaining = count - i - 1;
-            final int lo = Math.max(1, left - remaining * DeviceLayout.PAGE_SIZE);
-            final int hi = Math.min(DeviceLayout.PAGE_SIZE, left - remaining);
-            lengths[i] = remaining == 0 ? left : lo + random.nextInt(hi - lo + 1);
-            left -= lengths[i];
-        }
-        return count;
     }
 
     private static void fill(final org.agrona.MutableDirectBuffer buffer, final int length, final long seed)

@@ -1,0 +1,44 @@
+package dev.splitnet.cli;
+
+import dev.splitnet.mmap.DeviceLayout;
+import dev.splitnet.mmap.NetifLimits;
+import java.util.SplittableRandom;
+
+/** How a payload is cut into fragments of at most one frame: whole frames, or a random cut. */
+public final class FragmentSplit
+{
+    private FragmentSplit()
+    {
+    }
+
+    /**
+     * Fills {@code lengths} with fragment sizes adding up to {@code payload}, each 1 to 4096 bytes,
+     * at most 18 of them; whole frames when {@code random} is false.
+     *
+     * @return the number of fragments.
+     */
+    public static int split(final SplittableRandom random, final int payload, final boolean randomCut, final int[] lengths)
+    {
+        final int minimum = (payload + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE;
+        if (!randomCut || payload == 0)
+        {
+            for (int i = 0, left = payload; i < minimum; i++, left -= DeviceLayout.PAGE_SIZE)
+            {
+                lengths[i] = Math.min(left, DeviceLayout.PAGE_SIZE);
+            }
+            return minimum;
+        }
+        final int count = minimum + random.nextInt(Math.min(NetifLimits.MAX_PAYLOAD_FRAGMENTS, payload) - minimum + 1);
+        int left = payload;
+        for (int i = 0; i < count; i++)
+        {
+            final int remaining = count - i - 1;
+            // every later fragment needs at least 1 byte and can take at most a frame
+            final int lo = Math.max(1, left - remaining * DeviceLayout.PAGE_SIZE);
+            final int hi = Math.min(DeviceLayout.PAGE_SIZE, left - remaining);
+            lengths[i] = remaining == 0 ? left : lo + random.nextInt(hi - lo + 1);
+            left -= lengths[i];
+        }
+        return count;
+    }
+}
