@@ -114,6 +114,7 @@ final class FrontendCommand implements Callable<Integer>
     private long sent;
     private long sentBytes;
     private long fragmentsSent;
+    private long endNs;
 
     @Override
     public Integer call()
@@ -134,8 +135,7 @@ final class FrontendCommand implements Callable<Integer>
         final Map<DeviceCounter, Long> counters = new EnumMap<>(DeviceCounter.class);
         int domainId = 0;
         int connections = 0;
-        final long start = System.nanoTime();
-        final long end = durationSeconds > 0 ? start + (long)(durationSeconds * 1e9) : Long.MAX_VALUE;
+        String failure = null;
         while (true)
         {
             try (NetFront front = NetFront.connect(context))
@@ -144,14 +144,31 @@ final class FrontendCommand implements Callable<Integer>
                 domainId = front.domainId();
                 System.err.printf(Locale.ROOT, "splitnet frontend %s: pid %d, domain %d, features [%s]%n", name,
                     ProcessHandle.current().pid(), domainId, Features.describe(front.negotiatedFeatures()));
-                run(front, end);
-                // Counters of this connection's device (the backend's ones included); summed over reconnects.
-                DeviceCounters.read(front.device().countersMetadata(), front.device().countersValues(),
-                    (counter, value) -> counters.merge(counter, value, Long::sum));
-                if (front.isConnected() || !reconnect || sent >= count || System.nanoTime() - end >= 0)
+                try
+                {
+                    run(front);
+                }
+                finally
+                {
+                    // Counters of this connection's device (the backend's ones included); summed over reconnects.
+                    DeviceCounters.read(front.device().countersMetadata(), front.device().countersValues(),
+                        (counter, value) -> counters.merge(counter, value, Long::sum));
+                }
+                if (front.isConnected() || !reconnect || sent >= count || (endNs != 0 && System.nanoTime() - endNs >= 0))
                 {
                     break;
                 }
+            }
+            catch (final SplitnetException ex)
+            {
+                if (connections == 0)
+                {
+                    throw ex; // never connected: the one-line error is the whole story
+                }
+                // after traffic flowed, the summary still tells the fate of every packet
+                failure = ex.getMessage();
+                System.err.println("splitnet frontend " + name + ": " + failure);
+                break;
             }
             System.err.printf(Locale.ROOT, "[%s] reconnecting to the backend in %s%n", name, directory);
         }
@@ -164,15 +181,26 @@ final class FrontendCommand implements Callable<Integer>
             .append(",\"disconnected\":").append(disconnected)
             .append(",\"received\":").append(received).append(",\"received_bytes\":").append(receivedBytes)
             .append(",\"integrity_errors\":").append(integrityErrors).append(",\"connections\":").append(connections)
+            .append(",\"failure\":").append(failure == null ? "null" : "\"" + failure.replace("\\", "\\\\").replace("\"", "'") + "\"")
             .append(",\"counters\":");
         DeviceSnapshot.appendCounters(sb, counters);
         System.out.println(sb.append('}'));
+        if (failure != null)
+        {
+            return 1;
+        }
         return integrityErrors == 0 && sent == okay + errors + dropped + disconnected ? 0 : 3;
     }
 
-    private void run(final NetFront front, final long end)
+    private void run(final NetFront front)
     {
         final int dstPeer = peer != null ? resolvePeer(peer) : front.domainId();
+        if (endNs == 0)
+        {
+            // --duration counts from the first moment traffic can flow, not from JVM start-up.
+            endNs = durationSeconds > 0 ? System.nanoTime() + (long)(durationSeconds * 1e9) : Long.MAX_VALUE;
+        }
+        final long end = endNs;
         final SplittableRandom random = new SplittableRandom(seed);
         final IdleStrategy idleStrategy = Idle.strategy(idle, front::awaitWork, 100);
         long nextProgress = System.nanoTime() + 1_000_000_000L;

@@ -32,7 +32,7 @@ final class StatCommand implements Callable<Integer>
     @Override
     public Integer call() throws InterruptedException
     {
-        DeviceDirectory.open(directory);
+        DeviceDirectory.openForReading(directory);
         final PrintStream out = System.out;
         if (json)
         {

@@ -137,7 +137,7 @@ class CommandLineIT
     @Test
     void shouldRunTheDemoAndSummariseItInOneJsonLine() throws Exception
     {
-        try (SplitnetProcess demo = SplitnetProcess.start("cli-demo", "demo", "--duration", "2", "--dir", dir.resolve("demo").toString()))
+        try (SplitnetProcess demo = SplitnetProcess.start("cli-demo", "demo", "--duration", "3", "--dir", dir.resolve("demo").toString()))
         {
             assertEquals(0, demo.waitFor(120), demo.stderr());
             final String json = demo.lastLine();

@@ -60,6 +60,20 @@ public final class DeviceDirectory
         return open(path);
     }
 
+    /** Opens an existing directory only to read it (tools such as stat): it may be read-only. */
+    public static DeviceDirectory openForReading(final Path path)
+    {
+        if (!Files.exists(path))
+        {
+            throw new DeviceFileException("directory " + path + " does not exist; pass the directory the backend uses");
+        }
+        if (!Files.isDirectory(path))
+        {
+            throw new DeviceFileException(path + " is not a directory; pass a directory");
+        }
+        return new DeviceDirectory(path);
+    }
+
     /** Opens an existing directory, checking it is a writable directory. */
     public static DeviceDirectory open(final Path path)
     {
