@@ -66,6 +66,14 @@ public final class NetBack implements Backend, Agent
     private int cycles;
     private long nextHousekeepingNs;
     private boolean closed;
+    private boolean acceptReady;
+    private final java.util.function.Consumer<SelectionKey> onReadyKey = key ->
+    {
+        if ((key.readyOps() & SelectionKey.OP_ACCEPT) != 0)
+        {
+            acceptReady = true;
+        }
+    };
 
     private NetBack(final BackendContext context, final DeviceDirectory directory, final FileChannel lockChannel,
         final FileLock lock, final ServerSocketChannel server, final Selector selector)
@@ -155,15 +163,29 @@ public final class NetBack implements Backend, Agent
             }
         }
         // Housekeeping (accepting frontends, draining doorbells, noticing dead peers) runs on a
-        // clock, not per cycle: the JDK's accept() allocates even when nobody is waiting, and a
-        // syscall per cycle would cost more than the packets.
+        // clock, not per cycle: a syscall per cycle would cost more than the packets. accept() is
+        // called only when the listening socket is ready: the JDK's accept() allocates even when
+        // nobody is waiting.
         if ((++cycles & 63) == 0)
         {
             final long now = System.nanoTime();
             if (now - nextHousekeepingNs >= 0)
             {
                 nextHousekeepingNs = now + HOUSEKEEPING_INTERVAL_NS;
-                work += acceptConnections();
+                acceptReady = false;
+                try
+                {
+                    // The action form of selectNow builds no selected-key set: allocation-free.
+                    selector.selectNow(onReadyKey);
+                }
+                catch (final IOException ex)
+                {
+                    acceptReady = true;
+                }
+                if (acceptReady || !pending.isEmpty())
+                {
+                    work += acceptConnections();
+                }
                 checkPeers();
             }
         }
@@ -202,16 +224,23 @@ public final class NetBack implements Backend, Agent
         }
         try
         {
-            if (selector.select(timeoutMillis) > 0)
+            // The action form of select: no selected-key set, so waking up allocates nothing.
+            acceptReady = false;
+            if (selector.select(onReadyKey, timeoutMillis) == 0)
             {
-                selector.selectedKeys().clear();
+                acceptReady = true;
             }
         }
         catch (final IOException ex)
         {
             throw new SplitnetException("backend: waiting on doorbells failed: " + ex, ex);
         }
-        acceptConnections();
+        // accept() allocates even when nobody is waiting: only when the listening socket is ready,
+        // or after a timeout (a blocked backend still checks at least every timeout)
+        if (acceptReady)
+        {
+            acceptConnections();
+        }
         checkPeers();
     }
 

@@ -18,6 +18,7 @@ public final class FrontendContext
     public static final String TX_FRAMES_PROP = "splitnet.frontend.tx.frames";
     public static final String RX_FRAMES_PROP = "splitnet.frontend.rx.frames";
     public static final String CONNECT_TIMEOUT_MS_PROP = "splitnet.frontend.connect.timeout.ms";
+    public static final String TX_PUSH_BATCH_PROP = "splitnet.frontend.tx.push.batch";
 
     private Path directory = Path.of(System.getProperty(DIR_PROP, DeviceDirectory.defaultPath().toString()));
     private String name = System.getProperty(NAME_PROP, "fe-" + ProcessHandle.current().pid());
@@ -26,6 +27,7 @@ public final class FrontendContext
     private int txFrames = Integer.getInteger(TX_FRAMES_PROP, 1024);
     private int rxFrames = Integer.getInteger(RX_FRAMES_PROP, 256);
     private long connectTimeoutMs = Long.getLong(CONNECT_TIMEOUT_MS_PROP, 10_000L);
+    private int txPushBatch = Integer.getInteger(TX_PUSH_BATCH_PROP, 1);
     private long features = Features.SUPPORTED;
     private int initialRingIndex;
     private boolean replaceStale;
@@ -93,6 +95,24 @@ public final class FrontendContext
         return connectTimeoutMs;
     }
 
+    /**
+     * Committed packets per publication of the TX ring's req_prod (a volatile store, a full fence
+     * and an event check). 1, the default, publishes every packet at commit, as Xen's netfront
+     * does. N > 1 is Linux netfront's xmit_more: the store is made once per N packets, and every
+     * {@code poll()} and {@code awaitWork()} publishes whatever is pending, so a sender that
+     * polls (as it must, for completions) never strands a packet.
+     */
+    public FrontendContext txPushBatch(final int txPushBatch)
+    {
+        this.txPushBatch = txPushBatch;
+        return this;
+    }
+
+    public int txPushBatch()
+    {
+        return txPushBatch;
+    }
+
     /** Features to offer; the backend accepts a subset. */
     public FrontendContext features(final long features)
     {
@@ -144,6 +164,10 @@ public final class FrontendContext
         if (connectTimeoutMs < 0)
         {
             throw new IllegalArgumentException("connectTimeoutMs=" + connectTimeoutMs + " must be >= 0");
+        }
+        if (txPushBatch < 1 || txPushBatch > 4096)
+        {
+            throw new IllegalArgumentException("txPushBatch=" + txPushBatch + " must be 1 to 4096");
         }
         if ((features & ~Features.SUPPORTED) != 0)
         {

@@ -44,6 +44,8 @@ public final class NetFront implements Frontend
     /** Polls between checks that the backend is still there, when nothing else drains the socket. */
     private static final int LIVENESS_CHECK_INTERVAL = 4096;
 
+    private static final java.util.function.Consumer<SelectionKey> IGNORE_KEY = key -> { };
+
     private final FrontendContext context;
     private final Device device;
     private final Doorbell doorbell;
@@ -121,7 +123,7 @@ public final class NetFront implements Frontend
             final Doorbell doorbell = new Doorbell(channel, counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT),
                 counters.get(DeviceCounter.FRONTEND_DOORBELLS_RECEIVED));
             final TxPath tx = new TxPath(txRing, grants, device.headerSlots(), layout.headerSlotCount(), layout.headerSlotSize(),
-                device.frames(), layout.txFrameCount(), headerSlots, counters, doorbell);
+                device.frames(), layout.txFrameCount(), headerSlots, counters, doorbell, context.txPushBatch());
             selector = Selector.open();
             channel.register(selector, SelectionKey.OP_READ);
             device.setFrontendState(XenbusState.CONNECTED);
@@ -158,6 +160,12 @@ public final class NetFront implements Frontend
             catch (final IOException ex)
             {
                 channel.close();
+                if (String.valueOf(ex.getMessage()).contains("Permission denied"))
+                {
+                    // waiting will not help: say so at once
+                    throw new SplitnetException("not allowed to connect to " + directory.socketPath()
+                        + " (permission denied); run as the backend's user or fix the directory's permissions");
+                }
                 if (System.nanoTime() - deadline > 0)
                 {
                     throw new SplitnetException("no backend is listening on " + directory.socketPath()
@@ -188,10 +196,8 @@ public final class NetFront implements Frontend
             if (length > 0)
             {
                 final Handshake.Welcome welcome = Handshake.decodeWelcome(in);
-                if (in.remaining() > length)
-                {
-                    throw new SplitnetException("backend sent data after its WELCOME");
-                }
+                // Bytes after the WELCOME are doorbells: a backend may deliver (and ring, since
+                // rsp_event asks for the first response) the moment it has answered.
                 return welcome;
             }
             in.compact();
@@ -287,6 +293,7 @@ public final class NetFront implements Frontend
             return tx.failAll(completions);
         }
         int work = 0;
+        tx.flush();
         final int completed = tx.processResponses(completions);
         final int received = rx.processResponses(receiver);
         if (completed < 0 || received < 0)
@@ -340,6 +347,7 @@ public final class NetFront implements Frontend
         {
             return;
         }
+        tx.flush();
         // Arm both rings' response events, then look again (RING_FINAL_CHECK_FOR_RESPONSES) so a
         // response that raced the arming is seen instead of slept through.
         if (txRing.finalCheckForResponses() | rxRing.finalCheckForResponses())
@@ -348,8 +356,8 @@ public final class NetFront implements Frontend
         }
         try
         {
-            selector.select(timeoutMillis);
-            selector.selectedKeys().clear();
+            // The action form of select: no selected-key set, so waking up allocates nothing.
+            selector.select(IGNORE_KEY, timeoutMillis);
         }
         catch (final IOException ex)
         {

@@ -52,6 +52,12 @@ final class TxPath
     private final int[] headRemaining;
     private final short[] headStatus;
     private int inFlight;
+    // Linux netfront's xmit_more: publish req_prod once per pushBatch packets (and at every poll)
+    private final int pushBatch;
+    private int unpushedPackets;
+    // counts published to the shared counters at each push / at the end of each response batch
+    private long unpushedBytes;
+    private final long[] pendingByStatus = new long[PacketStatus.values().length];
 
     private final Claim claim = new Claim();
     private final int[] chunkLengths = new int[NetifLimits.MAX_PAYLOAD_FRAGMENTS];
@@ -63,9 +69,10 @@ final class TxPath
 
     TxPath(final FrontRing ring, final GrantTable grants, final UnsafeBuffer headerSlots, final int headerSlotCount,
         final int headerSlotSize, final UnsafeBuffer frames, final int txFrames, final boolean useHeaderSlots,
-        final DeviceCounters counters, final Doorbell doorbell)
+        final DeviceCounters counters, final Doorbell doorbell, final int pushBatch)
     {
         this.doorbell = doorbell;
+        this.pushBatch = pushBatch;
         this.ring = ring;
         this.sring = ring.buffer();
         this.grants = grants;
@@ -99,6 +106,25 @@ final class TxPath
     int inFlight()
     {
         return inFlight;
+    }
+
+    /**
+     * Publishes requests written since the last push (push-and-check-notify) and rings the
+     * doorbell if the backend asked for it. With a push batch of 1, commit has already done so.
+     */
+    void flush()
+    {
+        if (unpushedPackets > 0)
+        {
+            txPackets.getAndAddRelease(unpushedPackets);
+            txBytes.getAndAddRelease(unpushedBytes);
+            unpushedPackets = 0;
+            unpushedBytes = 0;
+            if (ring.pushRequestsAndCheckNotify())
+            {
+                doorbell.ring();
+            }
+        }
     }
 
     /** Splits a payload into whole frames and claims them. */
@@ -194,6 +220,31 @@ final class TxPath
      */
     int processResponses(final TxCompletionHandler handler)
     {
+        try
+        {
+            return consumeResponses(handler);
+        }
+        finally
+        {
+            publishStatusCounts();
+        }
+    }
+
+    /** Adds the completions counted since the last call to the shared per-status counters. */
+    private void publishStatusCounts()
+    {
+        for (int i = 0; i < pendingByStatus.length; i++)
+        {
+            if (pendingByStatus[i] != 0)
+            {
+                byStatus[i].getAndAddRelease(pendingByStatus[i]);
+                pendingByStatus[i] = 0;
+            }
+        }
+    }
+
+    private int consumeResponses(final TxCompletionHandler handler)
+    {
         final int available = ring.unconsumedResponses();
         if (available == 0)
         {
@@ -231,7 +282,7 @@ final class TxPath
                 final long correlationId = headCorrelation[head];
                 ids.release(head);
                 inFlight--;
-                byStatus[packetStatus.ordinal()].incrementRelease();
+                pendingByStatus[packetStatus.ordinal()]++;
                 completed++;
                 handler.onTxComplete(correlationId, packetStatus);
             }
@@ -384,12 +435,11 @@ final class TxPath
             headStatus[headId] = NetifConstants.NETIF_RSP_OKAY;
             inFlight++;
             ring.produce(1 + fragmentCount);
-            if (ring.pushRequestsAndCheckNotify())
+            unpushedBytes += total;
+            if (++unpushedPackets >= pushBatch)
             {
-                doorbell.ring();
+                flush();
             }
-            txPackets.incrementRelease();
-            txBytes.getAndAddRelease(total);
             active = false;
         }
 

@@ -1,0 +1,301 @@
+package dev.splitnet.bench;
+
+import dev.splitnet.api.Fragment;
+import dev.splitnet.api.IdleMode;
+import dev.splitnet.api.Packet;
+import dev.splitnet.api.PacketStatus;
+import dev.splitnet.api.RxHandler;
+import dev.splitnet.api.TxClaim;
+import dev.splitnet.api.TxCompletionHandler;
+import dev.splitnet.backend.BackendContext;
+import dev.splitnet.backend.NetBack;
+import dev.splitnet.frontend.FrontendContext;
+import dev.splitnet.frontend.NetFront;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.DoorbellIdleStrategy;
+import java.nio.file.Path;
+import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * splitnet: side A is a backend (netback) whose duty cycle runs on the worker's main thread,
+ * side B a frontend (netfront). Packets are {@value WorkerSetup#HEADER_LENGTH} header bytes in a
+ * header slot plus the rest as payload in granted 4 KiB frames. The frontend builds packets in
+ * place with {@code tryClaim} (only an 8-byte sequence number is written; the payload is already
+ * in its send buffer, the frames). Geometry: 4 ring pages (1024 TX and RX entries), 2048 TX
+ * frames, 1024 RX frames. One-way runs set {@code txPushBatch(32)} (one req_prod publication per 32
+ * packets, like Linux netfront's xmit_more; {@code -Dsplitnet.frontend.tx.push.batch=1} gives Xen's
+ * push per packet); round trips push every packet.
+ */
+final class SplitnetWorker extends TransportWorker
+{
+    static final int RING_PAGES = 4;
+    static final int TX_FRAMES = 2048;
+    static final int RX_FRAMES = 1024;
+    /** One-way runs publish req_prod once per 32 packets (xmit_more); the sender polls every 32 sends anyway. */
+    static final int PUSH_BATCH = 32;
+
+    private final Path dir;
+    private NetBack backend;
+    private NetFront front;
+    private boolean readPayload;
+    private boolean echoing;
+    private boolean received;
+    private final UnsafeBuffer source;
+    private final TxCompletionHandler completions = (id, status) -> { };
+    private final RxHandler countReceived = packet -> meter.count++;
+    private final RxHandler markReceived = packet -> received = true;
+
+    SplitnetWorker(final WorkerSetup setup)
+    {
+        super(setup);
+        this.dir = setup.runDir.resolve("splitnet");
+        this.source = new UnsafeBuffer(new byte[size]);
+        for (int i = 0; i < size; i++)
+        {
+            source.putByte(i, (byte)i);
+        }
+    }
+
+    private PacketStatus onPacket(final Packet packet)
+    {
+        meter.count++;
+        if (echoing)
+        {
+            return backend.deliver(packet.domainId(), packet);
+        }
+        if (readPayload)
+        {
+            long sum = WorkerSetup.sum(packet.header(), 0, packet.headerLength());
+            for (int i = 0, n = packet.fragmentCount(); i < n; i++)
+            {
+                final Fragment f = packet.fragment(i);
+                sum += WorkerSetup.sum(f.buffer(), 0, f.length());
+            }
+            setup.checksum += sum;
+        }
+        return PacketStatus.OKAY;
+    }
+
+    @Override
+    void prepare(final boolean sideA)
+    {
+        if (sideA)
+        {
+            backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BUSY_SPIN).handler(this::onPacket));
+        }
+        else
+        {
+            front = NetFront.connect(new FrontendContext().directory(dir).name("bench")
+                .ringPages(RING_PAGES).txFrames(TX_FRAMES).rxFrames(RX_FRAMES)
+                .txPushBatch(setup.scenario.isThroughput() ? Integer.getInteger(FrontendContext.TX_PUSH_BATCH_PROP, PUSH_BATCH) : 1));
+        }
+    }
+
+    /** Runs the backend's duty cycle until the meter is done. */
+    private void runBackend(final IdleStrategy idle, final boolean blocking)
+    {
+        int i = 0;
+        while (true)
+        {
+            final int work = backend.doWork();
+            if (work == 0)
+            {
+                idle.idle(0);
+            }
+            else
+            {
+                idle.reset();
+            }
+            // a blocking backend may sleep up to 100 ms per idle cycle: look at the clock after each
+            if (((++i & WorkerSetup.POLL_MASK) == 0 || work == 0 && blocking) && meter.poll())
+            {
+                return;
+            }
+        }
+    }
+
+    private IdleStrategy spinOrYield()
+    {
+        return new IdleStrategy()
+        {
+            @Override
+            public void idle(final int workCount)
+            {
+                if (workCount == 0)
+                {
+                    setup.idle();
+                }
+            }
+
+            @Override
+            public void idle()
+            {
+                setup.idle();
+            }
+
+            @Override
+            public void reset()
+            {
+            }
+        };
+    }
+
+    @Override
+    void send(final boolean copy)
+    {
+        if (backend != null)
+        {
+            // receive direction: the backend copies each packet into the frontend's posted buffers
+            int domain = 0;
+            int i = 0;
+            while (true)
+            {
+                backend.doWork();
+                if (domain == 0)
+                {
+                    if (backend.connectedCount() > 0)
+                    {
+                        domain = backend.connectedDomains()[0];
+                        // The first delivery rings the doorbell (the frontend's initial rsp_event asks
+                        // for it); a frontend still reading its WELCOME refuses that byte as "data after
+                        // its WELCOME" (PROTOCOL.md 8.1). Give it time to finish connecting first.
+                        final long until = System.nanoTime() + 200_000_000L;
+                        while (System.nanoTime() - until < 0)
+                        {
+                            backend.doWork();
+                        }
+                    }
+                }
+                else if (backend.deliver(domain, source, 0, size) == PacketStatus.OKAY)
+                {
+                    meter.count++;
+                }
+                else
+                {
+                    setup.idle();
+                }
+                if ((++i & WorkerSetup.POLL_MASK) == 0 && meter.poll())
+                {
+                    return;
+                }
+            }
+        }
+        final int payload = size - WorkerSetup.HEADER_LENGTH;
+        int i = 0;
+        long seq = 0;
+        while (true)
+        {
+            final TxClaim claim = front.tryClaim(WorkerSetup.HEADER_LENGTH, payload);
+            if (claim != null)
+            {
+                claim.header().putLong(0, seq);
+                claim.commit(seq++);
+                meter.count++;
+                if ((seq & 31) == 0)
+                {
+                    front.poll(completions, countReceived);
+                }
+            }
+            else if (front.poll(completions, countReceived) == 0)
+            {
+                setup.idle();
+            }
+            if ((++i & WorkerSetup.POLL_MASK) == 0 && meter.poll())
+            {
+                return;
+            }
+        }
+    }
+
+    @Override
+    void receive(final boolean read)
+    {
+        if (backend != null)
+        {
+            readPayload = read;
+            runBackend(spinOrYield(), false);
+            return;
+        }
+        int i = 0;
+        while (true)
+        {
+            if (front.poll(completions, countReceived) == 0)
+            {
+                setup.idle();
+            }
+            if ((++i & WorkerSetup.POLL_MASK) == 0 && meter.poll())
+            {
+                return;
+            }
+        }
+    }
+
+    @Override
+    void echo(final boolean block)
+    {
+        echoing = true;
+        runBackend(block ? new DoorbellIdleStrategy(backend::awaitWork, 100) : spinOrYield(), block);
+    }
+
+    @Override
+    void ping(final boolean block, final Histogram histogram)
+    {
+        final IdleStrategy idle = block ? new DoorbellIdleStrategy(front::awaitWork, 100) : spinOrYield();
+        long seq = 0;
+        while (true)
+        {
+            TxClaim claim;
+            while ((claim = front.tryClaim(WorkerSetup.HEADER_LENGTH, 0)) == null)
+            {
+                front.poll(completions, markReceived);
+            }
+            received = false;
+            claim.header().putLong(0, seq);
+            final long start = System.nanoTime();
+            claim.commit(seq++);
+            while (!received)
+            {
+                idle.idle(front.poll(completions, markReceived));
+            }
+            final long rtt = System.nanoTime() - start;
+            if (meter.inWindow())
+            {
+                histogram.recordValue(rtt);
+            }
+            meter.count++;
+            if ((seq & 63) == 0 && meter.poll())
+            {
+                return;
+            }
+        }
+    }
+
+    @Override
+    String extra()
+    {
+        if (front == null)
+        {
+            return "";
+        }
+        final DeviceCounters counters = DeviceCounters.attach(front.device().countersValues());
+        return " payload_faults=" + counters.get(DeviceCounter.PAYLOAD_FAULTS).get()
+            + " grant_pins=" + counters.get(DeviceCounter.GRANT_PINS).get()
+            + " doorbells=" + counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT).get();
+    }
+
+    @Override
+    public void close()
+    {
+        if (front != null)
+        {
+            front.close();
+        }
+        if (backend != null)
+        {
+            backend.close();
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.splitnet.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ReportTest
+{
+    @TempDir
+    Path dir;
+
+    private static RunResult forward(final Transport t, final double probeNs, final double rate)
+    {
+        return new RunResult(t, Scenario.FORWARD, 64, "spin", 1, probeNs, rate, 0, 0, -1, -1, -1, -1, -1, "");
+    }
+
+    private Report report()
+    {
+        final List<RunResult> runs = List.of(
+            forward(Transport.SPLITNET, 150, 30e6), forward(Transport.AERON, 160, 20e6),
+            forward(Transport.SPLITNET, 450, 12e6), forward(Transport.AGRONA, 460, 16e6),
+            new RunResult(Transport.SPLITNET, Scenario.RTT_SPIN, 64, "spin", 1, 150, 0, 0, 0, 300, 500, 900, 4000, -1, ""));
+        final List<RunResult> cacheLine = List.of(
+            new RunResult(null, Scenario.RTT_SPIN, 8, "spin", 0, 150, 0, -1, -1, 150, 200, 300, 1000, -1, ""));
+        return new Report(BenchOptions.parse(), new MachineFacts("Test CPU", 2, "JVM 17", "Linux", "0.1 0.1 0.1", "now"),
+            runs, cacheLine, 18.0, 1.0);
+    }
+
+    @Test
+    void shouldCompareSplitnetWithAPeerOnlyWithinOnePlacement()
+    {
+        final String table = report().table(false);
+        assertTrue(table.contains("| forward | 64 | spin | near (0.16 us) | 30.00 M/s (1.92 GB/s) [1] | 20.00 M/s (1.28 GB/s) **x1.50** | - |"), table);
+        assertTrue(table.contains("| forward | 64 | spin | far (0.46 us) | 12.00 M/s (0.77 GB/s) [1] | - | 16.00 M/s (1.02 GB/s) **x0.75** |"), table);
+    }
+
+    @Test
+    void shouldSayWhereSplitnetStandsAgainstEachTarget()
+    {
+        final String targets = report().targets(false);
+        assertTrue(targets.contains("64 B one-way >= Aeron: x1.50 met"), targets);
+        assertTrue(targets.contains("64 B one-way >= half Agrona ring: x0.75 met"), targets);
+        assertTrue(targets.contains("RTT busy-spin p50 within 1.5x cache-line RTT: 2.0x NOT met"), targets);
+    }
+
+    @Test
+    void shouldWriteTheMarkdownReportWithMachineFactsAndRawRuns() throws Exception
+    {
+        report().write(dir, List.of("| jmh | row |"));
+        final String md = Files.readString(dir.resolve("latest.md"));
+        assertTrue(md.contains("**Machine:** Test CPU, 2 cores (vCPUs), JVM 17, Linux"), md);
+        assertTrue(md.contains("| jmh | row |"));
+        assertEquals(6, Files.readAllLines(dir.resolve("runs.csv")).size());
+    }
+}
