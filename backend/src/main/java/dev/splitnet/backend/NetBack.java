@@ -452,7 +452,7 @@ public final class NetBack implements Backend, Agent
             }
         }
         vifs = next;
-        final Path file = vif.device().mapping().file().toPath();
+        final Path file = vif.device().path();
         vif.close();
         if (reason == SHUTDOWN)
         {

@@ -22,6 +22,7 @@ import static dev.splitnet.mmap.ControlDescriptor.*;
  */
 public final class Device implements AutoCloseable
 {
+    private final Path path;
     private final DeviceMapping mapping;
     private final DeviceLayout layout;
     private final FileChannel lockChannel;
@@ -35,8 +36,9 @@ public final class Device implements AutoCloseable
     private final UnsafeBuffer countersValues;
     private final UnsafeBuffer frames;
 
-    private Device(final DeviceMapping mapping, final DeviceLayout layout, final FileChannel lockChannel)
+    private Device(final DeviceMapping mapping, final DeviceLayout layout, final FileChannel lockChannel, final Path path)
     {
+        this.path = path;
         this.mapping = mapping;
         this.layout = layout;
         this.lockChannel = lockChannel;
@@ -61,41 +63,64 @@ public final class Device implements AutoCloseable
         final int initialRingIndex, final long featuresOffered, final boolean replaceStale)
     {
         final DeviceLayout layout = DeviceLayout.of(geometry);
+        // Built under a temporary name, locked, initialised, then renamed into place: a NAME.dev
+        // anyone can see is always complete and locked by its live owner, so a backend cleaning up
+        // after a dead frontend can never delete a file a new frontend is still creating.
+        final Path temporary = file.resolveSibling("." + file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
         FileChannel lockChannel = null;
+        DeviceMapping mapping = null;
         try
         {
             if (Files.exists(file))
             {
                 checkStale(file, replaceStale);
-                Files.delete(file);
             }
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            lockChannel = new RandomAccessFile(file.toFile(), "rw").getChannel();
+            Files.deleteIfExists(temporary);
+            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            lockChannel = new RandomAccessFile(temporary.toFile(), "rw").getChannel();
             if (lockChannel.tryLock() == null)
             {
-                throw new DeviceFileException(file + " is being created by another process; pick another --name");
+                throw new DeviceFileException(temporary + " is locked by another process; pick another --name");
             }
             lockChannel.truncate(0);
-            try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw"))
+            try (RandomAccessFile raf = new RandomAccessFile(temporary.toFile(), "rw"))
             {
                 raf.setLength(layout.fileLength());
             }
-            final DeviceMapping mapping = DeviceMapping.mapNew(file.toFile(), layout.fileLength());
-            final Device device = new Device(mapping, layout, lockChannel);
+            mapping = DeviceMapping.mapNew(temporary.toFile(), layout.fileLength());
+            final Device device = new Device(mapping, layout, lockChannel, file);
             device.initialise(name, initialRingIndex, featuresOffered);
+            Files.deleteIfExists(file); // stale, checked above
+            Files.move(temporary, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             return device;
         }
         catch (final IOException ex)
         {
+            closeQuietly(mapping);
             closeQuietly(lockChannel);
+            deleteQuietly(temporary);
             final String reason = ex.getMessage() != null && ex.getMessage().contains("No space left")
                 ? "the file system is full; free space or pass another --dir" : ex.toString();
             throw new DeviceFileException("cannot create device file " + file + ": " + reason, ex);
         }
         catch (final RuntimeException ex)
         {
+            closeQuietly(mapping);
             closeQuietly(lockChannel);
+            deleteQuietly(temporary);
             throw ex;
+        }
+    }
+
+    private static void deleteQuietly(final Path path)
+    {
+        try
+        {
+            Files.deleteIfExists(path);
+        }
+        catch (final IOException ignore)
+        {
+            // best effort: a leftover temporary file is hidden and harmless
         }
     }
 
@@ -168,7 +193,7 @@ public final class Device implements AutoCloseable
                 throw new DeviceFileException(file + ": not ready (layout version not yet written)");
             }
             final DeviceLayout layout = DeviceLayout.readFrom(control, length, file.toString());
-            return new Device(mapping, layout, null);
+            return new Device(mapping, layout, null, file.toPath());
         }
         catch (final IOException ex)
         {
@@ -195,6 +220,12 @@ public final class Device implements AutoCloseable
                 // already failing with a better reason
             }
         }
+    }
+
+    /** The device file's path (its final name, also for the frontend that built it under another). */
+    public Path path()
+    {
+        return path;
     }
 
     public DeviceLayout layout()

@@ -109,7 +109,7 @@ class ContainerBadInputIT
             try (SplitnetContainer stat = SplitnetContainer.start("nodir-stat", dir, "stat", "/splitnet/missing", "--json"))
             {
                 assertEquals(1, stat.waitForExit(60), stat.stderr());
-                assertEquals(List.of("splitnet stat: directory /splitnet/missing does not exist; start the backend first or pass the right --dir"),
+                assertEquals(List.of("splitnet stat: directory /splitnet/missing does not exist; pass the directory the backend uses"),
                     stat.errorLines());
             }
         }
