@@ -142,18 +142,7 @@ final class AeronWorker extends TransportWorker
     void receive(final boolean read)
     {
         readPayload = read;
-        int i = 0;
-        while (true)
-        {
-            if (subscription.poll(countHandler, 64) == 0)
-            {
-                setup.idle();
-            }
-            if ((++i & WorkerSetup.POLL_MASK) == 0 && meter.poll())
-            {
-                return;
-            }
-        }
+        pollUntilDone(() -> subscription.poll(countHandler, 64));
     }
 
     private IdleStrategy idle(final boolean block)

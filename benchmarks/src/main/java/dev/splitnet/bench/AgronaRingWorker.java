@@ -123,18 +123,7 @@ final class AgronaRingWorker extends TransportWorker
     void receive(final boolean read)
     {
         readPayload = read;
-        int i = 0;
-        while (true)
-        {
-            if (inbound.read(countHandler, 64) == 0)
-            {
-                setup.idle();
-            }
-            if ((++i & WorkerSetup.POLL_MASK) == 0 && meter.poll())
-            {
-                return;
-            }
-        }
+        pollUntilDone(() -> inbound.read(countHandler, 64));
     }
 
     @Override

@@ -219,18 +219,7 @@ final class SplitnetWorker extends TransportWorker
             runBackend(spinOrYield(), false);
             return;
         }
-        int i = 0;
-        while (true)
-        {
-            if (front.poll(completions, countReceived) == 0)
-            {
-                setup.idle();
-            }
-            if ((++i & WorkerSetup.POLL_MASK) == 0 && meter.poll())
-            {
-                return;
-            }
-        }
+        pollUntilDone(() -> front.poll(completions, countReceived));
     }
 
     @Override

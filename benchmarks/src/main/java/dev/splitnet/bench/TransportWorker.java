@@ -31,6 +31,27 @@ abstract class TransportWorker implements AutoCloseable
     /** Sends one message, waits for the answer, records the round trip in ns while the window is open. */
     abstract void ping(boolean block, Histogram histogram) throws Exception;
 
+    /**
+     * The receivers' common loop: poll, idle when nothing came, and check the meter every
+     * {@link WorkerSetup#POLL_MASK}+1 polls until it says the window is over. The poll is a
+     * method reference made once, not per message.
+     */
+    final void pollUntilDone(final java.util.function.IntSupplier pollOnce)
+    {
+        int i = 0;
+        while (true)
+        {
+            if (pollOnce.getAsInt() == 0)
+            {
+                setup.idle();
+            }
+            if ((++i & WorkerSetup.POLL_MASK) == 0 && meter.poll())
+            {
+                return;
+            }
+        }
+    }
+
     /** Extra key=value pairs for the RESULT line (counters the transport keeps). */
     String extra()
     {
