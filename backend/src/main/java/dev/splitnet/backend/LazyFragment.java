@@ -19,6 +19,10 @@ import org.agrona.concurrent.status.AtomicCounter;
  * later accesses go straight to memory. {@link #transferTo} pins the grant for the transfer and
  * hands the channel the shared pages without mapping them for the CPU. One instance per fragment
  * position of a connection, reused for every packet.
+ *
+ * <p>A fragment over a permanent grant maps it once and keeps it (see {@link ActiveGrants#keep});
+ * later packets over the same grant find it mapped ({@code grant_reuses}) and release nothing. Such
+ * a fragment may span consecutive grefs (feature frame-spans), which must name consecutive frames.
  */
 final class LazyFragment implements Fragment
 {
@@ -31,11 +35,15 @@ final class LazyFragment implements Fragment
     private final AtomicCounter pins;
     private final AtomicCounter bytesCopied;
     private final AtomicCounter zeroCopyBytes;
+    private final AtomicCounter reuses;
+    private boolean permanent;
+    private int spanFrames;
     private int gref;
     private int offset;
     private int length;
     private int frame;
     private boolean held;
+    private boolean permanentHeld;
     private boolean mapped;
 
     LazyFragment(final ActiveGrants grants, final long framesAddress, final ByteBuffer framesChannelView, final DeviceCounters counters)
@@ -48,33 +56,100 @@ final class LazyFragment implements Fragment
         this.pins = counters.get(DeviceCounter.GRANT_PINS);
         this.bytesCopied = counters.get(DeviceCounter.PAYLOAD_BYTES_COPIED);
         this.zeroCopyBytes = counters.get(DeviceCounter.ZERO_COPY_BYTES);
+        this.reuses = counters.get(DeviceCounter.GRANT_REUSES);
     }
 
-    /** Points this fragment at a validated request's grant; nothing is mapped. */
+    /**
+     * Points this fragment at a validated request's grant; nothing is mapped.
+     *
+     * @param gref the request's gref, with {@link dev.splitnet.api.GrantConstants#GREF_PERMANENT} when
+     *             the frontend marked it permanent.
+     */
     void reset(final int gref, final int offset, final int length)
     {
-        this.gref = gref;
+        this.permanent = (gref & dev.splitnet.api.GrantConstants.GREF_PERMANENT) != 0;
+        this.gref = gref & dev.splitnet.api.GrantConstants.GREF_MASK;
+        this.spanFrames = Math.max(1, (offset + length + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
         this.offset = offset;
         this.length = length;
         this.held = false;
+        this.permanentHeld = false;
         this.mapped = false;
         view.wrap(0, 0);
     }
 
-    /** Drops the grant if this fragment took it. */
+    /** Drops the grant if this fragment took a packet hold on it (a kept grant stays). */
     void release()
     {
-        if (held)
+        if (held && !permanentHeld)
         {
             grants.release(gref, false);
-            held = false;
         }
+        held = false;
+        permanentHeld = false;
         mapped = false;
     }
 
     boolean isMapped()
     {
         return mapped;
+    }
+
+    /**
+     * For a permanent grant: keeps every frame of the span mapped, once per packet.
+     *
+     * @param onNewGrants bumped by the number of grants mapped for the first time (maps or pins);
+     *                    when all were kept already, {@code grant_reuses} goes up by one instead.
+     */
+    private void takeKept(final AtomicCounter onNewGrants)
+    {
+        if (held)
+        {
+            return;
+        }
+        final int fresh = keepSpan();
+        if (fresh > 0)
+        {
+            onNewGrants.getAndAddRelease(fresh);
+        }
+        else
+        {
+            reuses.incrementRelease();
+        }
+    }
+
+    /** Keeps every grant of the span mapped; returns how many were not kept before. */
+    private int keepSpan()
+    {
+        int fresh = 0;
+        int first = -1;
+        for (int i = 0; i < spanFrames; i++)
+        {
+            final int g = gref + i;
+            if (grants.keptFrame(g, false) < 0)
+            {
+                fresh++;
+            }
+            final int result = grants.keep(g, false);
+            if (result < 0)
+            {
+                throw new GrantFaultException("domain " + grants.domid() + " gref=" + g + ": " + GrantTable.reason(result));
+            }
+            if (i == 0)
+            {
+                first = result;
+            }
+            else if (result != first + i)
+            {
+                throw new GrantFaultException("domain " + grants.domid() + " gref span [" + gref + ", " + (gref + spanFrames)
+                    + ") names frames that are not consecutive (gref " + g + " is frame " + result + ", not " + (first + i) + ")");
+            }
+        }
+        frame = first;
+        // nothing to release per packet: the grants stay kept until disconnect
+        held = true;
+        permanentHeld = true;
+        return fresh;
     }
 
     private void hold()
@@ -95,8 +170,15 @@ final class LazyFragment implements Fragment
     private void fault()
     {
         faults.incrementRelease();
-        hold();
-        maps.incrementRelease();
+        if (permanent)
+        {
+            takeKept(maps);
+        }
+        else
+        {
+            hold();
+            maps.incrementRelease();
+        }
         view.wrap(framesAddress + (long)frame * DeviceLayout.PAGE_SIZE + offset, length);
         mapped = true;
     }
@@ -141,7 +223,11 @@ final class LazyFragment implements Fragment
     /** Pins the grant and returns a ByteBuffer over the fragment in the shared pages, for channel I/O. */
     ByteBuffer pinForTransfer()
     {
-        if (!held)
+        if (permanent)
+        {
+            takeKept(pins);
+        }
+        else if (!held)
         {
             hold();
             pins.incrementRelease();

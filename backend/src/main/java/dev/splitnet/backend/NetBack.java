@@ -371,7 +371,7 @@ public final class NetBack implements Backend, Agent
                 throw new SplitnetException("frontend state is " + device.frontendState() + ", expected INITIALISED");
             }
             final int domainId = allocateDomainId();
-            final long features = hello.featuresOffered() & context.acceptedFeatures() & Features.SUPPORTED;
+            final long features = Features.consistent(hello.featuresOffered() & context.acceptedFeatures() & Features.SUPPORTED);
             device.recordConnection(domainId, features);
             final DeviceCounters counters = DeviceCounters.attach(device.countersValues());
             final Doorbell doorbell = new Doorbell(channel, counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT),

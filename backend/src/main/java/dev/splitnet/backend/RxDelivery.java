@@ -1,5 +1,6 @@
 package dev.splitnet.backend;
 
+import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.Packet;
 import dev.splitnet.api.PacketStatus;
@@ -7,6 +8,7 @@ import dev.splitnet.mmap.BackRing;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceLayout;
+import dev.splitnet.mmap.GrantTable;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -17,7 +19,8 @@ import static dev.splitnet.mmap.NetifDescriptor.*;
 /**
  * netback's receive side for one frontend: takes posted RX requests, copies a packet into their
  * granted frames (holding each grant for writing during the copy) and writes RX responses in
- * request order, chained with more_data.
+ * request order, chained with more_data. A buffer posted with a permanent gref is mapped for
+ * writing once and kept until disconnect.
  */
 final class RxDelivery
 {
@@ -30,6 +33,7 @@ final class RxDelivery
     private final AtomicCounter deliveredBytes;
     private final AtomicCounter noBuffer;
     private final AtomicCounter badGref;
+    private final boolean permanentGrants;
 
     // the source being copied: a packet (header then fragments) or a plain buffer
     private Packet packet;
@@ -38,8 +42,10 @@ final class RxDelivery
     private int part;
     private int partOffset;
 
-    RxDelivery(final BackRing ring, final ActiveGrants grants, final long framesAddress, final DeviceCounters counters)
+    RxDelivery(final BackRing ring, final ActiveGrants grants, final long framesAddress, final DeviceCounters counters,
+        final boolean permanentGrants)
     {
+        this.permanentGrants = permanentGrants;
         this.ring = ring;
         this.sring = ring.buffer();
         this.grants = grants;
@@ -109,13 +115,17 @@ final class RxDelivery
             final int requestOffset = ring.requestOffset(0);
             // One fetch of the request into locals; the frontend may rewrite the slot after this.
             final int id = sring.getShort(requestOffset + RX_REQ_ID_OFFSET) & 0xFFFF;
-            final int gref = sring.getInt(requestOffset + RX_REQ_GREF_OFFSET);
+            final int rawGref = sring.getInt(requestOffset + RX_REQ_GREF_OFFSET);
+            final boolean permanent = (rawGref & GrantConstants.GREF_PERMANENT) != 0;
+            final int gref = rawGref & GrantConstants.GREF_MASK;
             ring.consumeRequests(1);
             final int chunk = Math.min(DeviceLayout.PAGE_SIZE, total - copied);
             int status = chunk;
             if (!failed)
             {
-                final int frame = grants.acquire(gref, true);
+                // a permanent gref without the feature is refused like any bad grant
+                final int frame = !permanent ? grants.acquire(gref, true)
+                    : permanentGrants ? grants.keep(gref, true) : GrantTable.ACQUIRE_OUT_OF_RANGE;
                 if (frame < 0)
                 {
                     badGref.incrementRelease();
@@ -125,7 +135,10 @@ final class RxDelivery
                 {
                     target.wrap(framesAddress + (long)frame * DeviceLayout.PAGE_SIZE, DeviceLayout.PAGE_SIZE);
                     fill(target, chunk);
-                    grants.release(gref, true);
+                    if (!permanent)
+                    {
+                        grants.release(gref, true);
+                    }
                 }
             }
             if (failed)

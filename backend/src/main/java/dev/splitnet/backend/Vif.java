@@ -47,6 +47,8 @@ final class Vif implements AutoCloseable
     private final ActiveGrants grants;
     private final UnsafeBuffer headerSlots;
     private final boolean headerSlotsNegotiated;
+    private final boolean permanentGrantsNegotiated;
+    private final boolean frameSpansNegotiated;
     private final BackendPacket packet;
     private final RxDelivery rx;
     private final int headerCopyLength;
@@ -95,6 +97,8 @@ final class Vif implements AutoCloseable
             dev.splitnet.api.GrantConstants.BACKEND_DOMAIN_ID, counters);
         this.headerSlots = device.headerSlots();
         this.headerSlotsNegotiated = (features & Features.HEADER_SLOTS) != 0;
+        this.permanentGrantsNegotiated = (features & Features.PERMANENT_GRANTS) != 0;
+        this.frameSpansNegotiated = (features & Features.FRAME_SPANS) != 0;
         this.headerCopyLength = layout.headerSlotSize();
         final ByteBuffer framesView = device.mapping().mapChannelView(layout.framesOffset(), (int)((long)layout.frameCount() * DeviceLayout.PAGE_SIZE));
         final LazyFragment[] fragments = new LazyFragment[NetifLimits.MAX_TX_REQUESTS_PER_PACKET];
@@ -103,7 +107,7 @@ final class Vif implements AutoCloseable
             fragments[i] = new LazyFragment(grants, device.frames().addressOffset(), framesView, counters);
         }
         this.packet = new BackendPacket(domainId, fragments, counters.get(DeviceCounter.EGRESS_PACKETS));
-        this.rx = new RxDelivery(rxRing, grants, device.frames().addressOffset(), counters);
+        this.rx = new RxDelivery(rxRing, grants, device.frames().addressOffset(), counters, permanentGrantsNegotiated);
         final int ringSize = layout.txRingEntries();
         this.reqGref = new int[ringSize];
         this.reqOffset = new int[ringSize];
@@ -305,7 +309,6 @@ final class Vif implements AutoCloseable
         {
             return TOO_MANY_FRAGMENTS;
         }
-        final GrantTable table = grants.table();
         int payload = 0;
         for (int i = 1; i < count; i++)
         {
@@ -313,13 +316,10 @@ final class Vif implements AutoCloseable
             {
                 return UNSUPPORTED;
             }
-            if (reqOffset[i] + reqSize[i] > DeviceLayout.PAGE_SIZE)
+            final int reason = checkGrantRange(reqGref[i], reqOffset[i], reqSize[i], frameSpansNegotiated);
+            if (reason != OK)
             {
-                return BAD_OFFSET;
-            }
-            if (table.check(reqGref[i], grants.domid(), false) != 0)
-            {
-                return BAD_GREF;
+                return reason;
             }
             payload += reqSize[i];
         }
@@ -350,17 +350,50 @@ final class Vif implements AutoCloseable
         }
         else
         {
-            if (reqOffset[0] + headLength > DeviceLayout.PAGE_SIZE)
+            final int reason = headLength > 0 ? checkGrantRange(reqGref[0], reqOffset[0], headLength, false)
+                : reqOffset[0] > DeviceLayout.PAGE_SIZE ? BAD_OFFSET : OK;
+            if (reason != OK)
             {
-                return BAD_OFFSET;
-            }
-            if (headLength > 0 && table.check(reqGref[0], grants.domid(), false) != 0)
-            {
-                return BAD_GREF;
+                return reason;
             }
             if (headLength > headerCopyLength && count - 1 == NetifLimits.MAX_PAYLOAD_FRAGMENTS)
             {
                 return TOO_MANY_FRAGMENTS;
+            }
+        }
+        return OK;
+    }
+
+    /**
+     * Checks one request's grant and byte range on the private copy: a permanent gref needs the
+     * feature; a range past its frame needs frame spans and a permanent gref, and then covers
+     * consecutive grefs, each of which must be kept already or pass the grant check. A kept grant
+     * cannot have been revoked, so for a reused span this is the seed's range check and one
+     * array load per frame; nothing here takes a hold.
+     */
+    private int checkGrantRange(final int rawGref, final int offset, final int size, final boolean spansAllowed)
+    {
+        final boolean permanent = (rawGref & dev.splitnet.api.GrantConstants.GREF_PERMANENT) != 0;
+        if (permanent && !permanentGrantsNegotiated)
+        {
+            return UNSUPPORTED;
+        }
+        final int end = offset + size;
+        if (end > DeviceLayout.PAGE_SIZE && !(permanent && spansAllowed))
+        {
+            return BAD_OFFSET;
+        }
+        final int gref = rawGref & dev.splitnet.api.GrantConstants.GREF_MASK;
+        final int frames = Math.max(1, (end + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
+        if (frames > grants.table().entries() - gref)
+        {
+            return BAD_GREF;
+        }
+        for (int g = gref; g < gref + frames; g++)
+        {
+            if ((!permanent || grants.keptFrame(g, false) < 0) && grants.table().check(g, grants.domid(), false) != 0)
+            {
+                return BAD_GREF;
             }
         }
         return OK;
@@ -387,15 +420,24 @@ final class Vif implements AutoCloseable
             packet.reset(headerLength);
             if (headerLength > 0)
             {
-                final int frame = grants.acquire(reqGref[0], false);
+                final boolean permanent = (reqGref[0] & dev.splitnet.api.GrantConstants.GREF_PERMANENT) != 0;
+                final int gref = reqGref[0] & dev.splitnet.api.GrantConstants.GREF_MASK;
+                final boolean wasKept = grants.keptFrame(gref, false) >= 0;
+                final int frame = permanent ? grants.keep(gref, false) : grants.acquire(gref, false);
                 if (frame < 0)
                 {
                     errorByReason[BAD_GREF].incrementRelease();
                     return NetifConstants.NETIF_RSP_ERROR;
                 }
-                grantMaps.incrementRelease();
+                if (!permanent || !wasKept)
+                {
+                    grantMaps.incrementRelease();
+                }
                 header.putBytes(0, device.frames(), frame * DeviceLayout.PAGE_SIZE + reqOffset[0], headerLength);
-                grants.release(reqGref[0], false);
+                if (!permanent)
+                {
+                    grants.release(gref, false);
+                }
             }
             if (headLength > headerLength)
             {
@@ -501,8 +543,9 @@ final class Vif implements AutoCloseable
     }
 
     /**
-     * Disconnects: states to Closed (unless the file was truncated: those pages are gone), socket
-     * closed, mapping released. Grants are never held between packets.
+     * Disconnects: permanent grants dropped, states to Closed (unless the file was truncated:
+     * those pages are gone), socket closed, mapping released. No other grant is held between
+     * packets.
      */
     @Override
     public void close()
@@ -516,6 +559,10 @@ final class Vif implements AutoCloseable
         if (grants.held() != 0 && !memoryGone)
         {
             LOG.error("domain {}: {} grant holds outstanding at disconnect", domainId, grants.held());
+        }
+        if (!memoryGone)
+        {
+            grants.releaseKept();
         }
         if (!memoryGone)
         {

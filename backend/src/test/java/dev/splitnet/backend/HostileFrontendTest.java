@@ -97,7 +97,8 @@ class HostileFrontendTest
     @BeforeEach
     void launch()
     {
-        final UnsafeBuffer scratch = new UnsafeBuffer(new byte[PAGE]);
+        // a fragment may span frames (feature frame-spans): room for the largest
+        final UnsafeBuffer scratch = new UnsafeBuffer(new byte[65536]);
         final PacketHandler handler = packet -> onPacket(packet, scratch);
         backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF).handler(handler));
         runner = new NetBackRunner(backend, new BackoffIdleStrategy(), Throwable::printStackTrace);
@@ -239,6 +240,8 @@ class HostileFrontendTest
         int reqProd;
         int rspCons;
         int nextId;
+        // grefs sent with GREF_PERMANENT: the backend may keep them (their in-use flag stays set)
+        final java.util.Set<Integer> permanent = new java.util.HashSet<>();
 
         RawTx(final NetFront front)
         {
@@ -289,6 +292,14 @@ class HostileFrontendTest
         {
             for (final Req r : requests)
             {
+                if ((r.gref() & GrantConstants.GREF_PERMANENT) != 0 && (r.flags() & NETTXF_SPLITNET_HEADER_SLOT) == 0)
+                {
+                    final int first = r.gref() & GrantConstants.GREF_MASK;
+                    for (int g = first; g < Math.min(first + 1 + (r.offset() + r.size()) / PAGE, layout.grantEntries()); g++)
+                    {
+                        permanent.add(g);
+                    }
+                }
                 final int offset = SharedRingDescriptor.entryOffset(reqProd++, mask, TX_ENTRY_LENGTH);
                 sring.putInt(offset + TX_REQ_GREF_OFFSET, r.gref());
                 sring.putShort(offset + TX_REQ_OFFSET_OFFSET, (short)r.offset());
@@ -336,11 +347,15 @@ class HostileFrontendTest
             return responses;
         }
 
-        /** Asserts no grant entry is still held (reading or writing) by the backend. */
+        /** Asserts no grant entry is still held (reading or writing) by the backend, but those sent as permanent. */
         void assertNoGrantHeld()
         {
             for (int gref = 0; gref < layout.grantEntries(); gref++)
             {
+                if (permanent.contains(gref))
+                {
+                    continue;
+                }
                 assertEquals(0, grants.flags(gref) & (GrantConstants.GTF_READING | GrantConstants.GTF_WRITING),
                     "gref " + gref + " still held by the backend between packets");
             }
@@ -510,6 +525,33 @@ class HostileFrontendTest
             {
                 tx.grantFrame(29, (byte)6);
                 return chain(new Req(29, 4090, 0, tx.id(), 60));
+            }),
+            // frame spans (permanent grefs covering consecutive frames)
+            bad("range past its frame without a permanent gref", DeviceCounter.ERROR_BAD_OFFSET, tx ->
+            {
+                tx.grantFrame(200, (byte)1);
+                tx.grantFrame(201, (byte)2);
+                return headerPlus(tx, new Req(200, 0, 0, tx.id(), 5000));
+            }),
+            bad("span running off the end of the grant table", DeviceCounter.ERROR_BAD_GREF, tx ->
+                headerPlus(tx, new Req((tx.layout.grantEntries() - 1) | GrantConstants.GREF_PERMANENT, 0, 0, tx.id(), 2 * PAGE))),
+            bad("span over a gref that is not granted", DeviceCounter.ERROR_BAD_GREF, tx ->
+            {
+                tx.grantFrame(202, (byte)3);
+                tx.grants.endForeignAccess(203);
+                return headerPlus(tx, new Req(202 | GrantConstants.GREF_PERMANENT, 0, 0, tx.id(), 6000));
+            }),
+            bad("span whose grefs name frames that are not consecutive (fails when the handler maps it)", DeviceCounter.ERROR_BAD_GREF, tx ->
+            {
+                tx.grantFrame(204, (byte)4);
+                tx.grants.grantAccess(205, GrantConstants.BACKEND_DOMAIN_ID, 210, true);
+                return headerPlus(tx, new Req(204 | GrantConstants.GREF_PERMANENT, 0, 0, tx.id(), 6000));
+            }),
+            bad("span over a grant for another domain", DeviceCounter.ERROR_BAD_GREF, tx ->
+            {
+                tx.grantFrame(206, (byte)5);
+                tx.grants.grantAccess(207, 9, 207, true);
+                return headerPlus(tx, new Req(206 | GrantConstants.GREF_PERMANENT, 0, 0, tx.id(), 4097));
             }));
     }
 
@@ -615,6 +657,121 @@ class HostileFrontendTest
         assertEquals(NetifConstants.NETIF_RSP_OKAY, ok.get(1).status());
         assertEquals(1000, lastLength.get());
         tx.assertNoGrantHeld();
+    }
+
+    @Test
+    void permanentGrefWithoutTheNegotiatedFeatureIsUnsupported()
+    {
+        final NetFront evil = connect(new FrontendContext().directory(dir).name("transient").features(Features.HEADER_SLOTS));
+        assertEquals(0, evil.negotiatedFeatures() & Features.PERMANENT_GRANTS);
+        final RawTx tx = new RawTx(evil);
+        tx.grantFrame(10, (byte)1);
+        final Map<DeviceCounter, Long> before = errorSnapshot(evil);
+        final List<Rsp> responses = tx.exchange(headerPlus(tx, new Req(10 | GrantConstants.GREF_PERMANENT, 0, 0, tx.id(), 100)));
+        assertEquals(NetifConstants.NETIF_RSP_ERROR, responses.get(0).status());
+        assertOnlyCounterBumped(evil, before, DeviceCounter.ERROR_UNSUPPORTED);
+        assertEquals(0, tx.grants.flags(10) & GrantConstants.GTF_READING, "nothing was kept");
+        sendGoodRawPacket(tx);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Permanent grants and frame spans
+    // ---------------------------------------------------------------------------------------
+
+    /** One packet: a 42-byte header in slot 4 and one permanent span over grefs [first, first+frames) from offset 100. */
+    private List<Rsp> sendSpan(final RawTx tx, final int first, final int frames, final byte seed)
+    {
+        final int size = frames * PAGE - 200;
+        for (int g = first; g < first + frames; g++)
+        {
+            tx.grantFrame(g, (byte)(seed + g));
+        }
+        tx.writeHeader(4, 0x5BA45BA4, HEADER_LENGTH);
+        final CRC32 crc = new CRC32();
+        final byte[] bytes = new byte[size];
+        tx.slots.getBytes(4 * tx.slotSize, bytes, 0, HEADER_LENGTH);
+        crc.update(bytes, 0, HEADER_LENGTH);
+        tx.frames.getBytes(first * PAGE + 100, bytes, 0, size);
+        crc.update(bytes, 0, size);
+        final List<Rsp> responses = tx.exchange(chain(new Req(4, 0, NETTXF_SPLITNET_HEADER_SLOT, tx.id(), HEADER_LENGTH + size),
+            new Req(first | GrantConstants.GREF_PERMANENT, 100, 0, tx.id(), size)));
+        for (final Rsp r : responses)
+        {
+            assertEquals(NetifConstants.NETIF_RSP_OKAY, r.status(), "span packet response status");
+        }
+        assertEquals(HEADER_LENGTH + size, lastLength.get());
+        assertEquals(crc.getValue(), lastCrc.get(), "the handler saw other bytes than the frames hold");
+        return responses;
+    }
+
+    @Test
+    void permanentSpanIsReadWholeMappedOnceKeptAcrossPacketsAndReleasedAtDisconnect()
+    {
+        final NetFront evil = connect("evil");
+        assertEquals(Features.SUPPORTED, evil.negotiatedFeatures());
+        final RawTx tx = new RawTx(evil);
+        final DeviceCounters counters = counters(evil);
+        final Map<DeviceCounter, Long> before = errorSnapshot(evil);
+
+        // first use: the fault maps all three frames of the span and keeps them
+        sendSpan(tx, 300, 3, (byte)1);
+        assertEquals(3, counters.get(DeviceCounter.GRANT_MAPS).get());
+        assertEquals(3, counters.get(DeviceCounter.PERMANENT_GRANTS).get());
+        assertEquals(0, counters.get(DeviceCounter.GRANT_REUSES).get());
+        for (int g = 300; g < 303; g++)
+        {
+            assertNotEquals(0, tx.grants.flags(g) & GrantConstants.GTF_READING, "gref " + g + " kept");
+        }
+        assertFalse(tx.grants.endForeignAccess(301), "a kept grant cannot be revoked under the backend");
+
+        // reuse: new bytes in the same frames, no new mapping
+        sendSpan(tx, 300, 3, (byte)77);
+        assertEquals(3, counters.get(DeviceCounter.GRANT_MAPS).get());
+        assertEquals(1, counters.get(DeviceCounter.GRANT_REUSES).get());
+        assertEquals(2, counters.get(DeviceCounter.PAYLOAD_FAULTS).get(), "one fault per fragment, span or not");
+        assertOnlyCounterBumped(evil, before, null);
+        tx.assertNoGrantHeld();
+
+        // the backend shuts down: every kept grant is released, the frontend may end access again
+        runner.close();
+        runner = null;
+        for (int g = 300; g < 303; g++)
+        {
+            assertEquals(0, tx.grants.flags(g) & (GrantConstants.GTF_READING | GrantConstants.GTF_WRITING), "gref " + g + " released");
+        }
+        assertTrue(tx.grants.endForeignAccess(301));
+        assertEquals(0, counters.get(DeviceCounter.PERMANENT_GRANTS).get());
+    }
+
+    @Test
+    void netFrontSendsALargePayloadAsOneSpanAndEveryByteArrives()
+    {
+        final int ROUNDS = 80;
+        final NetFront front = connect("spans");
+        final DeviceCounters counters = counters(front);
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[64]);
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[65000]);
+        for (int round = 0; round < ROUNDS; round++)
+        {
+            for (int i = 0; i < payload.capacity(); i++)
+            {
+                payload.putByte(i, (byte)(i * 13 + round));
+            }
+            header.putInt(0, round);
+            final CRC32 crc = new CRC32();
+            crc.update(header.byteArray(), 0, 64);
+            crc.update(payload.byteArray(), 0, 65000 - 64);
+            assertEquals(PacketStatus.OKAY, sendAndComplete(front, header, payload, 65000 - 64));
+            assertEquals(crc.getValue(), lastCrc.get(), "round " + round);
+        }
+        assertEquals(ROUNDS, counters.get(DeviceCounter.PAYLOAD_FAULTS).get(), "one fragment per packet");
+        assertEquals(ROUNDS, counters.get(DeviceCounter.BACKEND_TX_PACKETS).get());
+        final long maps = counters.get(DeviceCounter.GRANT_MAPS).get();
+        assertTrue(maps >= 16 && maps <= front.device().layout().txFrameCount(), "grant_maps=" + maps);
+        // nothing went to the frontend's RX buffers, so every kept grant is a TX frame
+        assertEquals(maps, counters.get(DeviceCounter.PERMANENT_GRANTS).get());
+        // 16-frame spans from a 1024-frame pool: the first 64 packets map fresh frames, the rest reuse
+        assertEquals(ROUNDS - maps / 16, counters.get(DeviceCounter.GRANT_REUSES).get(), "spans not mapped fresh reused kept grants");
     }
 
     // ---------------------------------------------------------------------------------------

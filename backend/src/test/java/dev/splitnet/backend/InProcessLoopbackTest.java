@@ -13,8 +13,10 @@ import java.util.zip.CRC32;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.Test;
+import dev.splitnet.api.Features;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -23,8 +25,10 @@ class InProcessLoopbackTest
     @TempDir
     Path dir;
 
-    @Test
-    void shouldEchoEveryByteAndCountOneFaultPerReadFragment() throws Exception
+    /** Every feature this build has (permanent grants, frame spans), and header slots alone (a grant per use, one frame per fragment). */
+    @ParameterizedTest(name = "features {0}")
+    @ValueSource(longs = { Features.SUPPORTED, Features.HEADER_SLOTS })
+    void shouldEchoEveryByteAndCountOneFaultPerReadFragment(final long features) throws Exception
     {
         final long[] backendCrc = new long[1];
         final NetBack[] holder = new NetBack[1];
@@ -36,13 +40,16 @@ class InProcessLoopbackTest
         holder[0] = backend;
         final AgentRunner runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, backend);
         AgentRunner.startOnThread(runner);
-        try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("t1")))
+        // Echoing needs RX buffers for every packet in flight: 240 TX frames allow at most 15 packets of
+        // 16 frames in flight, which the 256 posted RX buffers always cover (the echo is never DROPPED).
+        try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("t1").txFrames(240).features(features)))
         {
             final Random random = new Random(42);
             final UnsafeBuffer header = new UnsafeBuffer(new byte[128]);
             final UnsafeBuffer payload = new UnsafeBuffer(new byte[65535]);
             final UnsafeBuffer received = new UnsafeBuffer(new byte[65535 + 128]);
             final int packets = 2000;
+            long fragments = 0;
             final int[] okay = new int[1];
             final int[] rx = new int[1];
             final long[] expectedCrc = new long[packets];
@@ -65,6 +72,8 @@ class InProcessLoopbackTest
                     if (front.send(header, 0, headerLength, payload, 0, payloadLength, sent) == SendResult.SENT)
                     {
                         sent++;
+                        // send cuts the payload into frames, or with frame spans sends it as one fragment
+                        fragments += features == Features.SUPPORTED ? (payloadLength > 0 ? 1 : 0) : (payloadLength + 4095) / 4096;
                     }
                 }
                 front.poll((id, status) ->
@@ -89,7 +98,21 @@ class InProcessLoopbackTest
             assertEquals(packets, rx[0]);
             assertEquals(0, mismatches[0]);
             final DeviceCounters counters = DeviceCounters.attach(front.device().countersValues());
-            assertEquals(counters.get(DeviceCounter.PAYLOAD_FAULTS).get(), counters.get(DeviceCounter.GRANT_MAPS).get());
+            assertEquals(fragments, counters.get(DeviceCounter.PAYLOAD_FAULTS).get(), "one fault per fragment read");
+            if (features == Features.SUPPORTED)
+            {
+                // permanent grants: each of the 240 TX frames is mapped at most once; every other
+                // fault finds its grants kept (all 256 RX buffers end up kept for writing too)
+                final long maps = counters.get(DeviceCounter.GRANT_MAPS).get();
+                assertTrue(maps > 0 && maps <= 240, "grant_maps=" + maps);
+                assertTrue(counters.get(DeviceCounter.GRANT_REUSES).get() >= fragments - maps, "reuses");
+                assertEquals(maps + 256, counters.get(DeviceCounter.PERMANENT_GRANTS).get());
+            }
+            else
+            {
+                assertEquals(fragments, counters.get(DeviceCounter.GRANT_MAPS).get(), "one map per fault");
+                assertEquals(0, counters.get(DeviceCounter.PERMANENT_GRANTS).get());
+            }
             System.out.println("faults=" + counters.get(DeviceCounter.PAYLOAD_FAULTS).get() + " header=" + counters.get(DeviceCounter.HEADER_BYTES_COPIED).get()
                 + " doorbells fe=" + counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT).get() + " be=" + counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT).get());
         }

@@ -1,10 +1,12 @@
 package dev.splitnet.cli;
 
-import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.NetifLimits;
 import java.util.SplittableRandom;
 
-/** How a payload is cut into fragments of at most one frame: whole frames, or a random cut. */
+/**
+ * How a payload is cut into fragments of at most {@code maxFragment} bytes (one frame, or 65535
+ * with frame spans): as few as possible, or a random cut.
+ */
 public final class FragmentSplit
 {
     private FragmentSplit()
@@ -12,19 +14,20 @@ public final class FragmentSplit
     }
 
     /**
-     * Fills {@code lengths} with fragment sizes adding up to {@code payload}, each 1 to 4096 bytes,
-     * at most 18 of them; whole frames when {@code random} is false.
+     * Fills {@code lengths} with fragment sizes adding up to {@code payload}, each 1 to
+     * {@code maxFragment} bytes, at most 18 of them; as few as possible when {@code random} is false.
      *
      * @return the number of fragments.
      */
-    public static int split(final SplittableRandom random, final int payload, final boolean randomCut, final int[] lengths)
+    public static int split(final SplittableRandom random, final int payload, final boolean randomCut, final int maxFragment,
+        final int[] lengths)
     {
-        final int minimum = (payload + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE;
+        final int minimum = (payload + maxFragment - 1) / maxFragment;
         if (!randomCut || payload == 0)
         {
-            for (int i = 0, left = payload; i < minimum; i++, left -= DeviceLayout.PAGE_SIZE)
+            for (int i = 0, left = payload; i < minimum; i++, left -= maxFragment)
             {
-                lengths[i] = Math.min(left, DeviceLayout.PAGE_SIZE);
+                lengths[i] = Math.min(left, maxFragment);
             }
             return minimum;
         }
@@ -33,9 +36,9 @@ public final class FragmentSplit
         for (int i = 0; i < count; i++)
         {
             final int remaining = count - i - 1;
-            // every later fragment needs at least 1 byte and can take at most a frame
-            final int lo = Math.max(1, left - remaining * DeviceLayout.PAGE_SIZE);
-            final int hi = Math.min(DeviceLayout.PAGE_SIZE, left - remaining);
+            // every later fragment needs at least 1 byte and can take at most maxFragment
+            final int lo = Math.max(1, left - remaining * maxFragment);
+            final int hi = Math.min(maxFragment, left - remaining);
             lengths[i] = remaining == 0 ? left : lo + random.nextInt(hi - lo + 1);
             left -= lengths[i];
         }

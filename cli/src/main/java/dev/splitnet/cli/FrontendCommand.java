@@ -86,8 +86,12 @@ final class FrontendCommand implements Callable<Integer>
     @Option(names = "--replace", description = "Replace a stale device file left by a frontend that died.")
     boolean replace;
 
-    @Option(names = "--no-header-slots", description = "Offer no extensions: plain Xen netif requests.")
+    @Option(names = "--no-header-slots", description = "Offer no extensions: plain Xen netif requests (same as --features none).")
     boolean plain;
+
+    @Option(names = "--features", split = ",", paramLabel = "NAME[,NAME...]",
+        description = "Extensions to offer: header-slots, permanent-grants, frame-spans, or none (default: all this build has).")
+    java.util.List<String> featureNames;
 
     @Option(names = "--initial-ring-index", paramLabel = "N", description = "Where the ring indices start (default: 0); e.g. 4294967000 to wrap soon.")
     long initialRingIndex;
@@ -130,7 +134,7 @@ final class FrontendCommand implements Callable<Integer>
             throw new CommandLine.ParameterException(new CommandLine(this), "--wire-percent must be 0-100 and --window >= 1");
         }
         final FrontendContext context = new FrontendContext().directory(directory).name(name)
-            .connectTimeoutMs(connectTimeoutMs).replaceStale(replace).features(plain ? 0 : Features.SUPPORTED)
+            .connectTimeoutMs(connectTimeoutMs).replaceStale(replace).features(offeredFeatures())
             .initialRingIndex((int)initialRingIndex).ringPages(ringPages);
         final Map<DeviceCounter, Long> counters = new EnumMap<>(DeviceCounter.class);
         int domainId = 0;
@@ -259,9 +263,44 @@ final class FrontendCommand implements Callable<Integer>
         }
     }
 
+    /** The --features list (or --no-header-slots) as feature bits; a wrong name is a usage error. */
+    private long offeredFeatures()
+    {
+        if (featureNames == null)
+        {
+            return plain ? 0 : Features.SUPPORTED;
+        }
+        if (plain)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "give --features or --no-header-slots, not both");
+        }
+        long features = 0;
+        for (final String feature : featureNames)
+        {
+            if (feature.equals("none"))
+            {
+                continue;
+            }
+            try
+            {
+                features |= Features.parse(feature);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--features: " + ex.getMessage() + ", or none");
+            }
+            if ((features & ~Features.SUPPORTED) != 0)
+            {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--features: " + feature
+                    + " is reserved, not implemented by this build; implemented: " + Features.describe(Features.SUPPORTED));
+            }
+        }
+        return features;
+    }
+
     private boolean send(final NetFront front, final SplittableRandom random, final int payload, final int dst)
     {
-        final int fragments = FragmentSplit.split(random, payload, randomFragments, fragmentLengths);
+        final int fragments = FragmentSplit.split(random, payload, randomFragments, front.maxFragmentLength(), fragmentLengths);
         final TxClaim claim = front.tryClaim(DemoFrame.HEADER_LENGTH, fragmentLengths, fragments);
         if (claim == null)
         {

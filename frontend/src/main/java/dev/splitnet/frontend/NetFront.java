@@ -120,10 +120,15 @@ public final class NetFront implements Frontend
                     + Features.describe(welcome.featuresNegotiated() & ~context.features()));
             }
             final boolean headerSlots = (welcome.featuresNegotiated() & Features.HEADER_SLOTS) != 0;
+            if ((welcome.featuresNegotiated() & Features.PERMANENT_GRANTS) != 0)
+            {
+                rx.usePermanentGrants();
+            }
             final Doorbell doorbell = new Doorbell(channel, counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT),
                 counters.get(DeviceCounter.FRONTEND_DOORBELLS_RECEIVED));
             final TxPath tx = new TxPath(txRing, grants, device.headerSlots(), layout.headerSlotCount(), layout.headerSlotSize(),
-                device.frames(), layout.txFrameCount(), headerSlots, counters, doorbell, context.txPushBatch());
+                device.frames(), layout.txFrameCount(), headerSlots, counters, doorbell, context.txPushBatch(),
+                (welcome.featuresNegotiated() & Features.PERMANENT_GRANTS) != 0, (welcome.featuresNegotiated() & Features.FRAME_SPANS) != 0);
             selector = Selector.open();
             channel.register(selector, SelectionKey.OP_READ);
             device.setFrontendState(XenbusState.CONNECTED);
@@ -338,6 +343,12 @@ public final class NetFront implements Frontend
     public int inFlight()
     {
         return tx.inFlight();
+    }
+
+    @Override
+    public int maxFragmentLength()
+    {
+        return tx.maxFragmentLength();
     }
 
     @Override

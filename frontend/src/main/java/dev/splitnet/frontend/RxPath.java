@@ -32,6 +32,10 @@ final class RxPath
     private final int firstFrame;
     private final int bufferCount;
     private final boolean[] posted;
+    // per buffer: posted with a permanent gref (no end of access at its response); granted for good
+    private final boolean[] postedPermanent;
+    private final boolean[] grantedForGood;
+    private boolean permanentGrants;
     private final int[] unposted;
     private int unpostedCount;
 
@@ -56,6 +60,8 @@ final class RxPath
         this.firstFrame = firstFrame;
         this.bufferCount = bufferCount;
         this.posted = new boolean[bufferCount];
+        this.postedPermanent = new boolean[bufferCount];
+        this.grantedForGood = new boolean[bufferCount];
         this.unposted = new int[bufferCount];
         for (int id = bufferCount - 1; id >= 0; id--)
         {
@@ -63,6 +69,16 @@ final class RxPath
         }
         this.rxPackets = counters.get(DeviceCounter.RX_PACKETS);
         this.rxBytes = counters.get(DeviceCounter.RX_BYTES);
+    }
+
+    /**
+     * After the backend agreed to permanent grants: buffers posted from now on carry
+     * {@link GrantConstants#GREF_PERMANENT}, are granted once and never ended while connected.
+     * Those posted before the handshake stay ordinary until their response.
+     */
+    void usePermanentGrants()
+    {
+        permanentGrants = true;
     }
 
     /** Posts as many free buffers as the ring takes; returns how many. Does not push. */
@@ -73,13 +89,18 @@ final class RxPath
         {
             final int id = unposted[--unpostedCount];
             final int frame = firstFrame + id;
-            grants.grantAccess(frame, GrantConstants.BACKEND_DOMAIN_ID, frame, false);
+            if (!grantedForGood[id])
+            {
+                grants.grantAccess(frame, GrantConstants.BACKEND_DOMAIN_ID, frame, false);
+                grantedForGood[id] = permanentGrants;
+            }
             final int offset = ring.nextRequestOffset(0);
             sring.putShort(offset + RX_REQ_ID_OFFSET, (short)id);
             sring.putShort(offset + 2, (short)0);
-            sring.putInt(offset + RX_REQ_GREF_OFFSET, frame);
+            sring.putInt(offset + RX_REQ_GREF_OFFSET, permanentGrants ? frame | GrantConstants.GREF_PERMANENT : frame);
             ring.produce(1);
             posted[id] = true;
+            postedPermanent[id] = permanentGrants;
             count++;
         }
         return count;
@@ -130,7 +151,7 @@ final class RxPath
             }
             posted[id] = false;
             final int frame = firstFrame + id;
-            if (!grants.endForeignAccess(frame))
+            if (!postedPermanent[id] && !grants.endForeignAccess(frame))
             {
                 // The backend answered while still writing: never reuse the frame under it.
                 protocolErrors++;

@@ -9,6 +9,7 @@ import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.Doorbell;
+import dev.splitnet.mmap.FrameRunPool;
 import dev.splitnet.mmap.FrontRing;
 import dev.splitnet.mmap.GrantTable;
 import dev.splitnet.mmap.IndexPool;
@@ -25,6 +26,12 @@ import static dev.splitnet.mmap.NetifDescriptor.*;
  * frame), frames and ring ids for a packet, writes one request per slot and frame, and on each
  * response ends foreign access and frees what the request held. A packet completes when the
  * responses of all its requests are in. Every request has its own id, as in Xen's netfront.
+ *
+ * <p>With permanent grants every TX frame is granted once, here, and each request's gref carries
+ * {@link GrantConstants#GREF_PERMANENT}: no grant write per packet and no end of access per
+ * response (the backend keeps the grant mapped; its in-use flag would refuse the end anyway).
+ * With frame spans a fragment may cover up to 65535 bytes of consecutive frames, so a 64 KiB
+ * payload is one request.
  */
 final class TxPath
 {
@@ -39,13 +46,18 @@ final class TxPath
     private final UnsafeBuffer frames;
     private final int headerSlotSize;
     private final boolean useHeaderSlots;
+    private final boolean permanentGrants;
+    private final boolean frameSpans;
+    private final int maxFragmentLength;
     private final IndexPool ids;
     private final IndexPool slots;
-    private final IndexPool framePool;
+    private final FrameRunPool framePool;
 
     // per ring id: what the request holds and which packet it belongs to
     private final byte[] idKind;
     private final int[] idResource;
+    // per ring id of a frame request: how many consecutive frames from idResource it holds
+    private final int[] idFrames;
     private final int[] idHead;
     // per head id: the packet
     private final long[] headCorrelation;
@@ -69,7 +81,8 @@ final class TxPath
 
     TxPath(final FrontRing ring, final GrantTable grants, final UnsafeBuffer headerSlots, final int headerSlotCount,
         final int headerSlotSize, final UnsafeBuffer frames, final int txFrames, final boolean useHeaderSlots,
-        final DeviceCounters counters, final Doorbell doorbell, final int pushBatch)
+        final DeviceCounters counters, final Doorbell doorbell, final int pushBatch, final boolean permanentGrants,
+        final boolean frameSpans)
     {
         this.doorbell = doorbell;
         this.pushBatch = pushBatch;
@@ -80,11 +93,15 @@ final class TxPath
         this.frames = frames;
         this.headerSlotSize = headerSlotSize;
         this.useHeaderSlots = useHeaderSlots;
+        this.permanentGrants = permanentGrants;
+        this.frameSpans = frameSpans && permanentGrants;
+        this.maxFragmentLength = this.frameSpans ? NetifConstants.XEN_NETIF_MAX_TX_SIZE : DeviceLayout.PAGE_SIZE;
         this.ids = new IndexPool(0, ring.size());
         this.slots = new IndexPool(0, headerSlotCount);
-        this.framePool = new IndexPool(0, txFrames);
+        this.framePool = new FrameRunPool(0, txFrames);
         this.idKind = new byte[ring.size()];
         this.idResource = new int[ring.size()];
+        this.idFrames = new int[ring.size()];
         this.idHead = new int[ring.size()];
         this.headCorrelation = new long[ring.size()];
         this.headRemaining = new int[ring.size()];
@@ -96,11 +113,24 @@ final class TxPath
         byStatus[PacketStatus.ERROR.ordinal()] = counters.get(DeviceCounter.TX_ERROR);
         byStatus[PacketStatus.DROPPED.ordinal()] = counters.get(DeviceCounter.TX_DROPPED);
         byStatus[PacketStatus.DISCONNECTED.ordinal()] = counters.get(DeviceCounter.TX_DISCONNECTED);
+        if (permanentGrants)
+        {
+            // TX frame f is gref f (PROTOCOL.md 4.1), granted read-only for the whole connection.
+            for (int frame = 0; frame < txFrames; frame++)
+            {
+                grants.grantAccess(frame, GrantConstants.BACKEND_DOMAIN_ID, frame, true);
+            }
+        }
     }
 
     int maxHeaderLength()
     {
         return useHeaderSlots ? headerSlotSize : DeviceLayout.PAGE_SIZE;
+    }
+
+    int maxFragmentLength()
+    {
+        return maxFragmentLength;
     }
 
     int inFlight()
@@ -127,7 +157,7 @@ final class TxPath
         }
     }
 
-    /** Splits a payload into whole frames and claims them. */
+    /** Splits a payload into whole frames (with frame spans: one fragment) and claims them. */
     TxClaim tryClaim(final int headerLength, final int payloadLength)
     {
         final int count = chunk(payloadLength);
@@ -141,9 +171,9 @@ final class TxPath
             throw new IllegalArgumentException("payloadLength=" + payloadLength + " must be 0 to " + NetifConstants.XEN_NETIF_MAX_TX_SIZE);
         }
         int count = 0;
-        for (int remaining = payloadLength; remaining > 0; remaining -= DeviceLayout.PAGE_SIZE)
+        for (int remaining = payloadLength; remaining > 0; remaining -= maxFragmentLength)
         {
-            chunkLengths[count++] = Math.min(remaining, DeviceLayout.PAGE_SIZE);
+            chunkLengths[count++] = Math.min(remaining, maxFragmentLength);
         }
         return count;
     }
@@ -163,29 +193,35 @@ final class TxPath
             throw new IllegalArgumentException("fragmentCount=" + fragmentCount + " must be 0 to " + NetifLimits.MAX_PAYLOAD_FRAGMENTS);
         }
         int total = headerLength;
+        int framesNeeded = useHeaderSlots ? 0 : 1;
         for (int i = 0; i < fragmentCount; i++)
         {
             final int length = fragmentLengths[i];
-            if (length < 1 || length > DeviceLayout.PAGE_SIZE)
+            if (length < 1 || length > maxFragmentLength)
             {
-                throw new IllegalArgumentException("fragmentLengths[" + i + "]=" + length + " must be 1 to " + DeviceLayout.PAGE_SIZE);
+                throw new IllegalArgumentException("fragmentLengths[" + i + "]=" + length + " must be 1 to " + maxFragmentLength
+                    + (frameSpans ? "" : " (one frame; fragments spanning frames need the frame-spans feature)"));
             }
             total += length;
+            framesNeeded += framesFor(length);
         }
         if (total > NetifConstants.XEN_NETIF_MAX_TX_SIZE)
         {
             throw new IllegalArgumentException("packet length=" + total + " exceeds " + NetifConstants.XEN_NETIF_MAX_TX_SIZE);
         }
         final int requests = 1 + fragmentCount;
-        final int framesNeeded = fragmentCount + (useHeaderSlots ? 0 : 1);
         if (ring.freeRequests() < requests || ids.available() < requests || framePool.available() < framesNeeded
-            || (useHeaderSlots && slots.available() == 0))
+            || (useHeaderSlots && slots.available() == 0) || !claim.open(headerLength, fragmentLengths, fragmentCount, total))
         {
             backPressured.incrementRelease();
             return null;
         }
-        claim.open(headerLength, fragmentLengths, fragmentCount, total);
         return claim;
+    }
+
+    private static int framesFor(final int length)
+    {
+        return (length + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE;
     }
 
     /** Copies a packet in and sends it. */
@@ -303,13 +339,18 @@ final class TxPath
         {
             slots.release(resource);
         }
+        else if (permanentGrants)
+        {
+            // The backend may keep the grant mapped; it has finished with the bytes once it answers.
+            framePool.release(resource, idFrames[id]);
+        }
         else
         {
             // A backend that answered still holding the grant broke the protocol; the frame stays
             // out of the pool rather than being reused under it.
             if (grants.endForeignAccess(resource))
             {
-                framePool.release(resource);
+                framePool.release(resource, 1);
             }
         }
     }
@@ -353,12 +394,30 @@ final class TxPath
             }
         }
 
-        void open(final int headerLength, final int[] lengths, final int count, final int totalLength)
+        /** Takes the ids, slot and frames; false (nothing taken) when no run of frames is free. */
+        boolean open(final int headerLength, final int[] lengths, final int count, final int totalLength)
         {
-            active = true;
-            total = totalLength;
-            fragmentCount = count;
-            headId = ids.acquire();
+            fragmentCount = 0;
+            if (!useHeaderSlots)
+            {
+                headResource = framePool.acquire(1);
+                if (headResource < 0)
+                {
+                    return false;
+                }
+            }
+            for (int i = 0; i < count; i++)
+            {
+                final int first = framePool.acquire(framesFor(lengths[i]));
+                if (first < 0)
+                {
+                    releaseTaken();
+                    return false;
+                }
+                fragmentFrames[i] = first;
+                fragmentCount++;
+                fragments[i].wrap(frames.addressOffset() + (long)first * DeviceLayout.PAGE_SIZE, lengths[i]);
+            }
             if (useHeaderSlots)
             {
                 headResource = slots.acquire();
@@ -366,15 +425,30 @@ final class TxPath
             }
             else
             {
-                headResource = framePool.acquire();
                 header.wrap(frames.addressOffset() + (long)headResource * DeviceLayout.PAGE_SIZE, headerLength);
             }
+            headId = ids.acquire();
             for (int i = 0; i < count; i++)
             {
                 fragmentIds[i] = ids.acquire();
-                fragmentFrames[i] = framePool.acquire();
-                fragments[i].wrap(frames.addressOffset() + (long)fragmentFrames[i] * DeviceLayout.PAGE_SIZE, lengths[i]);
             }
+            active = true;
+            total = totalLength;
+            return true;
+        }
+
+        /** Gives back the frames a failed {@link #open} took. */
+        private void releaseTaken()
+        {
+            if (!useHeaderSlots)
+            {
+                framePool.release(headResource, 1);
+            }
+            for (int i = 0; i < fragmentCount; i++)
+            {
+                framePool.release(fragmentFrames[i], framesFor(fragments[i].capacity()));
+            }
+            fragmentCount = 0;
         }
 
         @Override
@@ -415,11 +489,12 @@ final class TxPath
             else
             {
                 idKind[headId] = KIND_FRAME;
-                grants.grantAccess(headResource, domid, headResource, true);
+                idFrames[headId] = 1;
+                grantForUse(headResource, domid);
             }
             // Xen's first request: its size is the whole packet; the header's length is what the
             // following requests leave over.
-            writeRequest(0, headResource, flags, headId, total);
+            writeRequest(0, useHeaderSlots ? headResource : grefFor(headResource), flags, headId, total);
             for (int i = 0; i < fragmentCount; i++)
             {
                 final int id = fragmentIds[i];
@@ -427,8 +502,9 @@ final class TxPath
                 idHead[id] = headId;
                 idKind[id] = KIND_FRAME;
                 idResource[id] = frame;
-                grants.grantAccess(frame, domid, frame, true);
-                writeRequest(i + 1, frame, i + 1 < fragmentCount ? NetifConstants.NETTXF_MORE_DATA : 0, id, fragments[i].capacity());
+                idFrames[id] = framesFor(fragments[i].capacity());
+                grantForUse(frame, domid);
+                writeRequest(i + 1, grefFor(frame), i + 1 < fragmentCount ? NetifConstants.NETTXF_MORE_DATA : 0, id, fragments[i].capacity());
             }
             headCorrelation[headId] = correlationId;
             headRemaining[headId] = 1 + fragmentCount;
@@ -441,6 +517,21 @@ final class TxPath
                 flush();
             }
             active = false;
+        }
+
+        /** Without permanent grants, each use grants the frame (ended again when the response is in). */
+        private void grantForUse(final int frame, final int domid)
+        {
+            if (!permanentGrants)
+            {
+                grants.grantAccess(frame, domid, frame, true);
+            }
+        }
+
+        /** The gref a request carries for a frame (gref f is frame f), marked permanent when negotiated. */
+        private int grefFor(final int frame)
+        {
+            return permanentGrants ? frame | GrantConstants.GREF_PERMANENT : frame;
         }
 
         private void writeRequest(final int n, final int gref, final int flags, final int id, final int size)
@@ -462,15 +553,11 @@ final class TxPath
             {
                 slots.release(headResource);
             }
-            else
-            {
-                framePool.release(headResource);
-            }
             for (int i = 0; i < fragmentCount; i++)
             {
                 ids.release(fragmentIds[i]);
-                framePool.release(fragmentFrames[i]);
             }
+            releaseTaken();
             active = false;
         }
 

@@ -27,6 +27,24 @@ class CommandLineIT
     }
 
     @Test
+    void shouldRejectAnUnknownOrReservedFeatureWithOneLine() throws Exception
+    {
+        try (SplitnetProcess p = SplitnetProcess.start("cli-bad-feature", "frontend", "--dir", dir.toString(), "--features", "header-slots,warp-drive"))
+        {
+            assertEquals(2, p.waitFor(30));
+            final String err = p.stderr().strip();
+            assertEquals(1, err.lines().count(), err);
+            assertTrue(err.contains("unknown feature=warp-drive") && err.contains("frame-spans") && err.contains("frontend --help"), err);
+        }
+        try (SplitnetProcess p = SplitnetProcess.start("cli-reserved-feature", "frontend", "--dir", dir.toString(), "--features", "ring-v2"))
+        {
+            assertEquals(2, p.waitFor(30));
+            final String err = p.stderr().strip();
+            assertTrue(err.contains("ring-v2 is reserved, not implemented"), err);
+        }
+    }
+
+    @Test
     void shouldTellWhatToDoWhenNoBackendListens() throws Exception
     {
         try (SplitnetProcess p = SplitnetProcess.start("cli-no-backend", "frontend", "--dir", dir.toString(), "--name", "lonely",

@@ -2,27 +2,45 @@ package dev.splitnet.api;
 
 /**
  * Feature bits a frontend offers and a backend accepts at connect time. With none set, the rings
- * carry plain Xen netif traffic. Only {@link #HEADER_SLOTS} is implemented so far; the other bits
- * are reserved for the extensions of the seed thread so that their numbers never move.
+ * carry plain Xen netif traffic. {@link #HEADER_SLOTS}, {@link #PERMANENT_GRANTS} and
+ * {@link #FRAME_SPANS} are implemented; the other bits are reserved for the extensions of the seed
+ * thread so that their numbers never move.
  */
 public final class Features
 {
     /** First TX request of a packet names a header slot instead of a grant. */
     public static final long HEADER_SLOTS = 1L;
-    /** Reserved: a gref bit lets the backend keep the grant mapped. */
+    /**
+     * A gref bit ({@link GrantConstants#GREF_PERMANENT}) lets the backend keep the grant mapped
+     * from its first use until disconnect; the frontend never ends access to such a grant while
+     * connected and reuses its frame as soon as the response is in.
+     */
     public static final long PERMANENT_GRANTS = 1L << 1;
     /** Reserved: ring v2, buffer ids in RX responses allow out-of-order return. */
     public static final long RING_V2 = 1L << 2;
     /** Reserved: receive through the P2M table without an immediate copy. */
     public static final long LAZY_RX = 1L << 3;
+    /**
+     * A TX payload request with a permanent gref may span consecutive grefs whose frames are
+     * consecutive ({@code offset + size} up to 65535 instead of one frame): a 64 KiB payload is
+     * one request instead of sixteen. Needs {@link #PERMANENT_GRANTS}, whose held range makes the
+     * check a range check.
+     */
+    public static final long FRAME_SPANS = 1L << 4;
 
     /** Everything this build can negotiate. */
-    public static final long SUPPORTED = HEADER_SLOTS;
+    public static final long SUPPORTED = HEADER_SLOTS | PERMANENT_GRANTS | FRAME_SPANS;
 
-    private static final String[] NAMES = { "header-slots", "permanent-grants", "ring-v2", "lazy-rx" };
+    private static final String[] NAMES = { "header-slots", "permanent-grants", "ring-v2", "lazy-rx", "frame-spans" };
 
     private Features()
     {
+    }
+
+    /** Drops the bits whose prerequisite is missing: frame spans need permanent grants. */
+    public static long consistent(final long features)
+    {
+        return (features & PERMANENT_GRANTS) == 0 ? features & ~FRAME_SPANS : features;
     }
 
     /** A comma-separated list of the names of the bits set in {@code features}, for logs and JSON. */

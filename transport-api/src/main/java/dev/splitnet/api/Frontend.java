@@ -31,13 +31,17 @@ public interface Frontend extends AutoCloseable
 
     /**
      * Claims a header slot and frames for a packet with the given fragment sizes (each at most a
-     * frame) so the application can write it in place.
+     * frame, or up to 65535 bytes of consecutive frames when {@link Features#FRAME_SPANS} was
+     * negotiated) so the application can write it in place.
      *
      * @return the claim, or {@code null} when back pressured or not connected.
      */
     TxClaim tryClaim(int headerLength, int[] fragmentLengths, int fragmentCount);
 
-    /** Claims a packet whose payload is split into whole frames. */
+    /** The largest fragment {@link #tryClaim(int, int[], int)} takes: 4096, or 65535 with {@link Features#FRAME_SPANS}. */
+    int maxFragmentLength();
+
+    /** Claims a packet whose payload is split into whole frames (one fragment with frame spans). */
     TxClaim tryClaim(int headerLength, int payloadLength);
 
     /**

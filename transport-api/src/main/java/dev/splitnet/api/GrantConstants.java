@@ -15,6 +15,15 @@ public final class GrantConstants
     /** Set by the grantee while it holds a write mapping. */
     public static final int GTF_WRITING = 1 << 4;
 
+    /**
+     * splitnet extension (feature permanent-grants): set in a ring request's 32-bit gref, it tells
+     * the backend it may keep that grant mapped after the packet. Grant references are below 2^16,
+     * so the top bit is free; the frontend sets it on every use of a permanent grant.
+     */
+    public static final int GREF_PERMANENT = 1 << 31;
+    /** The grant reference proper, without {@link #GREF_PERMANENT}. */
+    public static final int GREF_MASK = ~GREF_PERMANENT;
+
     /** The domain id of the backend: like dom0, it is the grantee of every frontend grant. */
     public static final int BACKEND_DOMAIN_ID = 0;
 

@@ -42,7 +42,10 @@ public enum DeviceCounter
     ERROR_SIZE_MISMATCH("error_size_mismatch", "backend: packets whose fragment sizes do not add up", Side.BACKEND),
     ERROR_UNSUPPORTED("error_unsupported", "backend: requests using flags or features not negotiated", Side.BACKEND),
     ERROR_HANDLER("error_handler", "backend: packets the handler failed on", Side.BACKEND),
-    ERROR_FATAL("error_fatal", "backend: protocol violations that disconnected the frontend", Side.BACKEND);
+    ERROR_FATAL("error_fatal", "backend: protocol violations that disconnected the frontend", Side.BACKEND),
+    // added with permanent grants (after the error counters so that earlier ids never move)
+    PERMANENT_GRANTS("permanent_grants", "backend: permanent grants kept mapped now", Side.BACKEND),
+    GRANT_REUSES("grant_reuses", "backend: fragment accesses served by a grant already kept mapped", Side.BACKEND);
 
     /** Which side writes a counter. */
     public enum Side
