@@ -312,7 +312,8 @@ final class Vif implements AutoCloseable
         int payload = 0;
         for (int i = 1; i < count; i++)
         {
-            if ((reqFlags[i] & (NetifConstants.NETTXF_SPLITNET_HEADER_SLOT | NetifConstants.NETTXF_EXTRA_INFO)) != 0)
+            if ((reqFlags[i] & (NetifConstants.NETTXF_SPLITNET_HEADER_SLOT | NetifConstants.NETTXF_SPLITNET_HEADER_BY_ID
+                | NetifConstants.NETTXF_EXTRA_INFO)) != 0)
             {
                 return UNSUPPORTED;
             }
@@ -333,6 +334,10 @@ final class Vif implements AutoCloseable
             return SIZE_MISMATCH;
         }
         final int headLength = reqSize[0] - payload;
+        if ((first & NetifConstants.NETTXF_SPLITNET_HEADER_BY_ID) != 0)
+        {
+            return validateHeaderById(first, headLength);
+        }
         if ((first & NetifConstants.NETTXF_SPLITNET_HEADER_SLOT) != 0)
         {
             if (!headerSlotsNegotiated)
@@ -362,6 +367,33 @@ final class Vif implements AutoCloseable
             }
         }
         return OK;
+    }
+
+    /**
+     * The compact first request: header in slot {@code id}, {@code offset} bytes long; the rest of
+     * the first request's share of the packet is its own data, from offset 0 of its gref.
+     */
+    private int validateHeaderById(final int first, final int headLength)
+    {
+        if (!headerSlotsNegotiated || !frameSpansNegotiated || (first & NetifConstants.NETTXF_SPLITNET_HEADER_SLOT) != 0)
+        {
+            return UNSUPPORTED;
+        }
+        if (reqId[0] >= layout.headerSlotCount())
+        {
+            return BAD_SLOT;
+        }
+        final int headerLength = reqOffset[0];
+        if (headerLength > layout.headerSlotSize())
+        {
+            return BAD_OFFSET;
+        }
+        final int own = headLength - headerLength;
+        if (own < 0)
+        {
+            return SIZE_MISMATCH;
+        }
+        return own == 0 ? OK : checkGrantRange(reqGref[0], 0, own, true);
     }
 
     /**
@@ -405,7 +437,18 @@ final class Vif implements AutoCloseable
         final int headLength = reqSize[0] - payloadOf(count);
         final UnsafeBuffer header = packet.headerMemory();
         int headerLength = headLength;
-        if ((reqFlags[0] & NetifConstants.NETTXF_SPLITNET_HEADER_SLOT) != 0)
+        if ((reqFlags[0] & NetifConstants.NETTXF_SPLITNET_HEADER_BY_ID) != 0)
+        {
+            // header and first fragment in one request: the header from slot id, the data lazy
+            headerLength = reqOffset[0];
+            header.putBytes(0, headerSlots, reqId[0] * layout.headerSlotSize(), headerLength);
+            packet.reset(headerLength);
+            if (headLength > headerLength)
+            {
+                packet.addFragment(reqGref[0], 0, headLength - headerLength);
+            }
+        }
+        else if ((reqFlags[0] & NetifConstants.NETTXF_SPLITNET_HEADER_SLOT) != 0)
         {
             // The seed's header slot: copy the header out and the slot is free for the frontend
             // again (it learns so from this packet's response).

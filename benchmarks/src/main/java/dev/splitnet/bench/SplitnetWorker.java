@@ -24,15 +24,17 @@ import org.agrona.concurrent.UnsafeBuffer;
  * side B a frontend (netfront). Packets are {@value WorkerSetup#HEADER_LENGTH} header bytes in a
  * header slot plus the rest as payload in granted 4 KiB frames. The frontend builds packets in
  * place with {@code tryClaim} (only an 8-byte sequence number is written; the payload is already
- * in its send buffer, the frames). Geometry: 4 ring pages (1024 TX and RX entries), 2048 TX
- * frames, 1024 RX frames. One-way runs set {@code txPushBatch(32)} (one req_prod publication per 32
+ * in its send buffer, the frames). Geometry: 4 ring pages (1024 TX and RX entries), 8192 TX
+ * frames (32 MiB: 512 packets of 64 KiB in flight, as many as the ring holds in requests; 2048
+ * frames capped them at 128), 1024 RX frames. Features: all this build has (header slots, permanent
+ * grants, frame spans: a 64 KiB packet is one request). One-way runs set {@code txPushBatch(32)} (one req_prod publication per 32
  * packets, like Linux netfront's xmit_more; {@code -Dsplitnet.frontend.tx.push.batch=1} gives Xen's
  * push per packet); round trips push every packet.
  */
 final class SplitnetWorker extends TransportWorker
 {
     static final int RING_PAGES = 4;
-    static final int TX_FRAMES = 2048;
+    static final int TX_FRAMES = 8192;
     static final int RX_FRAMES = 1024;
     /** One-way runs publish req_prod once per 32 packets (xmit_more); the sender polls every 32 sends anyway. */
     static final int PUSH_BATCH = 32;

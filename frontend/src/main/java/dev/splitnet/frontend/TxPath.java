@@ -31,12 +31,19 @@ import static dev.splitnet.mmap.NetifDescriptor.*;
  * {@link GrantConstants#GREF_PERMANENT}: no grant write per packet and no end of access per
  * response (the backend keeps the grant mapped; its in-use flag would refuse the end anyway).
  * With frame spans a fragment may cover up to 65535 bytes of consecutive frames, so a 64 KiB
- * payload is one request.
+ * payload is one request. With both, and a header slot for every ring id, a packet's header
+ * lives in the slot numbered by its first request's id, and that request also carries the first
+ * fragment ({@link NetifConstants#NETTXF_SPLITNET_HEADER_BY_ID}): a header plus a 64 KiB payload
+ * is one request, one response and one id, like a header alone.
  */
 final class TxPath
 {
+    /** A header slot from the slot pool. */
     private static final byte KIND_SLOT = 1;
+    /** A run of frames. */
     private static final byte KIND_FRAME = 2;
+    /** A header slot named by the request id itself: nothing to give back. */
+    private static final byte KIND_SLOT_BY_ID = 3;
 
     private final FrontRing ring;
     private final Doorbell doorbell;
@@ -48,6 +55,7 @@ final class TxPath
     private final boolean useHeaderSlots;
     private final boolean permanentGrants;
     private final boolean frameSpans;
+    private final boolean headerById;
     private final int maxFragmentLength;
     private final IndexPool ids;
     private final IndexPool slots;
@@ -96,6 +104,8 @@ final class TxPath
         this.permanentGrants = permanentGrants;
         this.frameSpans = frameSpans && permanentGrants;
         this.maxFragmentLength = this.frameSpans ? NetifConstants.XEN_NETIF_MAX_TX_SIZE : DeviceLayout.PAGE_SIZE;
+        // every ring id has a slot of its own, so slot = head id needs no pool
+        this.headerById = useHeaderSlots && this.frameSpans && headerSlotCount >= ring.size();
         this.ids = new IndexPool(0, ring.size());
         this.slots = new IndexPool(0, headerSlotCount);
         this.framePool = new FrameRunPool(0, txFrames);
@@ -209,9 +219,9 @@ final class TxPath
         {
             throw new IllegalArgumentException("packet length=" + total + " exceeds " + NetifConstants.XEN_NETIF_MAX_TX_SIZE);
         }
-        final int requests = 1 + fragmentCount;
+        final int requests = headerById ? Math.max(1, fragmentCount) : 1 + fragmentCount;
         if (ring.freeRequests() < requests || ids.available() < requests || framePool.available() < framesNeeded
-            || (useHeaderSlots && slots.available() == 0) || !claim.open(headerLength, fragmentLengths, fragmentCount, total))
+            || (useHeaderSlots && !headerById && slots.available() == 0) || !claim.open(headerLength, fragmentLengths, fragmentCount, total))
         {
             backPressured.incrementRelease();
             return null;
@@ -335,6 +345,10 @@ final class TxPath
     private void release(final int id)
     {
         final int resource = idResource[id];
+        if (idKind[id] == KIND_SLOT_BY_ID)
+        {
+            return;
+        }
         if (idKind[id] == KIND_SLOT)
         {
             slots.release(resource);
@@ -418,19 +432,20 @@ final class TxPath
                 fragmentCount++;
                 fragments[i].wrap(frames.addressOffset() + (long)first * DeviceLayout.PAGE_SIZE, lengths[i]);
             }
+            headId = ids.acquire();
             if (useHeaderSlots)
             {
-                headResource = slots.acquire();
+                headResource = headerById ? headId : slots.acquire();
                 header.wrap(headerSlots.addressOffset() + (long)headResource * headerSlotSize, headerLength);
             }
             else
             {
                 header.wrap(frames.addressOffset() + (long)headResource * DeviceLayout.PAGE_SIZE, headerLength);
             }
-            headId = ids.acquire();
             for (int i = 0; i < count; i++)
             {
-                fragmentIds[i] = ids.acquire();
+                // with the header by id, the first fragment rides on the head request and its id
+                fragmentIds[i] = i == 0 && headerById ? headId : ids.acquire();
             }
             active = true;
             total = totalLength;
@@ -477,6 +492,66 @@ final class TxPath
         public void commit(final long correlationId)
         {
             checkActive();
+            if (headerById)
+            {
+                commitHeaderById();
+            }
+            else
+            {
+                commitClassic();
+            }
+            headCorrelation[headId] = correlationId;
+            headStatus[headId] = NetifConstants.NETIF_RSP_OKAY;
+            inFlight++;
+            ring.produce(headRemaining[headId]);
+            unpushedBytes += total;
+            if (++unpushedPackets >= pushBatch)
+            {
+                flush();
+            }
+            active = false;
+        }
+
+        /**
+         * Header in slot headId; the first request also carries fragment 0 (gref, data from offset
+         * 0) with the header's length in its offset field; further fragments follow as usual.
+         */
+        private void commitHeaderById()
+        {
+            final int domid = GrantConstants.BACKEND_DOMAIN_ID;
+            idHead[headId] = headId;
+            if (fragmentCount == 0)
+            {
+                // a header alone: the classic header-slot request, naming its own slot
+                idKind[headId] = KIND_SLOT_BY_ID;
+                writeRequest(0, headId, 0, NetifConstants.NETTXF_SPLITNET_HEADER_SLOT, headId, total);
+                headRemaining[headId] = 1;
+                return;
+            }
+            for (int i = 0; i < fragmentCount; i++)
+            {
+                final int id = fragmentIds[i];
+                final int frame = fragmentFrames[i];
+                idHead[id] = headId;
+                idKind[id] = KIND_FRAME;
+                idResource[id] = frame;
+                idFrames[id] = framesFor(fragments[i].capacity());
+                grantForUse(frame, domid);
+                final int more = i + 1 < fragmentCount ? NetifConstants.NETTXF_MORE_DATA : 0;
+                if (i == 0)
+                {
+                    writeRequest(0, grefFor(frame), header.capacity(), NetifConstants.NETTXF_SPLITNET_HEADER_BY_ID | more, headId, total);
+                }
+                else
+                {
+                    writeRequest(i, grefFor(frame), 0, more, id, fragments[i].capacity());
+                }
+            }
+            headRemaining[headId] = fragmentCount;
+        }
+
+        private void commitClassic()
+        {
             final int domid = GrantConstants.BACKEND_DOMAIN_ID;
             int flags = fragmentCount > 0 ? NetifConstants.NETTXF_MORE_DATA : 0;
             idHead[headId] = headId;
@@ -494,7 +569,7 @@ final class TxPath
             }
             // Xen's first request: its size is the whole packet; the header's length is what the
             // following requests leave over.
-            writeRequest(0, useHeaderSlots ? headResource : grefFor(headResource), flags, headId, total);
+            writeRequest(0, useHeaderSlots ? headResource : grefFor(headResource), 0, flags, headId, total);
             for (int i = 0; i < fragmentCount; i++)
             {
                 final int id = fragmentIds[i];
@@ -504,19 +579,10 @@ final class TxPath
                 idResource[id] = frame;
                 idFrames[id] = framesFor(fragments[i].capacity());
                 grantForUse(frame, domid);
-                writeRequest(i + 1, grefFor(frame), i + 1 < fragmentCount ? NetifConstants.NETTXF_MORE_DATA : 0, id, fragments[i].capacity());
+                writeRequest(i + 1, grefFor(frame), 0, i + 1 < fragmentCount ? NetifConstants.NETTXF_MORE_DATA : 0, id,
+                    fragments[i].capacity());
             }
-            headCorrelation[headId] = correlationId;
             headRemaining[headId] = 1 + fragmentCount;
-            headStatus[headId] = NetifConstants.NETIF_RSP_OKAY;
-            inFlight++;
-            ring.produce(1 + fragmentCount);
-            unpushedBytes += total;
-            if (++unpushedPackets >= pushBatch)
-            {
-                flush();
-            }
-            active = false;
         }
 
         /** Without permanent grants, each use grants the frame (ended again when the response is in). */
@@ -534,11 +600,11 @@ final class TxPath
             return permanentGrants ? frame | GrantConstants.GREF_PERMANENT : frame;
         }
 
-        private void writeRequest(final int n, final int gref, final int flags, final int id, final int size)
+        private void writeRequest(final int n, final int gref, final int dataOffset, final int flags, final int id, final int size)
         {
             final int offset = ring.nextRequestOffset(n);
             sring.putInt(offset + TX_REQ_GREF_OFFSET, gref);
-            sring.putShort(offset + TX_REQ_OFFSET_OFFSET, (short)0);
+            sring.putShort(offset + TX_REQ_OFFSET_OFFSET, (short)dataOffset);
             sring.putShort(offset + TX_REQ_FLAGS_OFFSET, (short)flags);
             sring.putShort(offset + TX_REQ_ID_OFFSET, (short)id);
             sring.putShort(offset + TX_REQ_SIZE_OFFSET, (short)size);
@@ -549,11 +615,11 @@ final class TxPath
         {
             checkActive();
             ids.release(headId);
-            if (useHeaderSlots)
+            if (useHeaderSlots && !headerById)
             {
                 slots.release(headResource);
             }
-            for (int i = 0; i < fragmentCount; i++)
+            for (int i = headerById ? 1 : 0; i < fragmentCount; i++)
             {
                 ids.release(fragmentIds[i]);
             }

@@ -19,6 +19,13 @@ public final class NetifConstants
      * index and its offset the offset inside that slot. Xen defines TX flags bits 0-3 only.
      */
     public static final int NETTXF_SPLITNET_HEADER_SLOT = 1 << 15;
+    /**
+     * splitnet extension (feature frame-spans, with header-slots): the first request of a packet
+     * carries its header in the header slot numbered by the request's {@code id}, {@code offset}
+     * bytes long, and its own gref and data from offset 0 of that frame: the header and the first
+     * payload fragment in one request. {@code size} stays the whole packet, as in Xen.
+     */
+    public static final int NETTXF_SPLITNET_HEADER_BY_ID = 1 << 14;
 
     public static final int NETRXF_DATA_VALIDATED = 1;
     public static final int NETRXF_CSUM_BLANK = 1 << 1;

@@ -141,28 +141,43 @@ public final class FrameRunPool
 
     private boolean isRangeUsed(final int start, final int length)
     {
-        for (int i = start; i < start + length; i++)
+        final int end = start + length;
+        for (int i = start; i < end; )
         {
-            if ((used[i >>> 6] & (1L << i)) == 0)
+            final int bits = Math.min(64 - (i & 63), end - i);
+            final long mask = maskOf(i, bits);
+            if ((used[i >>> 6] & mask) != mask)
             {
                 return false;
             }
+            i += bits;
         }
         return true;
     }
 
+    /** Marks or clears a range a word at a time (a 16-frame run is one or two masks, not 16 bit ops). */
     private void setRange(final int start, final int length, final boolean value)
     {
-        for (int i = start; i < start + length; i++)
+        final int end = start + length;
+        for (int i = start; i < end; )
         {
+            final int bits = Math.min(64 - (i & 63), end - i);
+            final long mask = maskOf(i, bits);
             if (value)
             {
-                used[i >>> 6] |= 1L << i;
+                used[i >>> 6] |= mask;
             }
             else
             {
-                used[i >>> 6] &= ~(1L << i);
+                used[i >>> 6] &= ~mask;
             }
+            i += bits;
         }
+    }
+
+    /** {@code bits} ones (1..64) starting at bit {@code i & 63} of a word. */
+    private static long maskOf(final int i, final int bits)
+    {
+        return (bits == 64 ? -1L : (1L << bits) - 1) << i;
     }
 }

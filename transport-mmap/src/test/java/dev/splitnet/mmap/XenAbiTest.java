@@ -5,6 +5,8 @@ import dev.splitnet.api.NetifConstants;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -330,10 +332,10 @@ class XenAbiTest
             same("XEN_NETIF_NR_SLOTS_MIN", NetifConstants.XEN_NETIF_NR_SLOTS_MIN, "NetifConstants.XEN_NETIF_NR_SLOTS_MIN"));
     }
 
-    @Test
-    void shouldKeepSplitnetHeaderSlotFlagOutsideEveryXenTxFlag()
+    @ParameterizedTest(name = "0x{0}")
+    @ValueSource(ints = { NetifConstants.NETTXF_SPLITNET_HEADER_SLOT, NetifConstants.NETTXF_SPLITNET_HEADER_BY_ID })
+    void shouldKeepSplitnetHeaderSlotFlagOutsideEveryXenTxFlag(final int extension)
     {
-        final int extension = NetifConstants.NETTXF_SPLITNET_HEADER_SLOT;
         assertEquals(1, Integer.bitCount(extension), "the extension flag is a single bit");
         assertEquals(0, extension & ~0xFFFF, "the extension flag fits the uint16 flags field of netif_tx_request");
         assertTrue(XEN_NETTXF_NAMES.containsAll(List.of("NETTXF_csum_blank", "NETTXF_data_validated", "NETTXF_more_data",
@@ -341,7 +343,7 @@ class XenAbiTest
         for (final String name : XEN_NETTXF_NAMES)
         {
             final long xenBits = XEN.get(name);
-            assertEquals(0, xenBits & extension, () -> "NetifConstants.NETTXF_SPLITNET_HEADER_SLOT (0x"
+            assertEquals(0, xenBits & extension, () -> "splitnet's TX flag (0x"
                 + Integer.toHexString(extension) + ") overlaps Xen's " + name + " (0x" + Long.toHexString(xenBits) + ")");
         }
     }
