@@ -48,6 +48,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import static dev.splitnet.api.NetifConstants.NETTXF_EXTRA_INFO;
 import static dev.splitnet.api.NetifConstants.NETTXF_MORE_DATA;
+import static dev.splitnet.api.NetifConstants.NETTXF_SPLITNET_HEADER_BY_ID;
 import static dev.splitnet.api.NetifConstants.NETTXF_SPLITNET_HEADER_SLOT;
 import static dev.splitnet.mmap.NetifDescriptor.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -547,6 +548,34 @@ class HostileFrontendTest
                 tx.grants.grantAccess(205, GrantConstants.BACKEND_DOMAIN_ID, 210, true);
                 return headerPlus(tx, new Req(204 | GrantConstants.GREF_PERMANENT, 0, 0, tx.id(), 6000));
             }),
+            // the compact first request: header in slot `id`, its length in `offset`, data from the gref
+            bad("header by id naming a slot out of range", DeviceCounter.ERROR_BAD_SLOT, tx ->
+            {
+                tx.grantFrame(208, (byte)6);
+                return chain(new Req(208 | GrantConstants.GREF_PERMANENT, 20, NETTXF_SPLITNET_HEADER_BY_ID, tx.slotCount, 20 + 100));
+            }),
+            bad("header by id longer than its slot", DeviceCounter.ERROR_BAD_OFFSET, tx ->
+            {
+                tx.grantFrame(208, (byte)6);
+                return chain(new Req(208 | GrantConstants.GREF_PERMANENT, tx.slotSize + 1, NETTXF_SPLITNET_HEADER_BY_ID, 1, tx.slotSize + 101));
+            }),
+            bad("header by id longer than the whole packet", DeviceCounter.ERROR_SIZE_MISMATCH, tx ->
+            {
+                tx.grantFrame(208, (byte)6);
+                return chain(new Req(208 | GrantConstants.GREF_PERMANENT, 60, NETTXF_SPLITNET_HEADER_BY_ID, 1, 59));
+            }),
+            bad("header by id together with the header-slot flag", DeviceCounter.ERROR_UNSUPPORTED, tx ->
+                chain(new Req(0, 20, NETTXF_SPLITNET_HEADER_BY_ID | NETTXF_SPLITNET_HEADER_SLOT, 1, 20))),
+            bad("header by id on a payload request", DeviceCounter.ERROR_UNSUPPORTED, tx ->
+            {
+                tx.grantFrame(208, (byte)6);
+                return headerPlus(tx, new Req(208 | GrantConstants.GREF_PERMANENT, 0, NETTXF_SPLITNET_HEADER_BY_ID, tx.id(), 100));
+            }),
+            bad("header by id whose data runs past a transient grant's frame", DeviceCounter.ERROR_BAD_OFFSET, tx ->
+            {
+                tx.grantFrame(209, (byte)7);
+                return chain(new Req(209, 20, NETTXF_SPLITNET_HEADER_BY_ID, 1, 20 + 4097));
+            }),
             bad("span over a grant for another domain", DeviceCounter.ERROR_BAD_GREF, tx ->
             {
                 tx.grantFrame(206, (byte)5);
@@ -702,6 +731,52 @@ class HostileFrontendTest
         assertEquals(HEADER_LENGTH + size, lastLength.get());
         assertEquals(crc.getValue(), lastCrc.get(), "the handler saw other bytes than the frames hold");
         return responses;
+    }
+
+    @Test
+    void headerByIdCarriesTheHeaderAndTheFirstFragmentInOneRequest()
+    {
+        final NetFront evil = connect("evil");
+        final RawTx tx = new RawTx(evil);
+        final Map<DeviceCounter, Long> before = errorSnapshot(evil);
+        for (int g = 400; g < 403; g++)
+        {
+            tx.grantFrame(g, (byte)g);
+        }
+        tx.grantFrame(410, (byte)3);
+        final int slot = 9;
+        final int first = 2 * PAGE + 1000;   // spans grefs 400..402
+        tx.writeHeader(slot, 0x1DB41DB4, HEADER_LENGTH);
+        final CRC32 crc = new CRC32();
+        final byte[] bytes = new byte[first];
+        tx.slots.getBytes(slot * tx.slotSize, bytes, 0, HEADER_LENGTH);
+        crc.update(bytes, 0, HEADER_LENGTH);
+        tx.frames.getBytes(400 * PAGE, bytes, 0, first);
+        crc.update(bytes, 0, first);
+        tx.frames.getBytes(410 * PAGE + 8, bytes, 0, 300);
+        crc.update(bytes, 0, 300);
+        final List<Rsp> responses = tx.exchange(chain(
+            new Req(400 | GrantConstants.GREF_PERMANENT, HEADER_LENGTH, NETTXF_SPLITNET_HEADER_BY_ID, slot, HEADER_LENGTH + first + 300),
+            new Req(410 | GrantConstants.GREF_PERMANENT, 8, 0, tx.id(), 300)));
+        for (final Rsp r : responses)
+        {
+            assertEquals(NetifConstants.NETIF_RSP_OKAY, r.status());
+        }
+        assertEquals(HEADER_LENGTH + first + 300, lastLength.get());
+        assertEquals(crc.getValue(), lastCrc.get(), "the handler saw other bytes than the slot and frames hold");
+        assertEquals(HEADER_LENGTH, counters(evil).get(DeviceCounter.HEADER_BYTES_COPIED).get(), "only the slot's header was copied");
+        assertEquals(2, counters(evil).get(DeviceCounter.PAYLOAD_FAULTS).get(), "two fragments, one fault each");
+        assertOnlyCounterBumped(evil, before, null);
+
+        // without frame spans negotiated the compact request is refused
+        final NetFront older = connect(new FrontendContext().directory(dir).name("older")
+            .features(Features.HEADER_SLOTS | Features.PERMANENT_GRANTS));
+        final RawTx oldTx = new RawTx(older);
+        oldTx.grantFrame(400, (byte)1);
+        final Map<DeviceCounter, Long> oldBefore = errorSnapshot(older);
+        assertEquals(NetifConstants.NETIF_RSP_ERROR, oldTx.exchange(chain(
+            new Req(400 | GrantConstants.GREF_PERMANENT, 20, NETTXF_SPLITNET_HEADER_BY_ID, 1, 120))).get(0).status());
+        assertOnlyCounterBumped(older, oldBefore, DeviceCounter.ERROR_UNSUPPORTED);
     }
 
     @Test
