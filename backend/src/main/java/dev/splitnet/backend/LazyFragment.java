@@ -20,9 +20,9 @@ import org.agrona.concurrent.status.AtomicCounter;
  * hands the channel the shared pages without mapping them for the CPU. One instance per fragment
  * position of a connection, reused for every packet.
  *
- * <p>A fragment over a permanent grant maps it once and keeps it (see {@link ActiveGrants#keep});
- * later packets over the same grant find it mapped ({@code grant_reuses}) and release nothing. Such
- * a fragment may span consecutive grefs (feature frame-spans), which must name consecutive frames.
+ * <p>A fragment over a permanent grant finds it kept already (validation keeps it, see
+ * {@link ActiveGrants#keep}): a fault wraps the kept frame, a transfer needs no pin, and nothing is
+ * released. Such a fragment may span consecutive grefs (feature frame-spans).
  */
 final class LazyFragment implements Fragment
 {
@@ -35,9 +35,7 @@ final class LazyFragment implements Fragment
     private final AtomicCounter pins;
     private final AtomicCounter bytesCopied;
     private final AtomicCounter zeroCopyBytes;
-    private final AtomicCounter reuses;
     private boolean permanent;
-    private int spanFrames;
     private int gref;
     private int offset;
     private int length;
@@ -56,7 +54,6 @@ final class LazyFragment implements Fragment
         this.pins = counters.get(DeviceCounter.GRANT_PINS);
         this.bytesCopied = counters.get(DeviceCounter.PAYLOAD_BYTES_COPIED);
         this.zeroCopyBytes = counters.get(DeviceCounter.ZERO_COPY_BYTES);
-        this.reuses = counters.get(DeviceCounter.GRANT_REUSES);
     }
 
     /**
@@ -69,7 +66,6 @@ final class LazyFragment implements Fragment
     {
         this.permanent = (gref & dev.splitnet.api.GrantConstants.GREF_PERMANENT) != 0;
         this.gref = gref & dev.splitnet.api.GrantConstants.GREF_MASK;
-        this.spanFrames = Math.max(1, (offset + length + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
         this.offset = offset;
         this.length = length;
         this.held = false;
@@ -96,60 +92,25 @@ final class LazyFragment implements Fragment
     }
 
     /**
-     * For a permanent grant: keeps every frame of the span mapped, once per packet.
-     *
-     * @param onNewGrants bumped by the number of grants mapped for the first time (maps or pins);
-     *                    when all were kept already, {@code grant_reuses} goes up by one instead.
+     * For a permanent grant: validation already kept every grant of the span and checked that their
+     * frames are consecutive ({@code Vif.checkGrantRange}), so the access is an array load.
      */
-    private void takeKept(final AtomicCounter onNewGrants)
+    private void useKept()
     {
         if (held)
         {
             return;
         }
-        final int fresh = keepSpan();
-        if (fresh > 0)
+        final int first = grants.keptFrame(gref, false);
+        if (first < 0)
         {
-            onNewGrants.getAndAddRelease(fresh);
-        }
-        else
-        {
-            reuses.incrementRelease();
-        }
-    }
-
-    /** Keeps every grant of the span mapped; returns how many were not kept before. */
-    private int keepSpan()
-    {
-        int fresh = 0;
-        int first = -1;
-        for (int i = 0; i < spanFrames; i++)
-        {
-            final int g = gref + i;
-            if (grants.keptFrame(g, false) < 0)
-            {
-                fresh++;
-            }
-            final int result = grants.keep(g, false);
-            if (result < 0)
-            {
-                throw new GrantFaultException("domain " + grants.domid() + " gref=" + g + ": " + GrantTable.reason(result));
-            }
-            if (i == 0)
-            {
-                first = result;
-            }
-            else if (result != first + i)
-            {
-                throw new GrantFaultException("domain " + grants.domid() + " gref span [" + gref + ", " + (gref + spanFrames)
-                    + ") names frames that are not consecutive (gref " + g + " is frame " + result + ", not " + (first + i) + ")");
-            }
+            // cannot happen for a validated packet: kept grants are dropped only at disconnect
+            throw new GrantFaultException("domain " + grants.domid() + " gref=" + gref + ": permanent grant is not kept");
         }
         frame = first;
         // nothing to release per packet: the grants stay kept until disconnect
         held = true;
         permanentHeld = true;
-        return fresh;
     }
 
     private void hold()
@@ -172,7 +133,7 @@ final class LazyFragment implements Fragment
         faults.incrementRelease();
         if (permanent)
         {
-            takeKept(maps);
+            useKept();
         }
         else
         {
@@ -225,7 +186,7 @@ final class LazyFragment implements Fragment
     {
         if (permanent)
         {
-            takeKept(pins);
+            useKept();
         }
         else if (!held)
         {

@@ -64,6 +64,7 @@ final class Vif implements AutoCloseable
     private final AtomicCounter txBytes;
     private final AtomicCounter headerBytesCopied;
     private final AtomicCounter grantMaps;
+    private final AtomicCounter grantReuses;
     private final AtomicCounter errorHandler;
     private final AtomicCounter errorFatal;
     private final AtomicCounter[] errorByReason;
@@ -72,6 +73,7 @@ final class Vif implements AutoCloseable
     private long pendingTxPackets;
     private long pendingTxBytes;
     private long pendingHeaderBytes;
+    private long pendingReuses;
 
     private String fatalReason;
     private InternalError pendingFault;
@@ -118,6 +120,7 @@ final class Vif implements AutoCloseable
         this.txBytes = counters.get(DeviceCounter.BACKEND_TX_BYTES);
         this.headerBytesCopied = counters.get(DeviceCounter.HEADER_BYTES_COPIED);
         this.grantMaps = counters.get(DeviceCounter.GRANT_MAPS);
+        this.grantReuses = counters.get(DeviceCounter.GRANT_REUSES);
         this.errorHandler = counters.get(DeviceCounter.ERROR_HANDLER);
         this.errorFatal = counters.get(DeviceCounter.ERROR_FATAL);
         this.errorByReason = new AtomicCounter[] {
@@ -233,6 +236,11 @@ final class Vif implements AutoCloseable
             pendingTxPackets = 0;
             pendingTxBytes = 0;
             pendingHeaderBytes = 0;
+        }
+        if (pendingReuses > 0)
+        {
+            grantReuses.getAndAddRelease(pendingReuses);
+            pendingReuses = 0;
         }
     }
 
@@ -399,9 +407,10 @@ final class Vif implements AutoCloseable
     /**
      * Checks one request's grant and byte range on the private copy: a permanent gref needs the
      * feature; a range past its frame needs frame spans and a permanent gref, and then covers
-     * consecutive grefs, each of which must be kept already or pass the grant check. A kept grant
-     * cannot have been revoked, so for a reused span this is the seed's range check and one
-     * array load per frame; nothing here takes a hold.
+     * consecutive grefs whose frames must be consecutive. A permanent grant is kept here, at its
+     * first sight (the grant is taken; no byte of the frame is touched), so the check of a reused
+     * one is an array load that reads no shared memory: the seed's "recognise a valid reuse
+     * without mapping again". A transient grant is only checked; it is taken at first access.
      */
     private int checkGrantRange(final int rawGref, final int offset, final int size, final boolean spansAllowed)
     {
@@ -421,12 +430,32 @@ final class Vif implements AutoCloseable
         {
             return BAD_GREF;
         }
-        for (int g = gref; g < gref + frames; g++)
+        if (!permanent)
         {
-            if ((!permanent || grants.keptFrame(g, false) < 0) && grants.table().check(g, grants.domid(), false) != 0)
+            return grants.table().check(gref, grants.domid(), false) == 0 ? OK : BAD_GREF;
+        }
+        if (grants.keptSpan(gref, frames) >= 0)
+        {
+            pendingReuses++;
+            return OK;
+        }
+        final int keptBefore = grants.kept();
+        final int first = grants.keep(gref, false);
+        if (first < 0)
+        {
+            return BAD_GREF;
+        }
+        for (int i = 1; i < frames; i++)
+        {
+            if (grants.keep(gref + i, false) != first + i)
             {
+                // not granted, or the span's frames are not consecutive
                 return BAD_GREF;
             }
+        }
+        if (grants.kept() == keptBefore)
+        {
+            pendingReuses++;
         }
         return OK;
     }
@@ -465,14 +494,14 @@ final class Vif implements AutoCloseable
             {
                 final boolean permanent = (reqGref[0] & dev.splitnet.api.GrantConstants.GREF_PERMANENT) != 0;
                 final int gref = reqGref[0] & dev.splitnet.api.GrantConstants.GREF_MASK;
-                final boolean wasKept = grants.keptFrame(gref, false) >= 0;
-                final int frame = permanent ? grants.keep(gref, false) : grants.acquire(gref, false);
+                // a permanent grant was kept by validation; a transient one is mapped for the copy
+                final int frame = permanent ? grants.keptFrame(gref, false) : grants.acquire(gref, false);
                 if (frame < 0)
                 {
                     errorByReason[BAD_GREF].incrementRelease();
                     return NetifConstants.NETIF_RSP_ERROR;
                 }
-                if (!permanent || !wasKept)
+                if (!permanent)
                 {
                     grantMaps.incrementRelease();
                 }

@@ -25,8 +25,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * header slot plus the rest as payload in granted 4 KiB frames. The frontend builds packets in
  * place with {@code tryClaim} (only an 8-byte sequence number is written; the payload is already
  * in its send buffer, the frames). Geometry: 4 ring pages (1024 TX and RX entries), 8192 TX
- * frames (32 MiB: 512 packets of 64 KiB in flight, as many as the ring holds in requests; 2048
- * frames capped them at 128), 1024 RX frames. Features: all this build has (header slots, permanent
+ * frames (8 MiB, like the Agrona ring: 128 packets of 64 KiB in flight; 8192 frames, 32 MiB,
+ * forwarded no faster here and read slower, out of cache), 1024 RX frames. Features: all this build has (header slots, permanent
  * grants, frame spans: a 64 KiB packet is one request). One-way runs set {@code txPushBatch(32)} (one req_prod publication per 32
  * packets, like Linux netfront's xmit_more; {@code -Dsplitnet.frontend.tx.push.batch=1} gives Xen's
  * push per packet); round trips push every packet.
@@ -34,7 +34,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 final class SplitnetWorker extends TransportWorker
 {
     static final int RING_PAGES = 4;
-    static final int TX_FRAMES = 8192;
+    static final int TX_FRAMES = 2048;
     static final int RX_FRAMES = 1024;
     /** One-way runs publish req_prod once per 32 packets (xmit_more); the sender polls every 32 sends anyway. */
     static final int PUSH_BATCH = 32;
@@ -274,7 +274,8 @@ final class SplitnetWorker extends TransportWorker
         final DeviceCounters counters = DeviceCounters.attach(front.device().countersValues());
         return " payload_faults=" + counters.get(DeviceCounter.PAYLOAD_FAULTS).get()
             + " grant_pins=" + counters.get(DeviceCounter.GRANT_PINS).get()
-            + " doorbells=" + counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT).get();
+            + " doorbells=" + counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT).get()
+            + " back_pressured=" + counters.get(DeviceCounter.TX_BACK_PRESSURED).get();
     }
 
     @Override

@@ -143,12 +143,12 @@ class CrossProcessTransferIT
             assertEquals(0, value(forwarded, "grant_maps"), forwarded);
             if (permanent)
             {
-                // every pin is a grant kept for good (at most one per TX frame); any fragment that
-                // pinned nothing new found its grants kept
-                final long pins = value(forwarded, "grant_pins");
-                assertEquals(pins, value(forwarded, "permanent_grants"), forwarded);
-                assertTrue(pins > 0 && pins <= 1024, forwarded);
-                assertTrue(value(forwarded, "grant_reuses") >= value(forwarded, "fragments_sent") - pins, forwarded);
+                // each TX frame's grant is kept once, when first seen; no per-packet pin or release,
+                // and a request whose grants were all kept already counts as a reuse
+                final long kept = value(forwarded, "permanent_grants");
+                assertTrue(kept > 0 && kept <= 1024, forwarded);
+                assertEquals(0, value(forwarded, "grant_pins"), forwarded);
+                assertTrue(value(forwarded, "grant_reuses") >= value(forwarded, "fragments_sent") - kept, forwarded);
                 assertEquals(0, value(forwarded, "grant_unmaps"), "nothing released while connected: " + forwarded);
             }
             else
@@ -175,8 +175,8 @@ class CrossProcessTransferIT
         assertEquals(value(read, "fragments_sent"), value(read, "payload_faults"), "one fault per fragment: " + read);
         if (permanent)
         {
-            assertEquals(value(read, "permanent_grants"), value(read, "grant_maps"), "each kept grant mapped once: " + read);
-            assertTrue(value(read, "grant_maps") <= 1024, read);
+            assertEquals(0, value(read, "grant_maps"), "kept grants are not mapped per packet: " + read);
+            assertTrue(value(read, "permanent_grants") > 0 && value(read, "permanent_grants") <= 1024, read);
         }
         else
         {

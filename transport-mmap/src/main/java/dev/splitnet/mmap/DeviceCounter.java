@@ -45,7 +45,7 @@ public enum DeviceCounter
     ERROR_FATAL("error_fatal", "backend: protocol violations that disconnected the frontend", Side.BACKEND),
     // added with permanent grants (after the error counters so that earlier ids never move)
     PERMANENT_GRANTS("permanent_grants", "backend: permanent grants kept mapped now", Side.BACKEND),
-    GRANT_REUSES("grant_reuses", "backend: fragment accesses served by a grant already kept mapped", Side.BACKEND);
+    GRANT_REUSES("grant_reuses", "backend: permanent-grant requests whose grants were all kept already", Side.BACKEND);
 
     /** Which side writes a counter. */
     public enum Side

@@ -1,15 +1,20 @@
 package dev.splitnet.mmap;
 
 /**
- * A stack of free small integers (header slots, frames, ring ids), private to one thread.
- * Allocation-free after construction; double free and foreign values are rejected.
+ * A queue of free small integers (header slots, ring ids), private to one thread: the value given
+ * back longest ago is handed out first. With ids that name header slots, FIFO reuse makes the
+ * frontend write the slots in ring order, a stream the hardware prefetches, instead of rewriting at
+ * once the slot whose line the backend just read (a stack's order), which stalls on that line
+ * coming back. Allocation-free after construction; double free and foreign values are rejected.
  */
 public final class IndexPool
 {
     private final int[] free;
     private final boolean[] isFree;
     private final int base;
-    private int top;
+    // free values are free[head], free[head+1], ... (mod capacity), available of them
+    private int head;
+    private int available;
 
     /** A pool holding {@code base, base+1, ..., base+count-1}, handed out lowest first. */
     public IndexPool(final int base, final int count)
@@ -19,10 +24,10 @@ public final class IndexPool
         this.isFree = new boolean[count];
         for (int i = 0; i < count; i++)
         {
-            free[i] = base + count - 1 - i;
+            free[i] = base + i;
             isFree[i] = true;
         }
-        top = count;
+        available = count;
     }
 
     public int capacity()
@@ -32,17 +37,19 @@ public final class IndexPool
 
     public int available()
     {
-        return top;
+        return available;
     }
 
     /** Takes one index, or returns -1 when none is free. */
     public int acquire()
     {
-        if (top == 0)
+        if (available == 0)
         {
             return -1;
         }
-        final int value = free[--top];
+        final int value = free[head];
+        head = head + 1 == free.length ? 0 : head + 1;
+        available--;
         isFree[value - base] = false;
         return value;
     }
@@ -56,7 +63,13 @@ public final class IndexPool
             throw new IllegalStateException("index=" + value + " is not held from pool [" + base + ", " + (base + free.length) + ")");
         }
         isFree[i] = true;
-        free[top++] = value;
+        int tail = head + available;
+        if (tail >= free.length)
+        {
+            tail -= free.length;
+        }
+        free[tail] = value;
+        available++;
     }
 
     /** Whether {@code value} is currently handed out. */

@@ -50,8 +50,8 @@ class IndexPoolTest
         assertEquals(2, pool.acquire());
         pool.release(3);
         pool.release(0);
-        assertEquals(0, pool.acquire(), "last released, first handed out");
-        assertEquals(3, pool.acquire());
+        assertEquals(3, pool.acquire(), "first released, first handed out");
+        assertEquals(0, pool.acquire());
         assertEquals(-1, pool.acquire());
     }
 
