@@ -162,6 +162,12 @@ public final class NetBack implements Backend, Agent
                 work += handled;
             }
         }
+        // RX deliveries made in this cycle (a switch delivers into other frontends while handling
+        // one's TX) are published once per frontend per cycle, not once per packet
+        for (final Vif vif : current)
+        {
+            vif.pushRx();
+        }
         // Housekeeping (accepting frontends, draining doorbells, noticing dead peers) runs on a
         // clock, not per cycle: a syscall per cycle would cost more than the packets. accept() is
         // called only when the listening socket is ready: the JDK's accept() allocates even when
@@ -212,6 +218,8 @@ public final class NetBack implements Backend, Agent
     {
         for (final Vif vif : vifs)
         {
+            // nothing delivered may wait in the ring unpublished while the backend sleeps
+            vif.pushRx();
             if (vif.finalCheckForRequests())
             {
                 return;

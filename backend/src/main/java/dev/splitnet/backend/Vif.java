@@ -81,6 +81,8 @@ final class Vif implements AutoCloseable
     private int chainCount;
     private int chainAnswered;
     private boolean closed;
+    // RX responses written by deliveries and not yet published with rsp_prod
+    private boolean rxUnpushed;
 
     Vif(final int domainId, final Device device, final Doorbell doorbell, final long features) throws IOException
     {
@@ -208,6 +210,8 @@ final class Vif implements AutoCloseable
             packets++;
         }
         publishCounters();
+        // an echo's RX packet first: the frontend waits for it rather than for the TX completion
+        pushRx();
         if (packets > 0 && txRing.pushResponsesAndCheckNotify())
         {
             doorbell.ring();
@@ -583,11 +587,25 @@ final class Vif implements AutoCloseable
             fatal("RX req_prod is more than the ring size ahead of the responses");
             return PacketStatus.ERROR;
         }
-        if (rx.push())
-        {
-            doorbell.ring();
-        }
+        rxUnpushed = true;
         return status;
+    }
+
+    /**
+     * Publishes the RX responses written since the last push (push-and-check-notify, one volatile
+     * store of rsp_prod and one fence for a whole cycle's deliveries) and rings if asked. The
+     * backend calls it at the end of each duty cycle, before its TX responses, and before sleeping.
+     */
+    void pushRx()
+    {
+        if (rxUnpushed)
+        {
+            rxUnpushed = false;
+            if (fatalReason == null && rx.push())
+            {
+                doorbell.ring();
+            }
+        }
     }
 
     /** Arms the TX ring's event before sleeping; true when requests are already waiting. */

@@ -34,10 +34,12 @@ import org.agrona.concurrent.UnsafeBuffer;
 final class SplitnetWorker extends TransportWorker
 {
     static final int RING_PAGES = 4;
-    static final int TX_FRAMES = 2048;
+    static final int TX_FRAMES = Integer.getInteger("splitnet.bench.txFrames", 2048);
     static final int RX_FRAMES = 1024;
     /** One-way runs publish req_prod once per 32 packets (xmit_more); the sender polls every 32 sends anyway. */
     static final int PUSH_BATCH = 32;
+    /** Receive-direction runs deliver up to this many packets per backend duty cycle. */
+    static final int DELIVERY_BURST = 32;
 
     private final Path dir;
     private NetBack backend;
@@ -86,7 +88,8 @@ final class SplitnetWorker extends TransportWorker
     {
         if (sideA)
         {
-            backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BUSY_SPIN).handler(this::onPacket));
+            backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BUSY_SPIN).handler(this::onPacket)
+                .txBudget(Integer.getInteger("splitnet.bench.txBudget", 64)));
         }
         else
         {
@@ -150,7 +153,9 @@ final class SplitnetWorker extends TransportWorker
     {
         if (backend != null)
         {
-            // receive direction: the backend copies each packet into the frontend's posted buffers
+            // receive direction: the backend copies each packet into the frontend's posted buffers, up
+            // to DELIVERY_BURST per duty cycle (it publishes them once per cycle, as the frontend
+            // publishes its TX requests once per PUSH_BATCH)
             int domain = 0;
             int i = 0;
             while (true)
@@ -158,26 +163,20 @@ final class SplitnetWorker extends TransportWorker
                 backend.doWork();
                 if (domain == 0)
                 {
-                    if (backend.connectedCount() > 0)
-                    {
-                        domain = backend.connectedDomains()[0];
-                        // The first delivery rings the doorbell (the frontend's initial rsp_event asks
-                        // for it); a frontend still reading its WELCOME refuses that byte as "data after
-                        // its WELCOME" (PROTOCOL.md 8.1). Give it time to finish connecting first.
-                        final long until = System.nanoTime() + 200_000_000L;
-                        while (System.nanoTime() - until < 0)
-                        {
-                            backend.doWork();
-                        }
-                    }
-                }
-                else if (backend.deliver(domain, source, 0, size) == PacketStatus.OKAY)
-                {
-                    meter.count++;
+                    domain = backend.connectedCount() > 0 ? backend.connectedDomains()[0] : 0;
                 }
                 else
                 {
-                    setup.idle();
+                    int delivered = 0;
+                    while (delivered < DELIVERY_BURST && backend.deliver(domain, source, 0, size) == PacketStatus.OKAY)
+                    {
+                        delivered++;
+                    }
+                    meter.count += delivered;
+                    if (delivered == 0)
+                    {
+                        setup.idle();
+                    }
                 }
                 if ((++i & WorkerSetup.POLL_MASK) == 0 && meter.poll())
                 {

@@ -12,7 +12,9 @@ public interface Backend extends AutoCloseable
     int connectedCount();
 
     /**
-     * Copies a packet into the receive buffers of frontend {@code domainId}.
+     * Copies a packet into the receive buffers of frontend {@code domainId}. Call it on the
+     * backend's duty-cycle thread (from a handler or between duty cycles): the frontend sees the
+     * packet when the backend publishes its RX responses, once per duty cycle and before it sleeps.
      *
      * @return {@link PacketStatus#OKAY}, {@link PacketStatus#DROPPED} when it has too few buffers
      * posted, {@link PacketStatus#ERROR} when no such frontend is connected or it broke the protocol.
