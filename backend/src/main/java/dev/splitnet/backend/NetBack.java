@@ -234,17 +234,14 @@ public final class NetBack implements Backend, Agent
         {
             // The action form of select: no selected-key set, so waking up allocates nothing.
             acceptReady = false;
-            if (selector.select(onReadyKey, timeoutMillis) == 0)
-            {
-                acceptReady = true;
-            }
+            selector.select(onReadyKey, timeoutMillis);
         }
         catch (final IOException ex)
         {
             throw new SplitnetException("backend: waiting on doorbells failed: " + ex, ex);
         }
-        // accept() allocates even when nobody is waiting: only when the listening socket is ready,
-        // or after a timeout (a blocked backend still checks at least every timeout)
+        // accept() allocates (a FileDescriptor) even when nobody is waiting: only when the
+        // listening socket is ready, never merely because the wait timed out
         if (acceptReady)
         {
             acceptConnections();

@@ -219,9 +219,12 @@ class CrossProcessTransferIT
         assertEquals(500, value(summary, "okay"), summary);
         assertEquals(500, value(summary, "received"), summary);
         assertEquals(0, value(summary, "integrity_errors"), summary);
-        // one packet at a time with both sides asleep in between: each needs the doorbell
-        assertTrue(value(summary, "fe_doorbells_sent") >= 250, "frontend woke the backend: " + summary);
-        assertTrue(value(summary, "be_doorbells_sent") >= 250, "backend woke the frontend: " + summary);
+        // One packet at a time: a side that went to sleep before the answer came needs a doorbell.
+        // How often that happens depends on how fast the other side answers (a side spins 100 times
+        // before it sleeps), so the test asks for many doorbells each way, not one per packet; a
+        // lost wake-up would instead stall each packet for the 100 ms select timeout.
+        assertTrue(value(summary, "fe_doorbells_sent") >= 50, "frontend woke the backend: " + summary);
+        assertTrue(value(summary, "be_doorbells_sent") >= 50, "backend woke the frontend: " + summary);
     }
 
     /** A busy ring sends no doorbells: spinning sides never arm their events. */
