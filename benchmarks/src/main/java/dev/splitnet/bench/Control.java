@@ -18,6 +18,9 @@ final class Control implements AutoCloseable
     private static final int PING_OFFSET = 0;
     private static final int READY_OFFSET = 128;
     private static final int STOP_OFFSET = 256;
+    /** Side a's and side b's "my window is closed" flags, each on its own line. */
+    private static final int DONE_A_OFFSET = 384;
+    private static final int DONE_B_OFFSET = 512;
     private static final long PROBE_DONE = -1;
 
     private final MappedByteBuffer mapped;
@@ -56,6 +59,34 @@ final class Control implements AutoCloseable
     void signalStop()
     {
         buffer.putIntVolatile(STOP_OFFSET, 1);
+    }
+
+    /** This side has closed its measured window (nothing it does from now on is counted). */
+    void signalDone(final boolean sideA)
+    {
+        buffer.putIntVolatile(sideA ? DONE_A_OFFSET : DONE_B_OFFSET, 1);
+    }
+
+    /**
+     * Waits until the other side has closed its window too, so that tearing down (a disconnect,
+     * its log line, unmapping) never lands inside the other side's measurement: a blocking peer
+     * asleep in its 100 ms wait would otherwise be woken by the close and count its cost.
+     *
+     * @return false when it did not within the timeout (the caller closes anyway).
+     */
+    boolean awaitOtherDone(final boolean sideA, final long timeoutMs)
+    {
+        final int offset = sideA ? DONE_B_OFFSET : DONE_A_OFFSET;
+        final long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+        while (buffer.getIntVolatile(offset) == 0)
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                return false;
+            }
+            Thread.yield();
+        }
+        return true;
     }
 
     boolean isStopped()

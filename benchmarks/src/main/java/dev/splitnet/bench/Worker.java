@@ -105,6 +105,8 @@ public final class Worker
             line.append(worker.extra());
             System.out.println(line);
             System.out.flush();
+            control.signalDone(sideA);
+            control.awaitOtherDone(sideA, 5_000);
             worker.close();
         }
         System.exit(0);
