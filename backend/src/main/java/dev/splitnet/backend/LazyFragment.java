@@ -1,5 +1,6 @@
 package dev.splitnet.backend;
 
+import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.Fragment;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
@@ -41,7 +42,6 @@ final class LazyFragment implements Fragment
     private int length;
     private int frame;
     private boolean held;
-    private boolean permanentHeld;
     private boolean mapped;
 
     LazyFragment(final ActiveGrants grants, final long framesAddress, final ByteBuffer framesChannelView, final DeviceCounters counters)
@@ -64,12 +64,11 @@ final class LazyFragment implements Fragment
      */
     void reset(final int gref, final int offset, final int length)
     {
-        this.permanent = (gref & dev.splitnet.api.GrantConstants.GREF_PERMANENT) != 0;
-        this.gref = gref & dev.splitnet.api.GrantConstants.GREF_MASK;
+        this.permanent = (gref & GrantConstants.GREF_PERMANENT) != 0;
+        this.gref = gref & GrantConstants.GREF_MASK;
         this.offset = offset;
         this.length = length;
         this.held = false;
-        this.permanentHeld = false;
         this.mapped = false;
         view.wrap(0, 0);
     }
@@ -77,12 +76,12 @@ final class LazyFragment implements Fragment
     /** Drops the grant if this fragment took a packet hold on it (a kept grant stays). */
     void release()
     {
-        if (held && !permanentHeld)
+        // a kept grant stays kept: nothing to release per packet
+        if (held && !permanent)
         {
             grants.release(gref, false);
         }
         held = false;
-        permanentHeld = false;
         mapped = false;
     }
 
@@ -108,9 +107,7 @@ final class LazyFragment implements Fragment
             throw new GrantFaultException("domain " + grants.domid() + " gref=" + gref + ": permanent grant is not kept");
         }
         frame = first;
-        // nothing to release per packet: the grants stay kept until disconnect
         held = true;
-        permanentHeld = true;
     }
 
     private void hold()

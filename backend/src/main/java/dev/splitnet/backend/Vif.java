@@ -1,5 +1,6 @@
 package dev.splitnet.backend;
 
+import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.Features;
 import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.Packet;
@@ -98,7 +99,7 @@ final class Vif implements AutoCloseable
         txRing.attach();
         rxRing.attach();
         this.grants = new ActiveGrants(new GrantTable(device.grantTableBuffer(), layout.grantEntries(), layout.frameCount()),
-            dev.splitnet.api.GrantConstants.BACKEND_DOMAIN_ID, counters);
+            GrantConstants.BACKEND_DOMAIN_ID, counters);
         this.headerSlots = device.headerSlots();
         this.headerSlotsNegotiated = (features & Features.HEADER_SLOTS) != 0;
         this.permanentGrantsNegotiated = (features & Features.PERMANENT_GRANTS) != 0;
@@ -418,7 +419,7 @@ final class Vif implements AutoCloseable
      */
     private int checkGrantRange(final int rawGref, final int offset, final int size, final boolean spansAllowed)
     {
-        final boolean permanent = (rawGref & dev.splitnet.api.GrantConstants.GREF_PERMANENT) != 0;
+        final boolean permanent = (rawGref & GrantConstants.GREF_PERMANENT) != 0;
         if (permanent && !permanentGrantsNegotiated)
         {
             return UNSUPPORTED;
@@ -428,7 +429,7 @@ final class Vif implements AutoCloseable
         {
             return BAD_OFFSET;
         }
-        final int gref = rawGref & dev.splitnet.api.GrantConstants.GREF_MASK;
+        final int gref = rawGref & GrantConstants.GREF_MASK;
         final int frames = Math.max(1, (end + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
         if (frames > grants.table().entries() - gref)
         {
@@ -496,8 +497,8 @@ final class Vif implements AutoCloseable
             packet.reset(headerLength);
             if (headerLength > 0)
             {
-                final boolean permanent = (reqGref[0] & dev.splitnet.api.GrantConstants.GREF_PERMANENT) != 0;
-                final int gref = reqGref[0] & dev.splitnet.api.GrantConstants.GREF_MASK;
+                final boolean permanent = (reqGref[0] & GrantConstants.GREF_PERMANENT) != 0;
+                final int gref = reqGref[0] & GrantConstants.GREF_MASK;
                 // a permanent grant was kept by validation; a transient one is mapped for the copy
                 final int frame = permanent ? grants.keptFrame(gref, false) : grants.acquire(gref, false);
                 if (frame < 0)

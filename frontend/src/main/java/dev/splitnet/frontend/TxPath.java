@@ -530,21 +530,15 @@ final class TxPath
             }
             for (int i = 0; i < fragmentCount; i++)
             {
-                final int id = fragmentIds[i];
-                final int frame = fragmentFrames[i];
-                idHead[id] = headId;
-                idKind[id] = KIND_FRAME;
-                idResource[id] = frame;
-                idFrames[id] = framesFor(fragments[i].capacity());
-                grantForUse(frame, domid);
+                final int gref = recordFragment(i, domid);
                 final int more = i + 1 < fragmentCount ? NetifConstants.NETTXF_MORE_DATA : 0;
                 if (i == 0)
                 {
-                    writeRequest(0, grefFor(frame), header.capacity(), NetifConstants.NETTXF_SPLITNET_HEADER_BY_ID | more, headId, total);
+                    writeRequest(0, gref, header.capacity(), NetifConstants.NETTXF_SPLITNET_HEADER_BY_ID | more, headId, total);
                 }
                 else
                 {
-                    writeRequest(i, grefFor(frame), 0, more, id, fragments[i].capacity());
+                    writeRequest(i, gref, 0, more, fragmentIds[i], fragments[i].capacity());
                 }
             }
             headRemaining[headId] = fragmentCount;
@@ -572,17 +566,27 @@ final class TxPath
             writeRequest(0, useHeaderSlots ? headResource : grefFor(headResource), 0, flags, headId, total);
             for (int i = 0; i < fragmentCount; i++)
             {
-                final int id = fragmentIds[i];
-                final int frame = fragmentFrames[i];
-                idHead[id] = headId;
-                idKind[id] = KIND_FRAME;
-                idResource[id] = frame;
-                idFrames[id] = framesFor(fragments[i].capacity());
-                grantForUse(frame, domid);
-                writeRequest(i + 1, grefFor(frame), 0, i + 1 < fragmentCount ? NetifConstants.NETTXF_MORE_DATA : 0, id,
+                final int gref = recordFragment(i, domid);
+                writeRequest(i + 1, gref, 0, i + 1 < fragmentCount ? NetifConstants.NETTXF_MORE_DATA : 0, fragmentIds[i],
                     fragments[i].capacity());
             }
             headRemaining[headId] = 1 + fragmentCount;
+        }
+
+        /**
+         * Records what fragment {@code i}'s request holds (its run of frames, its packet) under its
+         * id and grants the frames if grants are per use; returns the gref its request carries.
+         */
+        private int recordFragment(final int i, final int domid)
+        {
+            final int id = fragmentIds[i];
+            final int frame = fragmentFrames[i];
+            idHead[id] = headId;
+            idKind[id] = KIND_FRAME;
+            idResource[id] = frame;
+            idFrames[id] = framesFor(fragments[i].capacity());
+            grantForUse(frame, domid);
+            return grefFor(frame);
         }
 
         /** Without permanent grants, each use grants the frame (ended again when the response is in). */
