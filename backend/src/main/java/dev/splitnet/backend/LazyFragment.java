@@ -1,7 +1,7 @@
 package dev.splitnet.backend;
 
-import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.Fragment;
+import dev.splitnet.api.GrantConstants;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceLayout;

@@ -1,7 +1,7 @@
 package dev.splitnet.backend;
 
-import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.Features;
+import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.Packet;
 import dev.splitnet.api.PacketHandler;
