@@ -198,14 +198,27 @@ public final class NetBack implements Backend, Agent
         return work;
     }
 
-    /** Drains doorbells and notices frontends that closed or died. */
+    /**
+     * Drains doorbells and notices frontends that closed or died. A flooding doorbell stops waking
+     * the blocking idle step until a drain finds it quiet again (its rings are still polled every
+     * cycle: doorbells only wake), so a frontend ringing without pause costs one bounded drain per
+     * housekeeping tick or wake-up and cannot keep the backend from sleeping or from serving others.
+     */
     private void checkPeers()
     {
         for (final Vif vif : vifs)
         {
-            if (vif.doorbell().drain() < 0)
+            final Doorbell doorbell = vif.doorbell();
+            if (doorbell.drain() < 0)
             {
                 disconnect(vif, null);
+                continue;
+            }
+            final SelectionKey key = doorbell.channel().keyFor(selector);
+            final int interest = doorbell.isFlooding() ? 0 : SelectionKey.OP_READ;
+            if (key != null && key.isValid() && key.interestOps() != interest)
+            {
+                key.interestOps(interest);
             }
         }
     }
@@ -380,7 +393,7 @@ public final class NetBack implements Backend, Agent
             device.recordConnection(domainId, features);
             final DeviceCounters counters = DeviceCounters.attach(device.countersValues());
             final Doorbell doorbell = new Doorbell(channel, counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT),
-                counters.get(DeviceCounter.BACKEND_DOORBELLS_RECEIVED));
+                counters.get(DeviceCounter.BACKEND_DOORBELLS_RECEIVED), counters.get(DeviceCounter.BACKEND_DOORBELL_FLOODS));
             vif = new Vif(domainId, device, doorbell, features);
             Handshake.writeFully(channel, Handshake.encode(new Handshake.Welcome(Handshake.STATUS_OK, domainId, features,
                 ProcessHandle.current().pid(), "")), System.nanoTime() + HANDSHAKE_TIMEOUT_NS);

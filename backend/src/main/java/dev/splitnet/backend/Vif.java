@@ -211,6 +211,11 @@ final class Vif implements AutoCloseable
             packets++;
         }
         publishCounters();
+        if (grants.stuckReleases() > 0)
+        {
+            fatal("grant entry rewritten while the backend held it: its in-use flag could not be cleared in "
+                + GrantTable.MAX_CAS_ATTEMPTS + " CAS attempts");
+        }
         // an echo's RX packet first: the frontend waits for it rather than for the TX completion
         pushRx();
         if (packets > 0 && txRing.pushResponsesAndCheckNotify())
@@ -503,7 +508,10 @@ final class Vif implements AutoCloseable
                 final int frame = permanent ? grants.keptFrame(gref, false) : grants.acquire(gref, false);
                 if (frame < 0)
                 {
-                    errorByReason[BAD_GREF].incrementRelease();
+                    if (frame != GrantTable.ACQUIRE_UNSTABLE)
+                    {
+                        errorByReason[BAD_GREF].incrementRelease();
+                    }
                     return NetifConstants.NETIF_RSP_ERROR;
                 }
                 if (!permanent)
@@ -536,7 +544,7 @@ final class Vif implements AutoCloseable
         }
         catch (final GrantFaultException ex)
         {
-            errorByReason[BAD_GREF].incrementRelease();
+            // counted below, from the fragment that faulted (the handler may also have caught it)
             status = NetifConstants.NETIF_RSP_ERROR;
         }
         catch (final InternalError fault)
@@ -556,6 +564,17 @@ final class Vif implements AutoCloseable
         finally
         {
             packet.releaseAll();
+        }
+        final int faultReason = packet.faultReason();
+        if (faultReason != 0)
+        {
+            // A grant that could not be taken fails its packet, even when the handler caught the
+            // fault or a delivery reported it as a return value: the frontend learns its grant was bad.
+            if (faultReason != GrantTable.ACQUIRE_UNSTABLE)
+            {
+                errorByReason[BAD_GREF].incrementRelease();
+            }
+            status = NetifConstants.NETIF_RSP_ERROR;
         }
         return status;
     }
