@@ -52,6 +52,8 @@ public final class NetBack implements Backend, Agent
     private static final long HANDSHAKE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
     private static final int LAST_DOMAIN_ID = 0x7FEF;
     private static final String SHUTDOWN = "backend shutting down";
+    /** How long after a truncating frontend's disconnect a late-delivered fault is still its own. */
+    private static final long LATE_FAULT_WINDOW_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final BackendContext context;
     private final DeviceDirectory directory;
@@ -65,6 +67,8 @@ public final class NetBack implements Backend, Agent
     private int nextDomainId = 1;
     private int cycles;
     private long nextHousekeepingNs;
+    // when a frontend whose file was truncated was last disconnected (0: never)
+    private long lastTruncatedDisconnectNs;
     private boolean closed;
     private boolean acceptReady;
     private final java.util.function.Consumer<SelectionKey> onReadyKey = key ->
@@ -471,6 +475,10 @@ public final class NetBack implements Backend, Agent
         }
         vifs = next;
         final Path file = vif.device().path();
+        if (vif.isTruncated())
+        {
+            lastTruncatedDisconnectNs = System.nanoTime() | 1;
+        }
         vif.close();
         if (reason == SHUTDOWN)
         {
@@ -501,9 +509,13 @@ public final class NetBack implements Backend, Agent
     /**
      * Called after an access to shared memory failed (the JVM reports a fault on a mapping as an
      * {@link InternalError}, sometimes only at the next safepoint): a frontend truncated its
-     * device file under the mapping. Disconnects every frontend whose file shrank.
+     * device file under the mapping. Disconnects every frontend whose file is shorter than its
+     * layout; a fault that surfaces after such a frontend was already disconnected (the JVM may
+     * deliver it late) is put down to that frontend if it went within {@link #LATE_FAULT_WINDOW_NS}.
      *
-     * @return whether such a frontend was found (the error is then explained and handled).
+     * @return whether the fault was attributed (the error is then explained and handled); when it
+     *         was not, the caller must {@link #abandonAll} the frontends: the backend can no longer
+     *         tell which memory is good.
      */
     public boolean recoverFromMemoryFault(final Throwable fault)
     {
@@ -523,8 +535,43 @@ public final class NetBack implements Backend, Agent
             {
                 vif.answerInterruptedPacket();
             }
+            return true;
         }
-        return found;
+        if (lastTruncatedDisconnectNs != 0 && System.nanoTime() - lastTruncatedDisconnectNs < LATE_FAULT_WINDOW_NS)
+        {
+            LOG.warn("backend: a memory fault ({}) surfaced after the frontend that truncated its file was disconnected; "
+                + "put down to it", fault.getMessage());
+            for (final Vif vif : vifs)
+            {
+                vif.answerInterruptedPacket();
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * After a fault nobody can be blamed for: stops serving and makes that visible to every peer.
+     * Each frontend's doorbell socket is closed (its frontend sees end-of-stream at once) and its
+     * mapping released, without touching its shared memory again (that memory may be what faults);
+     * the listening socket is closed so that no frontend connects to a backend that cannot serve.
+     */
+    public void abandonAll(final String reason)
+    {
+        LOG.error("backend: {}; disconnecting all {} frontends and refusing new ones", reason, vifs.length);
+        for (final Vif vif : vifs)
+        {
+            LOG.error("domain {} ({}) disconnected: {}", vif.domainId(), vif.name(), reason);
+            vif.abandon();
+        }
+        vifs = new Vif[0];
+        byDomain.clear();
+        for (final PendingConnection connection : pending)
+        {
+            closeQuietly(connection.channel);
+        }
+        pending.clear();
+        closeQuietly(server);
     }
 
     @Override

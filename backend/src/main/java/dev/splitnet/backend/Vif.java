@@ -653,6 +653,22 @@ final class Vif implements AutoCloseable
     }
 
     /**
+     * Disconnects without touching the shared memory again (after a fault nobody could be blamed
+     * for): the doorbell is closed, so the frontend sees end-of-stream, and the mapping released.
+     * Grants the backend held stay marked in use; the frontend discards the device anyway.
+     */
+    void abandon()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        doorbell.close();
+        device.close();
+    }
+
+    /**
      * Disconnects: permanent grants dropped, states to Closed (unless the file was truncated:
      * those pages are gone), socket closed, mapping released. No other grant is held between
      * packets.

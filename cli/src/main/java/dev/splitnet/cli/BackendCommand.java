@@ -69,7 +69,7 @@ final class BackendCommand implements Callable<Integer>
             directory, mode.name().toLowerCase(Locale.ROOT), idle, wire != null ? ", egress udp " + egress : "");
         final long end = durationSeconds > 0 ? System.nanoTime() + (long)(durationSeconds * 1e9) : Long.MAX_VALUE;
         long lastPackets = 0;
-        while (System.nanoTime() - end < 0 && !stopped.await(1, TimeUnit.SECONDS))
+        while (System.nanoTime() - end < 0 && !stopped.await(1, TimeUnit.SECONDS) && runner.failure() == null)
         {
             if (!quiet)
             {
@@ -88,6 +88,11 @@ final class BackendCommand implements Callable<Integer>
         if (wire != null)
         {
             wire.close();
+        }
+        if (runner.failure() != null)
+        {
+            System.err.println("splitnet backend: " + runner.failure().getMessage());
+            return 1;
         }
         return 0;
     }
