@@ -85,11 +85,15 @@ final class Vif implements AutoCloseable
     // RX responses written by deliveries and not yet published with rsp_prod
     private boolean rxUnpushed;
 
-    Vif(final int domainId, final Device device, final Doorbell doorbell, final long features) throws IOException
+    /**
+     * @param name the device's name as the HELLO gave it (its path is derived from it); never the
+     *             name in the control page, which the frontend can rewrite at any time.
+     */
+    Vif(final int domainId, final String name, final Device device, final Doorbell doorbell, final long features) throws IOException
     {
         this.domainId = domainId;
         this.device = device;
-        this.name = device.deviceName();
+        this.name = name;
         this.layout = device.layout();
         this.doorbell = doorbell;
         this.counters = DeviceCounters.attach(device.countersValues());
