@@ -84,7 +84,7 @@ public final class Device implements AutoCloseable
             {
                 throw new DeviceFileException(temporary + " is locked by another process; pick another --name");
             }
-            SpaceReservation.reserve(deviceFile, layout.fileLength());
+            SpaceReservation.reserve(deviceFile, layout.fileLength(), file);
             mapping = DeviceMapping.map(deviceFile, layout.fileLength(), false);
             final Device device = new Device(mapping, layout, deviceFile, true, file);
             device.initialise(name, initialRingIndex, featuresOffered);

@@ -5,7 +5,6 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Map;
 
 /**
@@ -229,13 +228,6 @@ public final class DeviceFile implements AutoCloseable
     File procFile()
     {
         return procFile;
-    }
-
-    /** The directory the file was opened in. */
-    Path directory()
-    {
-        final Path parent = path.toAbsolutePath().getParent();
-        return parent != null ? parent : Paths.get("/");
     }
 
     /** Closes the descriptor, which releases the lock if this process took it; idempotent. */

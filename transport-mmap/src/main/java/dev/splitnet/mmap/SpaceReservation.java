@@ -24,11 +24,11 @@ final class SpaceReservation
     /**
      * Makes {@code file} {@code length} bytes long with all of them allocated: posix_fallocate on
      * its descriptor, or, where the file system cannot, zeros written through a channel on the
-     * same open file.
+     * same open file. {@code name} is the name the file will have, for messages.
      *
      * @throws DeviceFileException naming the bytes needed and free when they do not fit.
      */
-    static void reserve(final DeviceFile file, final long length)
+    static void reserve(final DeviceFile file, final long length, final Path name)
     {
         final int error = LibC.posixFallocate(file.fd(), 0, length);
         if (error == 0)
@@ -37,17 +37,18 @@ final class SpaceReservation
         }
         if (error == LibC.ENOSPC)
         {
-            throw noSpace(file, length);
+            throw noSpace(name, length);
         }
         if (error != LibC.EOPNOTSUPP && error != LibC.ENOSYS && error != LibC.EINTR)
         {
-            throw new DeviceFileException("cannot reserve " + length + " bytes for device file " + file.path() + ": " +
+            throw new DeviceFileException("cannot reserve " + length + " bytes for device file " + name + ": " +
                 LibC.strerror(error) + " (errno " + error + ")");
         }
-        writeZeros(file, length);
+        writeZeros(file, length, name);
     }
 
-    private static void writeZeros(final DeviceFile file, final long length)
+    /** The fallback, on its own for the tests: glibc emulates posix_fallocate itself, musl does not. */
+    static void writeZeros(final DeviceFile file, final long length, final Path name)
     {
         // Through /proc/self/fd/N, the open inode: the name may no longer be ours.
         try (FileChannel channel = FileChannel.open(file.procFile().toPath(), StandardOpenOption.WRITE))
@@ -65,17 +66,18 @@ final class SpaceReservation
         {
             if (String.valueOf(ex.getMessage()).contains("No space left"))
             {
-                throw noSpace(file, length);
+                throw noSpace(name, length);
             }
-            throw new DeviceFileException("cannot reserve " + length + " bytes for device file " + file.path() + ": " + ex, ex);
+            throw new DeviceFileException("cannot reserve " + length + " bytes for device file " + name + ": " + ex, ex);
         }
     }
 
-    private static DeviceFileException noSpace(final DeviceFile file, final long length)
+    private static DeviceFileException noSpace(final Path name, final long length)
     {
-        final Path directory = file.directory();
+        final Path parent = name.toAbsolutePath().getParent();
+        final Path directory = parent != null ? parent : name.toAbsolutePath();
         final long mebibytes = (length + (1 << 20) - 1) >> 20;
-        return new DeviceFileException("cannot create device file " + file.path() + ": it needs " + length + " bytes and the file system of " +
+        return new DeviceFileException("cannot create device file " + name + ": it needs " + length + " bytes and the file system of " +
             directory + " has " + usableSpace(directory) + " bytes free; pass a --dir on a larger file system, or in a container " +
             "give it more shared memory (docker run --shm-size=" + mebibytes + "m or more, one device per frontend)");
     }

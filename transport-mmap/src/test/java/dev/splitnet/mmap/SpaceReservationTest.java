@@ -34,6 +34,17 @@ class SpaceReservationTest
     }
 
     @Test
+    void shouldReserveByWritingZerosWhereFallocateIsMissing() throws Exception
+    {
+        final Path name = dir.resolve("zeros.dev");
+        try (DeviceFile file = DeviceFile.createNew(name))
+        {
+            SpaceReservation.writeZeros(file, 1_000_000, name);
+            assertEquals(1_000_000, file.size());
+        }
+    }
+
+    @Test
     void shouldFailCreateOnTooSmallAFileSystemWithOneLineAndLeaveNothing() throws Exception
     {
         assumeTrue(DeviceFile.processUid() == 0, "needs root to mount a small tmpfs");
@@ -52,6 +63,14 @@ class SpaceReservationTest
             assertTrue(message.contains("needs " + needed + " bytes"), message);
             assertTrue(message.matches(".*has \\d+ bytes free.*"), message);
             assertTrue(message.contains("--dir") && message.contains("--shm-size"), message);
+            assertTrue(message.contains(mount.resolve("big.dev") + ": "), "names the device file, not the temporary one: " + message);
+            try (DeviceFile file = DeviceFile.createNew(mount.resolve("zeros.dev")))
+            {
+                final DeviceFileException zeros = assertThrows(DeviceFileException.class,
+                    () -> SpaceReservation.writeZeros(file, needed, mount.resolve("zeros.dev")));
+                assertTrue(zeros.getMessage().contains("needs " + needed + " bytes"), zeros.getMessage());
+            }
+            Files.delete(mount.resolve("zeros.dev"));
             try (var list = Files.list(mount))
             {
                 assertEquals(List.of(), list.toList(), "no device or temporary file left behind");
