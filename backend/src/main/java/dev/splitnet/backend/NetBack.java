@@ -312,7 +312,7 @@ public final class NetBack implements Backend, Agent
             }
         }
         vifs = next;
-        if (vif.isTruncated())
+        if (vif.isTampered())
         {
             lastTruncatedDisconnectNs = System.nanoTime() | 1;
         }
@@ -335,8 +335,8 @@ public final class NetBack implements Backend, Agent
     /**
      * Called after an access to shared memory failed (the JVM reports a fault on a mapping as an
      * {@link InternalError}, sometimes only at the next safepoint): a frontend truncated its
-     * device file under the mapping. Disconnects every frontend whose file is shorter than its
-     * layout; a fault that surfaces after such a frontend was already disconnected (the JVM may
+     * device file under the mapping, or made a hole in it (truncated and regrew it, punched one).
+     * Disconnects every frontend whose file is shorter than its layout or has a hole; a fault that surfaces after such a frontend was already disconnected (the JVM may
      * deliver it late) is put down to that frontend if it went within {@link #LATE_FAULT_WINDOW_NS}.
      *
      * @return whether the fault was attributed (the error is then explained and handled); when it
@@ -348,10 +348,10 @@ public final class NetBack implements Backend, Agent
         boolean found = false;
         for (final Vif vif : vifs)
         {
-            if (vif.isTruncated())
+            if (vif.isTampered())
             {
                 found = true;
-                disconnect(vif, "device file truncated under the mapping (" + fault.getClass().getSimpleName()
+                disconnect(vif, "device file truncated or holed under the mapping (" + fault.getClass().getSimpleName()
                     + "); the frontend broke the protocol");
             }
         }

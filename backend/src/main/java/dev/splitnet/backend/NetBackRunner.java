@@ -72,7 +72,7 @@ public final class NetBackRunner implements AutoCloseable
                 if (!backend.recoverFromMemoryFault(fault))
                 {
                     stop("a memory fault could not be put down to one frontend", new SplitnetException("backend stopped: a memory fault on shared memory (" + fault.getMessage()
-                        + ") could not be put down to one frontend (no device file is short), so no frontend's memory "
+                        + ") could not be put down to one frontend (no device file is short or has a hole), so no frontend's memory "
                         + "can be trusted; every frontend was disconnected. A frontend that truncates and regrows or "
                         + "punches holes in its device file causes this; restart the backend", fault));
                 }

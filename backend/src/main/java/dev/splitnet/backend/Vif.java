@@ -649,11 +649,20 @@ final class Vif implements AutoCloseable
         return -1;
     }
 
-    /** Whether the frontend shrank its file under the mapping, so touching it would fault. */
-    boolean isTruncated()
+    /**
+     * Whether the frontend shrank its file under the mapping, or left a hole in it (truncated and
+     * regrew it, or punched one): pages that fault when touched, or that a full file system cannot
+     * back. A frontend writes every page of its file at creation, so an honest file has no hole.
+     */
+    boolean isTampered()
     {
         final long size = device.mapping().currentFileSize();
-        return size >= 0 && size < layout.fileLength();
+        if (size >= 0 && size < layout.fileLength())
+        {
+            return true;
+        }
+        final long hole = device.firstHole();
+        return hole >= 0 && hole < layout.fileLength();
     }
 
     /**
@@ -685,7 +694,7 @@ final class Vif implements AutoCloseable
             return;
         }
         closed = true;
-        final boolean memoryGone = isTruncated();
+        final boolean memoryGone = isTampered();
         if (grants.held() != 0 && !memoryGone)
         {
             LOG.error("domain {}: {} grant holds outstanding at disconnect", domainId, grants.held());

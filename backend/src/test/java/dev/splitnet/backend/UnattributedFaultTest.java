@@ -98,4 +98,64 @@ class UnattributedFaultTest
         fronts.add(front);
         return front;
     }
+
+    /**
+     * A frontend that truncated its device file and grew it back is no longer short, but its file
+     * now has holes (every honest device file has none): the fault is put down to it, it alone is
+     * disconnected, and the other frontend is served on.
+     */
+    @Test
+    void shouldPutAFaultDownToTheFrontendThatTruncatedAndRegrewItsFile() throws Exception
+    {
+        final NetBack backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF).handler(packet ->
+        {
+            if (packet.headerLength() >= 4 && packet.header().getInt(0) == FAULT_MAGIC)
+            {
+                throw new InternalError("a fault occurred in a recent unsafe memory access operation in compiled Java code");
+            }
+            return PacketStatus.OKAY;
+        }));
+        runner = new NetBackRunner(backend, new BackoffIdleStrategy(), reported::add);
+        final NetFront offender = connect("offender");
+        final NetFront bystander = connect("bystander");
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[64]);
+        header.putInt(0, FAULT_MAGIC);
+        // the header is in a header slot already; now the pages go and come back as holes
+        offender.send(header, 0, 64, header, 0, 0, 1L);
+        try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(dir.resolve("offender.dev").toFile(), "rw"))
+        {
+            final long length = file.length();
+            file.setLength(0);
+            file.setLength(length);
+        }
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (offender.isConnected())
+        {
+            try
+            {
+                offender.poll((id, status) -> { }, packet -> { });
+            }
+            catch (final Throwable t)
+            {
+                // the offender's own memory is gone too; whatever it throws is its own business
+                break;
+            }
+            assertTrue(System.nanoTime() < deadline, "offender still connected");
+        }
+        final long quiet = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+        final int[] okay = new int[1];
+        header.putInt(0, 0);
+        bystander.send(header, 0, 64, header, 0, 0, 2L);
+        while (okay[0] == 0 || System.nanoTime() < quiet)
+        {
+            bystander.poll((id, status) -> okay[0] += status == PacketStatus.OKAY ? 1 : 0, packet -> { });
+            assertTrue(System.nanoTime() < deadline, "bystander's packet not completed");
+        }
+        assertEquals(1, okay[0]);
+        assertTrue(bystander.isConnected());
+        assertTrue(runner.isRunning(), "the backend goes on serving");
+        assertNull(runner.failure());
+        assertEquals(List.of(), reported);
+        assertEquals(1, backend.connectedCount());
+    }
 }

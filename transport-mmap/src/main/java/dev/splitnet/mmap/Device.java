@@ -138,6 +138,14 @@ public final class Device implements AutoCloseable
 
     private void initialise(final String name, final int initialRingIndex, final long featuresOffered)
     {
+        // Write every page once: reserved (fallocated) but unwritten pages count as holes, and a
+        // device file with no hole lets the backend tell a frontend that truncated and regrew or
+        // punched its file (which makes holes) from one that did not (see firstHole()).
+        final UnsafeBuffer whole = mapping.buffer();
+        for (long page = 0; page < layout.fileLength(); page += DeviceLayout.PAGE_SIZE)
+        {
+            whole.putByte((int)page, (byte)0);
+        }
         control.setMemory(0, CONTROL_LENGTH, (byte)0);
         layout.writeTo(control, initialRingIndex);
         final byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
@@ -337,6 +345,17 @@ public final class Device implements AutoCloseable
     public int initialRingIndex()
     {
         return control.getInt(INITIAL_RING_INDEX_OFFSET);
+    }
+
+    /**
+     * The offset of the first hole in the open file (lseek SEEK_HOLE on its descriptor), the file's
+     * size when it has none, or -1 when the file system cannot tell. A frontend writes every page
+     * of its file when it creates it, so a hole below {@code layout().fileLength()} means the file
+     * was truncated (and perhaps regrown) or had a hole punched into it: pages the mapping may fault on.
+     */
+    public long firstHole()
+    {
+        return file.firstHole();
     }
 
     /** Whether this process holds the frontend's lock on the file. */

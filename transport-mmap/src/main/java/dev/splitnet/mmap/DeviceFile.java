@@ -212,6 +212,12 @@ public final class DeviceFile implements AutoCloseable
         return ((Number)attributes("size").get("size")).longValue();
     }
 
+    /** The first hole at or after offset 0 (lseek SEEK_HOLE): the size when none; -1 when unknown. */
+    long firstHole()
+    {
+        return LibC.firstHole(fd, 0);
+    }
+
     /** The name the file was opened by, for messages and for renaming. */
     public Path path()
     {

@@ -57,6 +57,10 @@ final class LibC
 
         int geteuid();
 
+        int getsockopt(int fd, int level, int optname, Pointer optval, Pointer optlen) throws LastErrorException;
+
+        long lseek(int fd, long offset, int whence) throws LastErrorException;
+
         String strerror(int errno);
     }
 
@@ -79,6 +83,44 @@ final class LibC
         {
             throw new DeviceFileException("cannot call the C library through JNA (" + ex.getMessage() +
                 "); device files need Linux and JNA's native library (jna.tmpdir must be writable)", ex);
+        }
+    }
+
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_PEERCRED = 17;
+    /** struct ucred: pid_t pid, uid_t uid, gid_t gid. */
+    private static final int UCRED_SIZE = 12;
+    private static final int SEEK_HOLE = 4;
+    private static final int ENXIO = 6;
+
+    /**
+     * The credentials of the process at the other end of a connected Unix socket, as the kernel
+     * recorded them at connect (getsockopt SO_PEERCRED): {pid, uid, gid}, the pid as this
+     * process's PID namespace sees it.
+     */
+    static int[] peerCredentials(final int socketFd)
+    {
+        final Memory ucred = new Memory(UCRED_SIZE);
+        final Memory length = new Memory(Integer.BYTES);
+        length.setInt(0, UCRED_SIZE);
+        calls().getsockopt(socketFd, SOL_SOCKET, SO_PEERCRED, ucred, length);
+        return new int[] {ucred.getInt(0), ucred.getInt(4), ucred.getInt(8)};
+    }
+
+    /**
+     * The offset of the first hole at or after {@code offset} (lseek SEEK_HOLE): the file's size
+     * when it has none. -1 when the file system cannot tell or the offset is past the end.
+     */
+    static long firstHole(final int fd, final long offset)
+    {
+        try
+        {
+            return calls().lseek(fd, offset, SEEK_HOLE);
+        }
+        catch (final LastErrorException ex)
+        {
+            // ENXIO: offset past the end of the file (it shrank); EINVAL: no SEEK_HOLE here
+            return -1;
         }
     }
 

@@ -181,4 +181,21 @@ class DeviceFileTest
         assertEquals(0, process.exitValue(), out);
         return out.lines().toList();
     }
+
+    @Test
+    void shouldHaveNoHoleUntilTruncatedAndRegrown() throws IOException
+    {
+        try (Device device = create("holes"); Device seen = Device.attach(device.path().toFile(), true))
+        {
+            final long length = device.layout().fileLength();
+            assertEquals(length, seen.firstHole(), "every page of a new device file is written");
+            try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(device.path().toFile(), "rw"))
+            {
+                file.setLength(0);
+                file.setLength(length);
+            }
+            final long hole = seen.firstHole();
+            assertTrue(hole >= 0 && hole < length, "a truncated and regrown file has a hole, first at " + hole);
+        }
+    }
 }
