@@ -10,6 +10,7 @@ import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.DeviceFileException;
 import dev.splitnet.mmap.Doorbell;
 import dev.splitnet.mmap.Handshake;
+import dev.splitnet.mmap.PeerCredentials;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -65,6 +66,8 @@ final class Conductor implements AutoCloseable
     // owned by the conductor thread: ids and names of every vif not yet closed
     private final IntHashSet domainIds = new IntHashSet();
     private final Map<String, Integer> names = new HashMap<>();
+    private final Map<Integer, Integer> uidByDomain = new HashMap<>();
+    private final Map<Integer, String> nameByUid = new HashMap<>();
     private final Thread thread;
     private volatile boolean running = true;
     private int nextDomainId = 1;
@@ -163,6 +166,11 @@ final class Conductor implements AutoCloseable
         {
             domainIds.remove(vif.domainId());
             names.remove(vif.name(), vif.domainId());
+            final Integer uid = uidByDomain.remove(vif.domainId());
+            if (uid != null)
+            {
+                nameByUid.remove(uid, vif.name());
+            }
         }
         // A frontend that died leaves its file behind; one that still holds its lock cleans up
         // itself. isInUse answers "in use" when it cannot tell, so a live file is never deleted.
@@ -328,10 +336,31 @@ final class Conductor implements AutoCloseable
                 return;
             }
         }
+        // who connected, as the kernel says (not the HELLO): the device file must be that user's
+        final PeerCredentials peer;
+        try
+        {
+            peer = PeerCredentials.of(channel);
+        }
+        catch (final DeviceFileException ex)
+        {
+            refuse(channel, ex.getMessage());
+            return;
+        }
+        synchronized (names)
+        {
+            final String sameUser = context.distinctFrontendUids() ? nameByUid.get(peer.uid()) : null;
+            if (sameUser != null)
+            {
+                refuse(channel, "uid " + peer.uid() + " already runs frontend " + sameUser
+                    + "; this backend requires each frontend to run as its own user");
+                return;
+            }
+        }
         final Device device;
         try
         {
-            device = Device.attach(file.toFile(), false);
+            device = Device.attach(file.toFile(), false, peer.uid());
         }
         catch (final DeviceFileException ex)
         {
@@ -360,12 +389,14 @@ final class Conductor implements AutoCloseable
             {
                 domainIds.add(domainId);
                 names.put(hello.deviceName(), domainId);
+                uidByDomain.put(domainId, peer.uid());
+                nameByUid.put(peer.uid(), hello.deviceName());
             }
             // capacity is maxFrontends and at most that many vifs live: the offer cannot fail
             connected.offer(vif);
             dataSelector.wakeup();
-            LOG.info("domain {} connected: device {}, pid {}, features [{}]", domainId, hello.deviceName(), hello.pid(),
-                Features.describe(features));
+            LOG.info("domain {} connected: device {}, pid {} (uid {}), features [{}]", domainId, hello.deviceName(),
+                peer.pid() != 0 ? peer.pid() : hello.pid(), peer.uid(), Features.describe(features));
         }
         catch (final IOException | RuntimeException ex)
         {

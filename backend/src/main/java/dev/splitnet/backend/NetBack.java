@@ -28,6 +28,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -92,12 +93,15 @@ public final class NetBack implements Backend, Agent
     {
         context.conclude();
         final DeviceDirectory directory = DeviceDirectory.create(context.directory());
+        directory.checkPrivateTo(dev.splitnet.mmap.DeviceFile.processUid());
         FileChannel lockChannel = null;
         ServerSocketChannel server = null;
         try
         {
             final Path lockPath = directory.backendLockPath();
-            lockChannel = new RandomAccessFile(lockPath.toFile(), "rw").getChannel();
+            // not following a symbolic link: the lock is the backend's own file, never another's
+            lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS);
             final FileLock lock = lockChannel.tryLock();
             if (lock == null)
             {
