@@ -96,7 +96,6 @@ public final class NetBackRunner implements AutoCloseable
     private void stop(final String summary, final Throwable reason)
     {
         failure = reason;
-        running = false;
         try
         {
             backend.abandonAll(summary);
@@ -106,6 +105,8 @@ public final class NetBackRunner implements AutoCloseable
             reason.addSuppressed(t);
         }
         errorHandler.accept(reason);
+        // last: whoever sees the runner stopped sees the frontends abandoned and the handler told
+        running = false;
     }
 
     /** Stops the loop, waits for it, and closes the backend. */

@@ -107,10 +107,15 @@ class UnattributedFaultTest
     @Test
     void shouldPutAFaultDownToTheFrontendThatTruncatedAndRegrewItsFile() throws Exception
     {
+        final java.util.concurrent.CountDownLatch handling = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.CountDownLatch regrown = new java.util.concurrent.CountDownLatch(1);
         final NetBack backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF).handler(packet ->
         {
             if (packet.headerLength() >= 4 && packet.header().getInt(0) == FAULT_MAGIC)
             {
+                // the fault comes from the pages the frontend takes away while the backend reads them
+                handling.countDown();
+                awaitQuietly(regrown);
                 throw new InternalError("a fault occurred in a recent unsafe memory access operation in compiled Java code");
             }
             return PacketStatus.OKAY;
@@ -120,14 +125,22 @@ class UnattributedFaultTest
         final NetFront bystander = connect("bystander");
         final UnsafeBuffer header = new UnsafeBuffer(new byte[64]);
         header.putInt(0, FAULT_MAGIC);
-        // the header is in a header slot already; now the pages go and come back as holes
         offender.send(header, 0, 64, header, 0, 0, 1L);
+        final long published = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (handling.getCount() > 0)
+        {
+            // a poll publishes the request (sends may be batched)
+            offender.poll((id, status) -> { }, packet -> { });
+            assertTrue(System.nanoTime() < published, "the backend never started on the packet");
+        }
+        // the backend holds the packet now: the pages go and come back as holes
         try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(dir.resolve("offender.dev").toFile(), "rw"))
         {
             final long length = file.length();
             file.setLength(0);
             file.setLength(length);
         }
+        regrown.countDown();
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (offender.isConnected())
         {
@@ -157,5 +170,17 @@ class UnattributedFaultTest
         assertNull(runner.failure());
         assertEquals(List.of(), reported);
         assertEquals(1, backend.connectedCount());
+    }
+
+    private static void awaitQuietly(final java.util.concurrent.CountDownLatch latch)
+    {
+        try
+        {
+            latch.await(5, TimeUnit.SECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
     }
 }
