@@ -52,6 +52,7 @@ public final class FieldCorrupter
     };
     /** Region weights, in the order of {@link Region}'s constants (they sum to 100). */
     private static final int[] WEIGHTS = {5, 22, 8, 3, 12, 2, 15, 19, 8, 6};
+    private static final long FORGE_WAIT_NS = 300_000;
 
     private final DeviceLayout layout;
     private final UnsafeBuffer file;
@@ -63,6 +64,7 @@ public final class FieldCorrupter
     private final int[] small;
     private final int[] wide;
     private final int[] ringDeltas;
+    private final int[] forged = new int[20];
 
     /**
      * @param layout the device's layout (its offsets and sizes).
@@ -236,6 +238,11 @@ public final class FieldCorrupter
     {
         final int count = random.nextInt(1, 21);
         final boolean cutChain = random.nextInt(8) == 0;
+        // grant the frames first, so that the packet passes validation and reaches the handler;
+        // then maybe revoke them right after publishing, racing the backend between its check
+        // and its first access (a lazy fragment, or a copy into another frontend)
+        final boolean grantFirst = random.nextBoolean();
+        final boolean revokeAfter = random.nextInt(3) == 0;
         final int reqProd = file.getIntVolatile(txRing + SharedRingDescriptor.REQ_PROD_OFFSET);
         int fields = 0;
         for (int i = 0; i < count; i++)
@@ -259,6 +266,16 @@ public final class FieldCorrupter
                 flags &= ~NetifConstants.NETTXF_MORE_DATA;
             }
             final int at = txRing + SharedRingDescriptor.ENTRIES_OFFSET + ((reqProd + i) & (txSize - 1)) * NetifDescriptor.TX_ENTRY_LENGTH;
+            forged[i] = gref;
+            if (grantFirst && (gref & GrantConstants.GREF_MASK) < layout.txFrameCount())
+            {
+                final int entry = grantEntryOffset(gref & GrantConstants.GREF_MASK);
+                file.putInt(entry + GrantEntryDescriptor.FRAME_OFFSET, gref & GrantConstants.GREF_MASK);
+                // ordered store -> the frame before the flags, as a granter does
+                file.putIntRelease(entry + GrantEntryDescriptor.FLAGS_OFFSET,
+                    GrantEntryDescriptor.word(GrantConstants.GTF_PERMIT_ACCESS | GrantConstants.GTF_READONLY, GrantConstants.BACKEND_DOMAIN_ID));
+                fields += 2;
+            }
             file.putInt(at + NetifDescriptor.TX_REQ_GREF_OFFSET, gref);
             file.putShort(at + NetifDescriptor.TX_REQ_OFFSET_OFFSET, (short)offset);
             file.putShort(at + NetifDescriptor.TX_REQ_FLAGS_OFFSET, (short)flags);
@@ -268,6 +285,20 @@ public final class FieldCorrupter
         }
         // ordered store -> the entries above are visible before the backend sees req_prod move (its acquire load)
         file.putIntVolatile(txRing + SharedRingDescriptor.REQ_PROD_OFFSET, reqProd + count);
+        if (revokeAfter)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                final int gref = forged[i] & GrantConstants.GREF_MASK;
+                if (gref < layout.grantEntries())
+                {
+                    // flags 0 straight into the word, whatever the backend holds (a CAS would be refused)
+                    file.putIntVolatile(grantEntryOffset(gref) + GrantEntryDescriptor.FLAGS_OFFSET, 0);
+                    fields++;
+                }
+            }
+        }
+        awaitResponses(reqProd + count);
         return fields + 1;
     }
 
@@ -306,6 +337,25 @@ public final class FieldCorrupter
             default -> file.putInt(offset, value);
         }
         return 1;
+    }
+
+    /**
+     * Gives the backend up to {@value #FORGE_WAIT_NS} ns to answer a forged chain, so that it
+     * validates the chain before the next corruptions (an index written a microsecond later would
+     * otherwise disconnect it first). Draws nothing from the random.
+     */
+    private void awaitResponses(final int rspProd)
+    {
+        final long deadline = System.nanoTime() + FORGE_WAIT_NS;
+        while (file.getIntVolatile(txRing + SharedRingDescriptor.RSP_PROD_OFFSET) - rspProd < 0 && System.nanoTime() - deadline < 0)
+        {
+            Thread.onSpinWait();
+        }
+    }
+
+    private int grantEntryOffset(final int gref)
+    {
+        return (int)layout.grantTableOffset() + gref * GrantEntryDescriptor.ENTRY_LENGTH;
     }
 
     private int grantEntry()

@@ -51,6 +51,13 @@ public final class FuzzAccounting
         return fields.sum();
     }
 
+    private final Map<String, LongAdder> offenderCounters = new ConcurrentHashMap<>();
+
+    void offenderCounter(final String key, final long value)
+    {
+        offenderCounters.computeIfAbsent(key, k -> new LongAdder()).add(value);
+    }
+
     void outcome(final String what)
     {
         outcomes.computeIfAbsent(what, k -> new LongAdder()).increment();
@@ -111,6 +118,8 @@ public final class FuzzAccounting
         {
             sb.append(' ').append(r.name().toLowerCase()).append('=').append(fieldsByRegion.get(r.ordinal()));
         }
+        sb.append(System.lineSeparator()).append("  offender's backend counters, all episodes:");
+        new TreeMap<>(offenderCounters).forEach((k, v) -> sb.append(' ').append(k).append('=').append(v.sum()));
         sb.append(System.lineSeparator()).append("  offender episodes ended by:");
         new TreeMap<>(outcomes).forEach((k, v) -> sb.append(System.lineSeparator()).append("    ").append(v.sum()).append("  ").append(k));
         sb.append(System.lineSeparator()).append(String.format(

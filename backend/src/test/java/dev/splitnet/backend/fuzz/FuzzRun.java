@@ -36,6 +36,8 @@ public final class FuzzRun
     public static final String FIELDS_PROP = "splitnet.fuzz.fields";
     /** System property: whether the switch copies offender packets into the bystander (default true). */
     public static final String CROSS_PROP = "splitnet.fuzz.cross";
+    /** System property: whether episodes may truncate and regrow the offender's file (default true). */
+    public static final String TRUNCATE_PROP = "splitnet.fuzz.truncate";
     /** System property: seconds between progress lines (default 10). */
     public static final String PROGRESS_PROP = "splitnet.fuzz.progress.seconds";
     /** System property: pass the backend's and frontends' log lines on to stderr (default false). */
@@ -47,13 +49,15 @@ public final class FuzzRun
     private final long seed;
     private final long fields;
     private final boolean crossDelivery;
+    private final boolean truncations;
     private final long progressNs;
     private final boolean passLog;
     private final PrintStream out;
 
-    public FuzzRun(final Path dir, final long seed, final long fields, final boolean crossDelivery, final long progressSeconds,
-        final boolean passLog, final PrintStream out)
+    public FuzzRun(final Path dir, final long seed, final long fields, final boolean crossDelivery, final boolean truncations,
+        final long progressSeconds, final boolean passLog, final PrintStream out)
     {
+        this.truncations = truncations;
         this.dir = dir;
         this.seed = seed;
         this.fields = fields;
@@ -74,7 +78,7 @@ public final class FuzzRun
     public FuzzAccounting run()
     {
         out.println("fuzz seed " + seed + "; rerun with -D" + SEED_PROP + "=" + seed + " (" + String.format("%,d", fields) + " fields, cross delivery "
-            + crossDelivery + ")");
+            + crossDelivery + ", truncations " + truncations + ")");
         final FuzzAccounting accounting = new FuzzAccounting();
         final ConcurrentLinkedQueue<Throwable> runnerErrors = new ConcurrentLinkedQueue<>();
         final SwitchHandler handler = new SwitchHandler(accounting, crossDelivery, seed);
@@ -94,7 +98,7 @@ public final class FuzzRun
             bystanderFront = NetFront.connect(new FrontendContext().directory(dir).name("bystander").connectTimeoutMs(5000));
             handler.bystanderDomain(bystanderFront.domainId());
             bystander = new Bystander(bystanderFront, accounting, seed, window::take);
-            offender = new Offender(dir, accounting, handler, log, seed, fields, window);
+            offender = new Offender(dir, accounting, handler, log, seed, fields, window, truncations);
             bystanderThread = daemon(bystander, "fuzz-bystander");
             offenderThread = daemon(offender, "fuzz-offender");
             supervise(accounting, runner, runnerErrors, bystander, offender, offenderThread, bystanderThread);

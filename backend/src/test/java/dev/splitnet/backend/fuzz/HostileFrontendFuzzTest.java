@@ -27,7 +27,8 @@ class HostileFrontendFuzzTest
         final long seed = FuzzRun.seedFromProperties();
         final long fields = Long.getLong(FuzzRun.FIELDS_PROP, 1_000_000L);
         final boolean cross = !"false".equals(System.getProperty(FuzzRun.CROSS_PROP));
-        final FuzzAccounting accounting = new FuzzRun(dir, seed, fields, cross, Long.getLong(FuzzRun.PROGRESS_PROP, 10),
+        final boolean truncate = !"false".equals(System.getProperty(FuzzRun.TRUNCATE_PROP));
+        final FuzzAccounting accounting = new FuzzRun(dir, seed, fields, cross, truncate, Long.getLong(FuzzRun.PROGRESS_PROP, 10),
             Boolean.getBoolean(FuzzRun.LOG_PROP), System.out).run();
         assertFalse(accounting.failed(), () -> "fuzz seed " + seed + " failed after " + String.format("%,d", accounting.fields())
             + " fields (rerun with -D" + FuzzRun.SEED_PROP + "=" + seed + "): " + String.join("; ", accounting.violations()));

@@ -5,6 +5,8 @@ import dev.splitnet.api.SendResult;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import dev.splitnet.mmap.ControlDescriptor;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.Doorbell;
 import dev.splitnet.mmap.Handshake;
@@ -42,6 +44,12 @@ final class Offender implements Runnable
     private static final long REASON_DEADLINE_NS = TimeUnit.SECONDS.toNanos(5);
     private static final int MAX_CONNECT_FAILURES = 10;
     private static final Field DOORBELL;
+    /** Backend counters of the offender's device summed over all episodes, to show which paths ran. */
+    private static final DeviceCounter[] OFFENDER_COUNTERS = {
+        DeviceCounter.BACKEND_TX_PACKETS, DeviceCounter.PAYLOAD_FAULTS, DeviceCounter.RX_DELIVERED, DeviceCounter.RX_NO_BUFFER,
+        DeviceCounter.ERROR_BAD_GREF, DeviceCounter.ERROR_BAD_OFFSET, DeviceCounter.ERROR_BAD_SLOT, DeviceCounter.ERROR_TOO_MANY_FRAGMENTS,
+        DeviceCounter.ERROR_SIZE_MISMATCH, DeviceCounter.ERROR_UNSUPPORTED, DeviceCounter.ERROR_HANDLER, DeviceCounter.ERROR_FATAL,
+    };
 
     static
     {
@@ -63,6 +71,7 @@ final class Offender implements Runnable
     private final long seed;
     private final long fieldTarget;
     private final TruncationWindow truncationWindow;
+    private final boolean truncations;
     private final UnsafeBuffer header = new UnsafeBuffer(new byte[4096]);
     private final UnsafeBuffer payload = new UnsafeBuffer(new byte[65536]);
     private final UnsafeBuffer rxCopy = new UnsafeBuffer(new byte[1 << 17]);
@@ -73,8 +82,9 @@ final class Offender implements Runnable
     private long correlation;
 
     Offender(final Path dir, final FuzzAccounting accounting, final SwitchHandler handler, final LogCapture log, final long seed,
-        final long fieldTarget, final TruncationWindow truncationWindow)
+        final long fieldTarget, final TruncationWindow truncationWindow, final boolean truncations)
     {
+        this.truncations = truncations;
         this.dir = dir;
         this.accounting = accounting;
         this.handler = handler;
@@ -209,7 +219,7 @@ final class Offender implements Runnable
                     flooded = true;
                     flood(front, floodMode, floodMillis, floodBytes);
                 }
-                if (truncate && written >= truncateAt)
+                if (truncate && truncations && written >= truncateAt)
                 {
                     truncated = true;
                     truncateAndRegrow(file, layout.fileLength(), truncateChoice, truncatePages, truncateMicros);
@@ -224,6 +234,15 @@ final class Offender implements Runnable
         finally
         {
             handler.offenderDomain(-1);
+            if (!truncated)
+            {
+                // the writer leaves the counters alone: they are the backend's word on the episode
+                final DeviceCounters counters = DeviceCounters.attach(front.device().countersValues());
+                for (final DeviceCounter c : OFFENDER_COUNTERS)
+                {
+                    accounting.offenderCounter(c.key(), counters.get(c).get());
+                }
+            }
             try
             {
                 front.close();
