@@ -59,6 +59,8 @@ final class Bystander implements Runnable
     private volatile long completions;
     private volatile boolean finished;
     private long nextId = 1;
+    private long drainPolls;
+    private long drainWork;
 
     /**
      * @param explainedErrorWindow how many bystander ERRORs may still be explained by a late fault
@@ -126,6 +128,11 @@ final class Bystander implements Runnable
                     drainDeadline = System.nanoTime() + DRAIN_DEADLINE_NS;
                 }
                 final int work = front.poll(this::onComplete, this::onReceive);
+                if (!sending)
+                {
+                    drainPolls++;
+                    drainWork += work;
+                }
                 if (!front.isConnected())
                 {
                     accounting.violation("the bystander was disconnected (backend state " + front.device().backendState() + ")");
@@ -144,7 +151,8 @@ final class Bystander implements Runnable
                     if (System.nanoTime() - drainDeadline > 0)
                     {
                         accounting.violation("the bystander's last packets did not complete within 15 s: " + front.inFlight()
-                            + " in flight, " + pending.size() + " awaiting status or echo");
+                            + " in flight, " + pending.size() + " awaiting status or echo " + pendingSummary() + "; " + rings()
+                            + "; " + drainPolls + " polls since sending stopped did " + drainWork + " work");
                         break;
                     }
                 }
@@ -163,6 +171,44 @@ final class Bystander implements Runnable
         finally
         {
             finished = true;
+        }
+    }
+
+    private String pendingSummary()
+    {
+        final StringBuilder sb = new StringBuilder("[");
+        pending.entrySet().stream().limit(8).forEach(e -> sb.append(sb.length() > 1 ? ", " : "").append(e.getKey()).append(':')
+            .append(e.getValue().status).append(e.getValue().echo ? "/echo" : "").append(e.getValue().received ? "/received" : ""));
+        return sb.append(']').toString();
+    }
+
+    /** The shared index words of both rings, for a report. */
+    private String rings()
+    {
+        final UnsafeBuffer tx = front.device().txRing();
+        final UnsafeBuffer rx = front.device().rxRing();
+        return String.format("TX req_prod=%d req_event=%d rsp_prod=%d rsp_event=%d (frontend %s); RX req_prod=%d req_event=%d rsp_prod=%d rsp_event=%d (frontend %s)",
+            tx.getIntVolatile(0), tx.getIntVolatile(4), tx.getIntVolatile(8), tx.getIntVolatile(12), privateIndices("txRing"),
+            rx.getIntVolatile(0), rx.getIntVolatile(4), rx.getIntVolatile(8), rx.getIntVolatile(12), privateIndices("rxRing"));
+    }
+
+    /** The NetFront's private ring indices, read by reflection for a failure report. */
+    private String privateIndices(final String ringField)
+    {
+        try
+        {
+            final java.lang.reflect.Field f = NetFront.class.getDeclaredField(ringField);
+            f.setAccessible(true);
+            final Object ring = f.get(front);
+            final java.lang.reflect.Field prod = ring.getClass().getDeclaredField("reqProdPvt");
+            final java.lang.reflect.Field cons = ring.getClass().getDeclaredField("rspCons");
+            prod.setAccessible(true);
+            cons.setAccessible(true);
+            return "req_prod_pvt=" + prod.get(ring) + " rsp_cons=" + cons.get(ring);
+        }
+        catch (final ReflectiveOperationException | RuntimeException ex)
+        {
+            return "?";
         }
     }
 

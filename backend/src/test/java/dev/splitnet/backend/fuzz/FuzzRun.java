@@ -106,6 +106,10 @@ public final class FuzzRun
             bystander.stopSending();
             join(offenderThread, accounting, "the offender thread");
             join(bystanderThread, accounting, "the bystander thread");
+            if (accounting.failed())
+            {
+                accounting.violation("(for the record) the backend's thread at the end: " + stack(runner.thread()));
+            }
             if (!runner.isRunning())
             {
                 accounting.violation("the backend's duty cycle is not running at the end");
