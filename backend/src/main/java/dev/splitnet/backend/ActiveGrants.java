@@ -28,7 +28,11 @@ final class ActiveGrants
     private final int[] keptWrite;
     private final AtomicCounter unmaps;
     private final AtomicCounter keptGauge;
+    private final AtomicCounter unstable;
+    private final GrantFaultException fault;
     private int held;
+    // in-use flags the backend could not clear: the frontend kept rewriting the entry
+    private int stuckReleases;
     private int kept;
     // The seed's range check: grefs [blockStart, blockEnd) are all kept for reading and gref g is
     // frame g + blockDelta. A frontend that dedicates a contiguous block of references (netfront
@@ -50,6 +54,44 @@ final class ActiveGrants
         java.util.Arrays.fill(keptWrite, -1);
         this.unmaps = counters.get(DeviceCounter.GRANT_UNMAPS);
         this.keptGauge = counters.get(DeviceCounter.PERMANENT_GRANTS);
+        this.unstable = counters.get(DeviceCounter.ERROR_GRANT_UNSTABLE);
+        this.fault = new GrantFaultException(domid);
+    }
+
+    /** This frontend's reusable fault, filled in for {@code gref} and a negative reason code. */
+    GrantFaultException fault(final int gref, final int reason)
+    {
+        return fault.reset(gref, reason);
+    }
+
+    /** Takes the in-use flag in the shared entry, counting an entry the frontend keeps rewriting. */
+    private int acquireShared(final int gref, final boolean write)
+    {
+        final int frame = grants.acquire(gref, domid, write);
+        if (frame == GrantTable.ACQUIRE_UNSTABLE)
+        {
+            unstable.incrementRelease();
+        }
+        return frame;
+    }
+
+    /** Clears the in-use flag in the shared entry; remembers when the frontend's rewriting made that fail. */
+    private void releaseShared(final int gref, final boolean write)
+    {
+        if (!grants.release(gref, write))
+        {
+            unstable.incrementRelease();
+            stuckReleases++;
+        }
+    }
+
+    /**
+     * In-use flags the backend could not clear because the frontend kept rewriting the entry under
+     * it (a protocol violation: an entry the backend holds is not the frontend's to change).
+     */
+    int stuckReleases()
+    {
+        return stuckReleases;
     }
 
     GrantTable table()
@@ -77,7 +119,7 @@ final class ActiveGrants
         if (holds[gref] == 0)
         {
             final int keptFrame = (write ? keptWrite : keptRead)[gref];
-            final int frame = keptFrame >= 0 ? keptFrame : grants.acquire(gref, domid, write);
+            final int frame = keptFrame >= 0 ? keptFrame : acquireShared(gref, write);
             if (frame < 0)
             {
                 return frame;
@@ -95,7 +137,7 @@ final class ActiveGrants
         final int[] holds = write ? writeHolds : readHolds;
         if (--holds[gref] == 0 && (write ? keptWrite : keptRead)[gref] < 0)
         {
-            grants.release(gref, write);
+            releaseShared(gref, write);
         }
         held--;
         unmaps.incrementRelease();
@@ -125,7 +167,7 @@ final class ActiveGrants
             return keptFrames[gref];
         }
         // a packet hold may have set the in-use flag already; the kept mark then just extends it
-        final int frame = (write ? writeHolds : readHolds)[gref] > 0 ? frameOf[gref] : grants.acquire(gref, domid, write);
+        final int frame = (write ? writeHolds : readHolds)[gref] > 0 ? frameOf[gref] : acquireShared(gref, write);
         if (frame >= 0)
         {
             keptFrames[gref] = frame;
@@ -207,7 +249,7 @@ final class ActiveGrants
             kept--;
             if ((write ? writeHolds : readHolds)[gref] == 0)
             {
-                grants.release(gref, write);
+                releaseShared(gref, write);
             }
             unmaps.incrementRelease();
         }

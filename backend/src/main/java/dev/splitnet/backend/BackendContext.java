@@ -21,6 +21,7 @@ public final class BackendContext
     private long acceptedFeatures = Features.SUPPORTED;
     private long blockTimeoutMs = 100;
     private PacketHandler handler = packet -> PacketStatus.OKAY;
+    private boolean distinctFrontendUids;
 
     public BackendContext directory(final Path directory)
     {
@@ -89,6 +90,22 @@ public final class BackendContext
     public long blockTimeoutMs()
     {
         return blockTimeoutMs;
+    }
+
+    /**
+     * Refuse a frontend whose process runs as the same uid as a connected one: with each frontend
+     * its own user (and the device files 0600), no frontend can write another's memory or file.
+     * Off by default: every frontend normally runs as the backend's user.
+     */
+    public BackendContext distinctFrontendUids(final boolean distinctFrontendUids)
+    {
+        this.distinctFrontendUids = distinctFrontendUids;
+        return this;
+    }
+
+    public boolean distinctFrontendUids()
+    {
+        return distinctFrontendUids;
     }
 
     /** What to do with each transmitted packet. */

@@ -57,6 +57,37 @@ final class BackendPacket implements Packet
         payloadLength += length;
     }
 
+    /**
+     * Maps every fragment for reading, stopping at the first that cannot be: a copy of the whole
+     * packet (a delivery into another frontend) checks this before it consumes a buffer of the
+     * receiver's, so the source's fault can never leave the receiver half written.
+     */
+    boolean mapAll()
+    {
+        for (int i = 0; i < fragmentCount; i++)
+        {
+            if (!fragments[i].tryMap())
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The first grant fault any fragment met (a negative {@code GrantTable.ACQUIRE_*}), or 0. */
+    int faultReason()
+    {
+        for (int i = 0; i < fragmentCount; i++)
+        {
+            final int reason = fragments[i].faultReason();
+            if (reason != 0)
+            {
+                return reason;
+            }
+        }
+        return 0;
+    }
+
     /** Releases every grant a fragment took. */
     void releaseAll()
     {

@@ -5,7 +5,6 @@ import dev.splitnet.api.GrantConstants;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceLayout;
-import dev.splitnet.mmap.GrantTable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
@@ -43,6 +42,9 @@ final class LazyFragment implements Fragment
     private int frame;
     private boolean held;
     private boolean mapped;
+    // why the grant could not be taken (a negative GrantTable.ACQUIRE_* or NOT_KEPT), else 0: the
+    // packet is then answered with an error whatever its handler says
+    private int faultReason;
 
     LazyFragment(final ActiveGrants grants, final long framesAddress, final ByteBuffer framesChannelView, final DeviceCounters counters)
     {
@@ -70,6 +72,7 @@ final class LazyFragment implements Fragment
         this.length = length;
         this.held = false;
         this.mapped = false;
+        this.faultReason = 0;
         view.wrap(0, 0);
     }
 
@@ -90,6 +93,35 @@ final class LazyFragment implements Fragment
         return mapped;
     }
 
+    /** Why an access since {@link #reset} found the grant unusable, or 0. */
+    int faultReason()
+    {
+        return faultReason;
+    }
+
+    /**
+     * Maps the fragment for reading if it is not yet, without throwing: for a copy that must know
+     * before it starts whether every byte can be read.
+     *
+     * @return false when the grant cannot be taken (the fault is recorded, see {@link #faultReason}).
+     */
+    boolean tryMap()
+    {
+        if (mapped)
+        {
+            return true;
+        }
+        try
+        {
+            fault();
+            return true;
+        }
+        catch (final GrantFaultException ex)
+        {
+            return false;
+        }
+    }
+
     /**
      * For a permanent grant: validation already kept every grant of the span and checked that their
      * frames are consecutive ({@code Vif.checkGrantRange}), so the access is an array load.
@@ -104,7 +136,8 @@ final class LazyFragment implements Fragment
         if (first < 0)
         {
             // cannot happen for a validated packet: kept grants are dropped only at disconnect
-            throw new GrantFaultException("domain " + grants.domid() + " gref=" + gref + ": permanent grant is not kept");
+            faultReason = GrantFaultException.NOT_KEPT;
+            throw grants.fault(gref, faultReason);
         }
         frame = first;
         held = true;
@@ -117,7 +150,8 @@ final class LazyFragment implements Fragment
             final int result = grants.acquire(gref, false);
             if (result < 0)
             {
-                throw new GrantFaultException("domain " + grants.domid() + " gref=" + gref + ": " + GrantTable.reason(result));
+                faultReason = result;
+                throw grants.fault(gref, result);
             }
             frame = result;
             held = true;

@@ -28,6 +28,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -49,41 +50,38 @@ public final class NetBack implements Backend, Agent
     private static final Logger LOG = LoggerFactory.getLogger(NetBack.class);
     /** How often the duty cycle accepts connections and checks peers: bounds how late a death is seen. */
     private static final long HOUSEKEEPING_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(10);
-    private static final long HANDSHAKE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
-    private static final int LAST_DOMAIN_ID = 0x7FEF;
     private static final String SHUTDOWN = "backend shutting down";
+    /** How long after a truncating frontend's disconnect a late-delivered fault is still its own. */
+    private static final long LATE_FAULT_WINDOW_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final BackendContext context;
     private final DeviceDirectory directory;
     private final FileChannel lockChannel;
     private final FileLock lock;
-    private final ServerSocketChannel server;
+    // the data agent's selector: doorbell sockets only (the conductor owns the listening socket)
     private final Selector selector;
+    private final Conductor conductor;
     private final Int2ObjectHashMap<Vif> byDomain = new Int2ObjectHashMap<>();
     private Vif[] vifs = new Vif[0];
-    private final List<PendingConnection> pending = new ArrayList<>();
-    private int nextDomainId = 1;
     private int cycles;
     private long nextHousekeepingNs;
+    // when a frontend whose file was truncated was last disconnected (0: never)
+    private long lastTruncatedDisconnectNs;
     private boolean closed;
-    private boolean acceptReady;
     private final java.util.function.Consumer<SelectionKey> onReadyKey = key ->
     {
-        if ((key.readyOps() & SelectionKey.OP_ACCEPT) != 0)
-        {
-            acceptReady = true;
-        }
+        // doorbells are drained by checkPeers; waking up is all a ready key means
     };
 
     private NetBack(final BackendContext context, final DeviceDirectory directory, final FileChannel lockChannel,
-        final FileLock lock, final ServerSocketChannel server, final Selector selector)
+        final FileLock lock, final Selector selector, final Conductor conductor)
     {
         this.context = context;
         this.directory = directory;
         this.lockChannel = lockChannel;
         this.lock = lock;
-        this.server = server;
         this.selector = selector;
+        this.conductor = conductor;
     }
 
     /**
@@ -95,12 +93,15 @@ public final class NetBack implements Backend, Agent
     {
         context.conclude();
         final DeviceDirectory directory = DeviceDirectory.create(context.directory());
+        directory.checkPrivateTo(dev.splitnet.mmap.DeviceFile.processUid());
         FileChannel lockChannel = null;
         ServerSocketChannel server = null;
         try
         {
             final Path lockPath = directory.backendLockPath();
-            lockChannel = new RandomAccessFile(lockPath.toFile(), "rw").getChannel();
+            // not following a symbolic link: the lock is the backend's own file, never another's
+            lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS);
             final FileLock lock = lockChannel.tryLock();
             if (lock == null)
             {
@@ -115,9 +116,11 @@ public final class NetBack implements Backend, Agent
             DeviceDirectory.setPermissions(directory.socketPath(), "rw-------");
             server.configureBlocking(false);
             final Selector selector = Selector.open();
-            server.register(selector, SelectionKey.OP_ACCEPT);
+            final Conductor conductor = new Conductor(context, directory, server, selector);
+            final NetBack backend = new NetBack(context, directory, lockChannel, lock, selector, conductor);
+            conductor.start();
             LOG.info("backend listening on {} (pid {}, idle {})", directory.socketPath(), ProcessHandle.current().pid(), context.idleMode());
-            return new NetBack(context, directory, lockChannel, lock, server, selector);
+            return backend;
         }
         catch (final IOException ex)
         {
@@ -132,6 +135,12 @@ public final class NetBack implements Backend, Agent
             closeQuietly(lockChannel);
             throw ex;
         }
+    }
+
+    /** Connections waiting for their HELLO on the conductor (racy; for tests). */
+    int conductorPendingCount()
+    {
+        return conductor.pendingCount();
     }
 
     public DeviceDirectory directory()
@@ -168,44 +177,84 @@ public final class NetBack implements Backend, Agent
         {
             vif.pushRx();
         }
-        // Housekeeping (accepting frontends, draining doorbells, noticing dead peers) runs on a
-        // clock, not per cycle: a syscall per cycle would cost more than the packets. accept() is
-        // called only when the listening socket is ready: the JDK's accept() allocates even when
-        // nobody is waiting.
+        // Housekeeping (adopting frontends the conductor connected, draining doorbells, noticing
+        // dead peers) runs on a clock, not per cycle: a syscall per cycle would cost more than
+        // the packets. Connecting itself happens on the conductor's thread.
         if ((++cycles & 63) == 0)
         {
             final long now = System.nanoTime();
             if (now - nextHousekeepingNs >= 0)
             {
                 nextHousekeepingNs = now + HOUSEKEEPING_INTERVAL_NS;
-                acceptReady = false;
-                try
-                {
-                    // The action form of selectNow builds no selected-key set: allocation-free.
-                    selector.selectNow(onReadyKey);
-                }
-                catch (final IOException ex)
-                {
-                    acceptReady = true;
-                }
-                if (acceptReady || !pending.isEmpty())
-                {
-                    work += acceptConnections();
-                }
+                work += adoptConnected();
                 checkPeers();
+                flushCancelledKeys();
             }
         }
         return work;
     }
 
-    /** Drains doorbells and notices frontends that closed or died. */
+    /**
+     * A doorbell the conductor closed stays open until this selector drops its cancelled key,
+     * which only a select does: without it a spinning backend would leak one socket per
+     * disconnect. The action form of selectNow builds no selected-key set: allocation-free.
+     */
+    private void flushCancelledKeys()
+    {
+        try
+        {
+            selector.selectNow(onReadyKey);
+        }
+        catch (final IOException ex)
+        {
+            LOG.warn("backend: doorbell selector failed: {}", ex.toString());
+        }
+    }
+
+    /** Takes over the vifs the conductor connected: registers their doorbells and starts serving them. */
+    private int adoptConnected()
+    {
+        int adopted = 0;
+        Vif vif;
+        while ((vif = conductor.pollConnected()) != null)
+        {
+            try
+            {
+                vif.doorbell().channel().register(selector, SelectionKey.OP_READ);
+            }
+            catch (final IOException ex)
+            {
+                LOG.warn("domain {}: doorbell cannot be watched: {}", vif.domainId(), ex.toString());
+                conductor.retire(vif);
+                continue;
+            }
+            add(vif);
+            adopted++;
+        }
+        return adopted;
+    }
+
+    /**
+     * Drains doorbells and notices frontends that closed or died. A flooding doorbell stops waking
+     * the blocking idle step until a drain finds it quiet again (its rings are still polled every
+     * cycle: doorbells only wake), so a frontend ringing without pause costs one bounded drain per
+     * housekeeping tick or wake-up and cannot keep the backend from sleeping or from serving others.
+     */
     private void checkPeers()
     {
         for (final Vif vif : vifs)
         {
-            if (vif.doorbell().drain() < 0)
+            final Doorbell doorbell = vif.doorbell();
+            if (doorbell.drain() < 0)
             {
                 disconnect(vif, null);
+                continue;
+            }
+            final SelectionKey key = doorbell.channel().keyFor(selector);
+            final int interest = doorbell.isFlooding() ? 0 : SelectionKey.OP_READ;
+            if (key != null && key.isValid() && key.interestOps() != interest)
+            {
+                key.interestOps(interest);
             }
         }
     }
@@ -225,212 +274,22 @@ public final class NetBack implements Backend, Agent
                 return;
             }
         }
-        if (!pending.isEmpty())
+        if (adoptConnected() > 0)
         {
-            acceptConnections();
             return;
         }
         try
         {
-            // The action form of select: no selected-key set, so waking up allocates nothing.
-            acceptReady = false;
+            // The action form of select: no selected-key set, so waking up allocates nothing. The
+            // conductor wakes this select when it hands a newly connected frontend over.
             selector.select(onReadyKey, timeoutMillis);
         }
         catch (final IOException ex)
         {
             throw new SplitnetException("backend: waiting on doorbells failed: " + ex, ex);
         }
-        // accept() allocates (a FileDescriptor) even when nobody is waiting: only when the
-        // listening socket is ready, never merely because the wait timed out
-        if (acceptReady)
-        {
-            acceptConnections();
-        }
+        adoptConnected();
         checkPeers();
-    }
-
-    private int acceptConnections()
-    {
-        int work = 0;
-        try
-        {
-            SocketChannel channel;
-            while ((channel = server.accept()) != null)
-            {
-                channel.configureBlocking(false);
-                pending.add(new PendingConnection(channel, System.nanoTime() + HANDSHAKE_TIMEOUT_NS));
-                work++;
-            }
-        }
-        catch (final IOException ex)
-        {
-            LOG.warn("backend: accept failed: {}", ex.toString());
-        }
-        for (int i = pending.size() - 1; i >= 0; i--)
-        {
-            final PendingConnection connection = pending.get(i);
-            if (connection.advance())
-            {
-                pending.remove(i);
-                work++;
-            }
-        }
-        return work;
-    }
-
-    /** A socket between accept and WELCOME; its HELLO may arrive in pieces. */
-    private final class PendingConnection
-    {
-        private final SocketChannel channel;
-        private final long deadline;
-        private final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-
-        PendingConnection(final SocketChannel channel, final long deadline)
-        {
-            this.channel = channel;
-            this.deadline = deadline;
-        }
-
-        /** Returns true when done with this connection, one way or the other. */
-        boolean advance()
-        {
-            try
-            {
-                if (channel.read(in) < 0)
-                {
-                    closeQuietly(channel);
-                    return true;
-                }
-                in.flip();
-                final int length = Handshake.completeLength(in, Handshake.HELLO_MAGIC);
-                in.compact();
-                if (length == 0)
-                {
-                    if (System.nanoTime() - deadline > 0)
-                    {
-                        LOG.warn("backend: a client connected but sent no HELLO within 5 s; closed");
-                        closeQuietly(channel);
-                        return true;
-                    }
-                    return false;
-                }
-                in.flip();
-                connect(channel, Handshake.decodeHello(in));
-            }
-            catch (final IOException | RuntimeException ex)
-            {
-                LOG.warn("backend: handshake failed: {}", ex.getMessage());
-                refuse(channel, ex.getMessage());
-            }
-            return true;
-        }
-    }
-
-    private void connect(final SocketChannel channel, final Handshake.Hello hello) throws IOException
-    {
-        if (ControlDescriptor.major(hello.version()) != ControlDescriptor.major(ControlDescriptor.LAYOUT_VERSION))
-        {
-            refuse(channel, "layout version " + ControlDescriptor.major(hello.version()) + ".x is not supported (backend speaks "
-                + ControlDescriptor.major(ControlDescriptor.LAYOUT_VERSION) + ".x)");
-            return;
-        }
-        if (vifs.length >= context.maxFrontends())
-        {
-            refuse(channel, "backend already serves its maximum of " + context.maxFrontends() + " frontends");
-            return;
-        }
-        final Path file;
-        try
-        {
-            file = directory.deviceFile(hello.deviceName());
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            refuse(channel, ex.getMessage());
-            return;
-        }
-        for (final Vif vif : vifs)
-        {
-            if (vif.name().equals(hello.deviceName()))
-            {
-                refuse(channel, "device " + hello.deviceName() + " is already connected as domain " + vif.domainId());
-                return;
-            }
-        }
-        final Device device;
-        try
-        {
-            device = Device.attach(file.toFile(), false);
-        }
-        catch (final DeviceFileException ex)
-        {
-            refuse(channel, ex.getMessage());
-            return;
-        }
-        Vif vif = null;
-        try
-        {
-            device.setBackendState(XenbusState.INIT_WAIT);
-            if (device.frontendState() != XenbusState.INITIALISED)
-            {
-                throw new SplitnetException("frontend state is " + device.frontendState() + ", expected INITIALISED");
-            }
-            final int domainId = allocateDomainId();
-            final long features = Features.consistent(hello.featuresOffered() & context.acceptedFeatures() & Features.SUPPORTED);
-            device.recordConnection(domainId, features);
-            final DeviceCounters counters = DeviceCounters.attach(device.countersValues());
-            final Doorbell doorbell = new Doorbell(channel, counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT),
-                counters.get(DeviceCounter.BACKEND_DOORBELLS_RECEIVED));
-            vif = new Vif(domainId, device, doorbell, features);
-            Handshake.writeFully(channel, Handshake.encode(new Handshake.Welcome(Handshake.STATUS_OK, domainId, features,
-                ProcessHandle.current().pid(), "")), System.nanoTime() + HANDSHAKE_TIMEOUT_NS);
-            channel.register(selector, SelectionKey.OP_READ);
-            device.setBackendState(XenbusState.CONNECTED);
-            add(vif);
-            LOG.info("domain {} connected: device {}, pid {}, features [{}]", domainId, hello.deviceName(), hello.pid(),
-                Features.describe(features));
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            if (vif != null)
-            {
-                vif.close();
-            }
-            else
-            {
-                device.setBackendState(XenbusState.CLOSED);
-                device.close();
-            }
-            refuse(channel, ex.getMessage());
-        }
-    }
-
-    private int allocateDomainId()
-    {
-        for (int tries = 0; tries < LAST_DOMAIN_ID; tries++)
-        {
-            final int candidate = nextDomainId;
-            nextDomainId = nextDomainId == LAST_DOMAIN_ID ? 1 : nextDomainId + 1;
-            if (!byDomain.containsKey(candidate))
-            {
-                return candidate;
-            }
-        }
-        throw new SplitnetException("no free domain id");
-    }
-
-    private static void refuse(final SocketChannel channel, final String reason)
-    {
-        try
-        {
-            Handshake.writeFully(channel, Handshake.encode(new Handshake.Welcome(Handshake.STATUS_REFUSED, 0, 0,
-                ProcessHandle.current().pid(), String.valueOf(reason))), System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
-        }
-        catch (final IOException | RuntimeException ignore)
-        {
-            // the client is gone; nothing to tell it
-        }
-        closeQuietly(channel);
     }
 
     private void add(final Vif vif)
@@ -457,8 +316,10 @@ public final class NetBack implements Backend, Agent
             }
         }
         vifs = next;
-        final Path file = vif.device().path();
-        vif.close();
+        if (vif.isTampered())
+        {
+            lastTruncatedDisconnectNs = System.nanoTime() | 1;
+        }
         if (reason == SHUTDOWN)
         {
             LOG.info("domain {} ({}) disconnected: backend shutting down", vif.domainId(), vif.name());
@@ -471,36 +332,30 @@ public final class NetBack implements Backend, Agent
         {
             LOG.info("domain {} ({}) disconnected: its frontend closed the connection", vif.domainId(), vif.name());
         }
-        // A frontend that died leaves its file behind; one that still holds its lock cleans up itself.
-        if (Files.exists(file) && !Device.isInUse(file))
-        {
-            try
-            {
-                Files.deleteIfExists(file);
-            }
-            catch (final IOException ignore)
-            {
-                // reported as stale at the next start
-            }
-        }
+        // closing (unmapping, deleting a dead frontend's file) is the conductor's work, off this thread
+        conductor.retire(vif);
     }
 
     /**
      * Called after an access to shared memory failed (the JVM reports a fault on a mapping as an
      * {@link InternalError}, sometimes only at the next safepoint): a frontend truncated its
-     * device file under the mapping. Disconnects every frontend whose file shrank.
+     * device file under the mapping, or made a hole in it (truncated and regrew it, punched one).
+     * Disconnects every frontend whose file is shorter than its layout or has a hole; a fault that surfaces after such a frontend was already disconnected (the JVM may
+     * deliver it late) is put down to that frontend if it went within {@link #LATE_FAULT_WINDOW_NS}.
      *
-     * @return whether such a frontend was found (the error is then explained and handled).
+     * @return whether the fault was attributed (the error is then explained and handled); when it
+     *         was not, the caller must {@link #abandonAll} the frontends: the backend can no longer
+     *         tell which memory is good.
      */
     public boolean recoverFromMemoryFault(final Throwable fault)
     {
         boolean found = false;
         for (final Vif vif : vifs)
         {
-            if (vif.isTruncated())
+            if (vif.isTampered())
             {
                 found = true;
-                disconnect(vif, "device file truncated under the mapping (" + fault.getClass().getSimpleName()
+                disconnect(vif, "device file truncated or holed under the mapping (" + fault.getClass().getSimpleName()
                     + "); the frontend broke the protocol");
             }
         }
@@ -510,8 +365,38 @@ public final class NetBack implements Backend, Agent
             {
                 vif.answerInterruptedPacket();
             }
+            return true;
         }
-        return found;
+        if (lastTruncatedDisconnectNs != 0 && System.nanoTime() - lastTruncatedDisconnectNs < LATE_FAULT_WINDOW_NS)
+        {
+            LOG.warn("backend: a memory fault ({}) surfaced after the frontend that truncated its file was disconnected; "
+                + "put down to it", fault.getMessage());
+            for (final Vif vif : vifs)
+            {
+                vif.answerInterruptedPacket();
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * After a fault nobody can be blamed for: stops serving and makes that visible to every peer.
+     * Each frontend's doorbell socket is closed (its frontend sees end-of-stream at once) and its
+     * mapping released, without touching its shared memory again (that memory may be what faults);
+     * the listening socket is closed so that no frontend connects to a backend that cannot serve.
+     */
+    public void abandonAll(final String reason)
+    {
+        LOG.error("backend: {}; disconnecting all {} frontends and refusing new ones", reason, vifs.length);
+        for (final Vif vif : vifs)
+        {
+            LOG.error("domain {} ({}) disconnected: {}", vif.domainId(), vif.name(), reason);
+            vif.abandon();
+        }
+        vifs = new Vif[0];
+        byDomain.clear();
+        conductor.close();
     }
 
     @Override
@@ -565,16 +450,13 @@ public final class NetBack implements Backend, Agent
             return;
         }
         closed = true;
+        // the conductor first: once it has stopped, retired vifs are closed at once, on this thread
+        conductor.close();
         for (final Vif vif : vifs)
         {
             disconnect(vif, SHUTDOWN);
         }
-        for (final PendingConnection connection : pending)
-        {
-            closeQuietly(connection.channel);
-        }
         closeQuietly(selector);
-        closeQuietly(server);
         try
         {
             Files.deleteIfExists(directory.socketPath());

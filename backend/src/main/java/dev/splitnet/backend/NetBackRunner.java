@@ -1,5 +1,6 @@
 package dev.splitnet.backend;
 
+import dev.splitnet.api.SplitnetException;
 import java.util.function.Consumer;
 import org.agrona.concurrent.IdleStrategy;
 import org.slf4j.Logger;
@@ -10,7 +11,9 @@ import org.slf4j.LoggerFactory;
  * the thread on any Error, it survives the one Error a hostile frontend can cause: a fault on a
  * device file the frontend truncated under the mapping, which the JVM raises as an InternalError
  * (possibly at a later safepoint, so it can surface anywhere in the loop). The offending frontend
- * is disconnected and the others keep being served.
+ * is disconnected and the others keep being served. A fault that cannot be put down to one frontend
+ * stops the loop visibly: every frontend is disconnected, the listening socket closed, and
+ * {@link #failure()} says why.
  */
 public final class NetBackRunner implements AutoCloseable
 {
@@ -21,6 +24,8 @@ public final class NetBackRunner implements AutoCloseable
     private final Consumer<Throwable> errorHandler;
     private final Thread thread;
     private volatile boolean running = true;
+    // written by the duty thread before it ends (volatile: read by the application's threads)
+    private volatile Throwable failure;
 
     /** Starts the duty-cycle thread at once. */
     public NetBackRunner(final NetBack backend, final IdleStrategy idle, final Consumer<Throwable> errorHandler)
@@ -42,6 +47,15 @@ public final class NetBackRunner implements AutoCloseable
         return running && thread.isAlive();
     }
 
+    /**
+     * What stopped the duty cycle, or null while it runs or after a clean {@link #close}: the
+     * application (the CLI exits non-zero with it) decides what a stopped backend means.
+     */
+    public Throwable failure()
+    {
+        return failure;
+    }
+
     private void run()
     {
         while (running)
@@ -57,14 +71,15 @@ public final class NetBackRunner implements AutoCloseable
             {
                 if (!backend.recoverFromMemoryFault(fault))
                 {
-                    errorHandler.accept(fault);
-                    running = false;
+                    stop("a memory fault could not be put down to one frontend", new SplitnetException("backend stopped: a memory fault on shared memory (" + fault.getMessage()
+                        + ") could not be put down to one frontend (no device file is short or has a hole), so no frontend's memory "
+                        + "can be trusted; every frontend was disconnected. A frontend that truncates and regrows or "
+                        + "punches holes in its device file causes this; restart the backend", fault));
                 }
             }
             catch (final Error error)
             {
-                errorHandler.accept(error);
-                running = false;
+                stop("the duty cycle failed: " + error, error);
             }
             catch (final Throwable t)
             {
@@ -72,6 +87,25 @@ public final class NetBackRunner implements AutoCloseable
                 errorHandler.accept(t);
             }
         }
+    }
+
+    /**
+     * Ends the duty cycle visibly: every frontend's doorbell closes (they see it at once), nothing
+     * new is accepted, and the error handler hears why.
+     */
+    private void stop(final String summary, final Throwable reason)
+    {
+        failure = reason;
+        running = false;
+        try
+        {
+            backend.abandonAll(summary);
+        }
+        catch (final Throwable t)
+        {
+            reason.addSuppressed(t);
+        }
+        errorHandler.accept(reason);
     }
 
     /** Stops the loop, waits for it, and closes the backend. */

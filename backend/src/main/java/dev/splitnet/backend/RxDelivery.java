@@ -38,6 +38,7 @@ final class RxDelivery
     private final AtomicCounter deliveredBytes;
     private final AtomicCounter noBuffer;
     private final AtomicCounter badGref;
+    private final AtomicCounter sourceError;
     private final boolean permanentGrants;
     // requests copied out of the ring and not yet answered: FIFO of (id, raw gref)
     private final int[] postedId;
@@ -66,11 +67,21 @@ final class RxDelivery
         this.deliveredBytes = counters.get(DeviceCounter.RX_DELIVERED_BYTES);
         this.noBuffer = counters.get(DeviceCounter.RX_NO_BUFFER);
         this.badGref = counters.get(DeviceCounter.ERROR_BAD_GREF);
+        this.sourceError = counters.get(DeviceCounter.RX_SOURCE_ERROR);
     }
 
-    /** Copies a packet in; see {@link dev.splitnet.api.Backend#deliver(int, Packet)}. */
+    /**
+     * Copies a packet in; see {@link dev.splitnet.api.Backend#deliver(int, Packet)}. The source is
+     * mapped whole before any receive buffer is taken: a source whose grant faults is answered
+     * ERROR and costs the receiver nothing.
+     */
     PacketStatus deliver(final Packet packet)
     {
+        if (!isReadable(packet))
+        {
+            sourceError.incrementRelease();
+            return PacketStatus.ERROR;
+        }
         this.packet = packet;
         this.source = null;
         this.part = -1;
@@ -87,6 +98,11 @@ final class RxDelivery
 
     PacketStatus deliver(final DirectBuffer buffer, final int offset, final int length)
     {
+        if (offset < 0 || length < 0 || offset > buffer.capacity() - length)
+        {
+            throw new IllegalArgumentException("deliver: offset=" + offset + " length=" + length
+                + " is outside the buffer (capacity=" + buffer.capacity() + ")");
+        }
         this.packet = null;
         this.source = buffer;
         this.sourceOffset = offset;
@@ -100,7 +116,35 @@ final class RxDelivery
         }
     }
 
+    /** Maps every fragment of the source; false when one cannot be read. */
+    private static boolean isReadable(final Packet packet)
+    {
+        if (packet instanceof BackendPacket)
+        {
+            return ((BackendPacket)packet).mapAll();
+        }
+        // an application's own Packet: its fragments may throw on first access
+        try
+        {
+            for (int i = 0; i < packet.fragmentCount(); i++)
+            {
+                packet.fragment(i).buffer();
+            }
+            return true;
+        }
+        catch (final RuntimeException ex)
+        {
+            return false;
+        }
+    }
+
     /**
+     * Takes posted buffers one at a time and copies the next page of the source into each. Every
+     * buffer taken gets exactly one response; a failure (the receiver's grant is bad, or the source
+     * cannot be read after all) answers the buffer it happened in with an error that ends the chain
+     * (no more_data), so the frontend drops the chain whole and its next packet starts clean, and
+     * the buffers not yet taken stay posted for the next delivery.
+     *
      * @return the status, or null when the frontend's RX ring is corrupt (the caller disconnects it).
      */
     private PacketStatus copyIn(final int total)
@@ -120,8 +164,9 @@ final class RxDelivery
             return PacketStatus.DROPPED;
         }
         boolean failed = false;
+        Error fault = null;
         int copied = 0;
-        for (int i = 0; i < needed; i++)
+        for (int i = 0; i < needed && !failed; i++)
         {
             final int id = postedId[postedHead];
             final int rawGref = postedGref[postedHead];
@@ -130,38 +175,51 @@ final class RxDelivery
             final boolean permanent = (rawGref & GrantConstants.GREF_PERMANENT) != 0;
             final int gref = rawGref & GrantConstants.GREF_MASK;
             final int chunk = Math.min(DeviceLayout.PAGE_SIZE, total - copied);
-            int status = chunk;
-            if (!failed)
+            // a permanent gref without the feature is refused like any bad grant
+            final int frame = !permanent ? grants.acquire(gref, true)
+                : permanentGrants ? grants.keep(gref, true) : GrantTable.ACQUIRE_OUT_OF_RANGE;
+            if (frame < 0)
             {
-                // a permanent gref without the feature is refused like any bad grant
-                final int frame = !permanent ? grants.acquire(gref, true)
-                    : permanentGrants ? grants.keep(gref, true) : GrantTable.ACQUIRE_OUT_OF_RANGE;
-                if (frame < 0)
+                badGref.incrementRelease();
+                failed = true;
+            }
+            else
+            {
+                target.wrap(framesAddress + (long)frame * DeviceLayout.PAGE_SIZE, DeviceLayout.PAGE_SIZE);
+                try
                 {
-                    badGref.incrementRelease();
+                    fill(target, chunk);
+                }
+                catch (final RuntimeException ex)
+                {
+                    // an application's Packet that failed after all, or a grant that faulted late
+                    sourceError.incrementRelease();
                     failed = true;
                 }
-                else
+                catch (final Error ex)
                 {
-                    target.wrap(framesAddress + (long)frame * DeviceLayout.PAGE_SIZE, DeviceLayout.PAGE_SIZE);
-                    fill(target, chunk);
-                    if (!permanent)
-                    {
-                        grants.release(gref, true);
-                    }
+                    // a memory fault (InternalError) on either side's mapping: answer this buffer
+                    // first, then let the fault go up to be attributed (NetBackRunner)
+                    fault = ex;
+                    failed = true;
+                }
+                if (!permanent)
+                {
+                    grants.release(gref, true);
                 }
             }
-            if (failed)
-            {
-                status = NetifConstants.NETIF_RSP_ERROR;
-            }
             copied += chunk;
+            final boolean last = failed || i + 1 == needed;
             final int responseOffset = ring.nextResponseOffset();
             sring.putShort(responseOffset + RX_RSP_ID_OFFSET, (short)id);
             sring.putShort(responseOffset + RX_RSP_OFFSET_OFFSET, (short)0);
-            sring.putShort(responseOffset + RX_RSP_FLAGS_OFFSET, (short)(i + 1 < needed ? NetifConstants.NETRXF_MORE_DATA : 0));
-            sring.putShort(responseOffset + RX_RSP_STATUS_OFFSET, (short)status);
+            sring.putShort(responseOffset + RX_RSP_FLAGS_OFFSET, (short)(last ? 0 : NetifConstants.NETRXF_MORE_DATA));
+            sring.putShort(responseOffset + RX_RSP_STATUS_OFFSET, (short)(failed ? NetifConstants.NETIF_RSP_ERROR : chunk));
             ring.produceResponse();
+        }
+        if (fault != null)
+        {
+            throw fault;
         }
         if (failed)
         {

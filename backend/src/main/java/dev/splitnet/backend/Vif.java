@@ -85,11 +85,15 @@ final class Vif implements AutoCloseable
     // RX responses written by deliveries and not yet published with rsp_prod
     private boolean rxUnpushed;
 
-    Vif(final int domainId, final Device device, final Doorbell doorbell, final long features) throws IOException
+    /**
+     * @param name the device's name as the HELLO gave it (its path is derived from it); never the
+     *             name in the control page, which the frontend can rewrite at any time.
+     */
+    Vif(final int domainId, final String name, final Device device, final Doorbell doorbell, final long features) throws IOException
     {
         this.domainId = domainId;
         this.device = device;
-        this.name = device.deviceName();
+        this.name = name;
         this.layout = device.layout();
         this.doorbell = doorbell;
         this.counters = DeviceCounters.attach(device.countersValues());
@@ -211,6 +215,11 @@ final class Vif implements AutoCloseable
             packets++;
         }
         publishCounters();
+        if (grants.stuckReleases() > 0)
+        {
+            fatal("grant entry rewritten while the backend held it: its in-use flag could not be cleared in "
+                + GrantTable.MAX_CAS_ATTEMPTS + " CAS attempts");
+        }
         // an echo's RX packet first: the frontend waits for it rather than for the TX completion
         pushRx();
         if (packets > 0 && txRing.pushResponsesAndCheckNotify())
@@ -503,7 +512,10 @@ final class Vif implements AutoCloseable
                 final int frame = permanent ? grants.keptFrame(gref, false) : grants.acquire(gref, false);
                 if (frame < 0)
                 {
-                    errorByReason[BAD_GREF].incrementRelease();
+                    if (frame != GrantTable.ACQUIRE_UNSTABLE)
+                    {
+                        errorByReason[BAD_GREF].incrementRelease();
+                    }
                     return NetifConstants.NETIF_RSP_ERROR;
                 }
                 if (!permanent)
@@ -536,7 +548,7 @@ final class Vif implements AutoCloseable
         }
         catch (final GrantFaultException ex)
         {
-            errorByReason[BAD_GREF].incrementRelease();
+            // counted below, from the fragment that faulted (the handler may also have caught it)
             status = NetifConstants.NETIF_RSP_ERROR;
         }
         catch (final InternalError fault)
@@ -556,6 +568,17 @@ final class Vif implements AutoCloseable
         finally
         {
             packet.releaseAll();
+        }
+        final int faultReason = packet.faultReason();
+        if (faultReason != 0)
+        {
+            // A grant that could not be taken fails its packet, even when the handler caught the
+            // fault or a delivery reported it as a return value: the frontend learns its grant was bad.
+            if (faultReason != GrantTable.ACQUIRE_UNSTABLE)
+            {
+                errorByReason[BAD_GREF].incrementRelease();
+            }
+            status = NetifConstants.NETIF_RSP_ERROR;
         }
         return status;
     }
@@ -626,11 +649,36 @@ final class Vif implements AutoCloseable
         return -1;
     }
 
-    /** Whether the frontend shrank its file under the mapping, so touching it would fault. */
-    boolean isTruncated()
+    /**
+     * Whether the frontend shrank its file under the mapping, or left a hole in it (truncated and
+     * regrew it, or punched one): pages that fault when touched, or that a full file system cannot
+     * back. A frontend writes every page of its file at creation, so an honest file has no hole.
+     */
+    boolean isTampered()
     {
         final long size = device.mapping().currentFileSize();
-        return size >= 0 && size < layout.fileLength();
+        if (size >= 0 && size < layout.fileLength())
+        {
+            return true;
+        }
+        final long hole = device.firstHole();
+        return hole >= 0 && hole < layout.fileLength();
+    }
+
+    /**
+     * Disconnects without touching the shared memory again (after a fault nobody could be blamed
+     * for): the doorbell is closed, so the frontend sees end-of-stream, and the mapping released.
+     * Grants the backend held stay marked in use; the frontend discards the device anyway.
+     */
+    void abandon()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        doorbell.close();
+        device.close();
     }
 
     /**
@@ -646,7 +694,7 @@ final class Vif implements AutoCloseable
             return;
         }
         closed = true;
-        final boolean memoryGone = isTruncated();
+        final boolean memoryGone = isTampered();
         if (grants.held() != 0 && !memoryGone)
         {
             LOG.error("domain {}: {} grant holds outstanding at disconnect", domainId, grants.held());

@@ -75,6 +75,72 @@ class SteadyStateAllocationTest
         }
     }
 
+    /**
+     * A bad packet allocates nothing either: a hostile frontend sends packets whose payload grant
+     * names a frame outside its device (valid flags, so it passes validation and faults at the
+     * first touch); the handler tries to deliver each back (the delivery maps the source first and
+     * fails) and then reads it (the fault handler throws the frontend's preallocated fault).
+     */
+    @Test
+    void shouldNotAllocateWhileAHostileFrontendSendsFaultingPackets()
+    {
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        final NetBack[] backendRef = new NetBack[1];
+        final long[] faultsSeen = new long[1];
+        final NetBack backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BUSY_SPIN).handler(packet ->
+        {
+            if (backendRef[0].deliver(packet.domainId(), packet) != PacketStatus.ERROR)
+            {
+                return PacketStatus.OKAY;
+            }
+            try
+            {
+                packet.fragment(0).getByte(0);
+            }
+            catch (final GrantFaultException ex)
+            {
+                faultsSeen[0] += ex.gref() == FAULTING_GREF ? 1 : 0;
+            }
+            return PacketStatus.OKAY;
+        }));
+        backendRef[0] = backend;
+        final AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), Throwable::printStackTrace, null, backend);
+        AgentRunner.startOnThread(runner);
+        try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("hostile")))
+        {
+            final HostileFrontendTest.RawTx tx = new HostileFrontendTest.RawTx(front);
+            tx.grants.grantAccess(FAULTING_GREF, dev.splitnet.api.GrantConstants.BACKEND_DOMAIN_ID, tx.layout.frameCount() + 1, true);
+            tx.writeHeader(1, 0, 42);
+            sendFaulting(tx, FAULTING_PACKETS);
+            final long before = threads.getThreadAllocatedBytes(runner.thread().getId());
+            sendFaulting(tx, FAULTING_PACKETS);
+            final long backendBytes = threads.getThreadAllocatedBytes(runner.thread().getId()) - before;
+            System.out.printf("faulting: backend %d bytes over %d packets%n", backendBytes, FAULTING_PACKETS);
+            assertTrue(backendBytes < SLACK_BYTES, "backend allocated " + backendBytes + " bytes for " + FAULTING_PACKETS + " faulting packets");
+        }
+        finally
+        {
+            runner.close();
+        }
+        assertEquals(2L * FAULTING_PACKETS, faultsSeen[0], "every packet faulted in the handler");
+    }
+
+    private static final int FAULTING_GREF = 20;
+    private static final int FAULTING_PACKETS = 20_000;
+
+    private static void sendFaulting(final HostileFrontendTest.RawTx tx, final int packets)
+    {
+        for (int i = 0; i < packets; i++)
+        {
+            for (final HostileFrontendTest.Rsp rsp : tx.exchange(HostileFrontendTest.chain(
+                new HostileFrontendTest.Req(1, 0, dev.splitnet.api.NetifConstants.NETTXF_SPLITNET_HEADER_SLOT, tx.id(), 42 + 1000),
+                new HostileFrontendTest.Req(FAULTING_GREF, 0, 0, tx.id(), 1000))))
+            {
+                assertEquals(dev.splitnet.api.NetifConstants.NETIF_RSP_ERROR, rsp.status(), "a faulting packet fails");
+            }
+        }
+    }
+
     private void measure(final boolean echo) throws Exception
     {
         final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();

@@ -35,7 +35,9 @@ final class Launcher
     {
         final Path runDir = shmDir.resolve("run-" + (++runs));
         deleteTree(runDir);
-        Files.createDirectories(runDir);
+        // 0700: a backend refuses a directory other users may enter
+        Files.createDirectories(runDir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
         Control.create(runDir.resolve("control").toFile());
         final Path logA = logDir.resolve("run-" + runs + "-a.log");
         final Path logB = logDir.resolve("run-" + runs + "-b.log");

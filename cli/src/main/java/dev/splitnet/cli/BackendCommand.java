@@ -43,6 +43,9 @@ final class BackendCommand implements Callable<Integer>
     @Option(names = "--duration", paramLabel = "SECONDS", description = "Stop after this many seconds (default: run until interrupted).")
     double durationSeconds;
 
+    @Option(names = "--distinct-uids", description = "Refuse a frontend running as the same user as a connected one.")
+    boolean distinctUids;
+
     @Option(names = "--quiet", description = "No progress line each second.")
     boolean quiet;
 
@@ -51,7 +54,8 @@ final class BackendCommand implements Callable<Integer>
     {
         final DatagramChannel wire = openEgress();
         final BackendMode.Stats stats = new BackendMode.Stats();
-        final BackendContext context = new BackendContext().directory(directory).idleMode(idle).maxFrontends(maxFrontends);
+        final BackendContext context = new BackendContext().directory(directory).idleMode(idle).maxFrontends(maxFrontends)
+            .distinctFrontendUids(distinctUids);
         final var modeHandler = new java.util.concurrent.atomic.AtomicReference<dev.splitnet.api.PacketHandler>();
         context.handler(packet -> modeHandler.getPlain().onPacket(packet));
         final NetBack backend = NetBack.launch(context);
@@ -69,7 +73,7 @@ final class BackendCommand implements Callable<Integer>
             directory, mode.name().toLowerCase(Locale.ROOT), idle, wire != null ? ", egress udp " + egress : "");
         final long end = durationSeconds > 0 ? System.nanoTime() + (long)(durationSeconds * 1e9) : Long.MAX_VALUE;
         long lastPackets = 0;
-        while (System.nanoTime() - end < 0 && !stopped.await(1, TimeUnit.SECONDS))
+        while (System.nanoTime() - end < 0 && !stopped.await(1, TimeUnit.SECONDS) && runner.failure() == null)
         {
             if (!quiet)
             {
@@ -88,6 +92,11 @@ final class BackendCommand implements Callable<Integer>
         if (wire != null)
         {
             wire.close();
+        }
+        if (runner.failure() != null)
+        {
+            System.err.println("splitnet backend: " + runner.failure().getMessage());
+            return 1;
         }
         return 0;
     }

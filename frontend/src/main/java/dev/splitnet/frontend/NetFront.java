@@ -125,7 +125,7 @@ public final class NetFront implements Frontend
                 rx.usePermanentGrants();
             }
             final Doorbell doorbell = new Doorbell(channel, counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT),
-                counters.get(DeviceCounter.FRONTEND_DOORBELLS_RECEIVED));
+                counters.get(DeviceCounter.FRONTEND_DOORBELLS_RECEIVED), counters.get(DeviceCounter.FRONTEND_DOORBELL_FLOODS));
             final TxPath tx = new TxPath(txRing, grants, device.headerSlots(), layout.headerSlotCount(), layout.headerSlotSize(),
                 device.frames(), layout.txFrameCount(), headerSlots, counters, doorbell, context.txPushBatch(),
                 (welcome.featuresNegotiated() & Features.PERMANENT_GRANTS) != 0, (welcome.featuresNegotiated() & Features.FRAME_SPANS) != 0);

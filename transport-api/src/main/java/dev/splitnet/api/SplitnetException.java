@@ -14,4 +14,14 @@ public class SplitnetException extends RuntimeException
     {
         super(message, cause);
     }
+
+    /**
+     * For subclasses that preallocate one instance and throw it on a hot path: no stack trace, no
+     * suppression (see {@link RuntimeException#RuntimeException(String, Throwable, boolean, boolean)}).
+     */
+    protected SplitnetException(final String message, final Throwable cause, final boolean enableSuppression,
+        final boolean writableStackTrace)
+    {
+        super(message, cause, enableSuppression, writableStackTrace);
+    }
 }

@@ -32,6 +32,8 @@ public final class BackRing
     /** BACK_RING_ATTACH: starts from the producer indices the frontend initialised. */
     public void attach()
     {
+        // Volatile load: the frontend initialised the ring before its release store of INITIALISED
+        // and its handshake message, both seen by the backend before it attaches.
         reqCons = sring.getIntVolatile(RSP_PROD_OFFSET);
         rspProdPvt = reqCons;
     }
@@ -50,8 +52,13 @@ public final class BackRing
      */
     public int availableRequests()
     {
-        // Acquire pairs with the frontend's volatile store of req_prod: entries below it are visible.
-        final int reqProd = sring.getIntAcquire(REQ_PROD_OFFSET);
+        // Acquire pairs with the frontend's volatile store of req_prod in pushRequestsAndCheckNotify
+        // (Xen's wmb() then rmb()): the entries below the loaded index are visible.
+        return availableRequests(sring.getIntAcquire(REQ_PROD_OFFSET));
+    }
+
+    private int availableRequests(final int reqProd)
+    {
         final int available = reqProd - reqCons;
         if (Integer.compareUnsigned(reqProd - rspProdPvt, size) > 0 || Integer.compareUnsigned(available, size) > 0)
         {
@@ -96,15 +103,20 @@ public final class BackRing
      */
     public boolean pushResponsesAndCheckNotify()
     {
+        // Plain load: this side is the only writer of rsp_prod.
         final int old = sring.getInt(RSP_PROD_OFFSET);
         final int now = rspProdPvt;
         if (old == now)
         {
             return false;
         }
-        // Volatile store: releases the response entries (pairs with the frontend's acquire of
-        // rsp_prod) and, as a full fence, orders it before the rsp_event load (Xen's mb()).
+        // Volatile store of rsp_prod: a release of the response entries written before it (pairs
+        // with the frontend's acquire of rsp_prod in unconsumedResponses, Xen's wmb()).
         sring.putIntVolatile(RSP_PROD_OFFSET, now);
+        // Volatile load after the volatile store (Xen's mb()): pairs with the frontend's volatile
+        // store of rsp_event then volatile load of rsp_prod in finalCheckForResponses. Both pairs are
+        // in the one total order of volatile accesses, so either this load sees the new rsp_event
+        // (and we notify) or the frontend's re-check sees the new rsp_prod: no lost wake-up.
         final int event = sring.getIntVolatile(RSP_EVENT_OFFSET);
         return Integer.compareUnsigned(now - event, now - old) < 0;
     }
@@ -120,9 +132,15 @@ public final class BackRing
         {
             return true;
         }
-        // Volatile store then volatile load: the store-load order the frontend's notify check relies on.
+        // Volatile store of req_event, then a volatile (not acquire) load of req_prod: Xen's mb()
+        // between them. Only a volatile load after a volatile store is ordered after it by the Java
+        // memory model; an acquire load may be satisfied before the store is visible (it works on
+        // x86 only because HotSpot fences after a volatile store). Pairs with the frontend's
+        // volatile store of req_prod then volatile load of req_event in pushRequestsAndCheckNotify:
+        // either the frontend sees this req_event and notifies, or this load sees its req_prod.
+        // The volatile load is also an acquire, so the requests below it are visible.
         sring.putIntVolatile(REQ_EVENT_OFFSET, reqCons + 1);
-        return availableRequests() != 0;
+        return availableRequests(sring.getIntVolatile(REQ_PROD_OFFSET)) != 0;
     }
 
     public int requestConsumer()

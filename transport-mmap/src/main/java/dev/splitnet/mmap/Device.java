@@ -3,14 +3,11 @@ package dev.splitnet.mmap;
 import dev.splitnet.api.XenbusState;
 import java.io.File;
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.StandardCopyOption;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import static dev.splitnet.mmap.ControlDescriptor.*;
@@ -18,14 +15,16 @@ import static dev.splitnet.mmap.ControlDescriptor.*;
 /**
  * A mapped device file and flyweights over each of its regions, as {@link DeviceLayout} places
  * them. The frontend {@link #create}s it and holds a lock on it while alive; the backend and the
- * tools {@link #attach} to it.
+ * tools {@link #attach} to it. Either way the file is opened by name once ({@link DeviceFile}) and
+ * everything else goes through that descriptor.
  */
 public final class Device implements AutoCloseable
 {
     private final Path path;
     private final DeviceMapping mapping;
     private final DeviceLayout layout;
-    private final FileChannel lockChannel;
+    private final DeviceFile file;
+    private final boolean owner;
     private final UnsafeBuffer control;
     private final UnsafeBuffer txRing;
     private final UnsafeBuffer rxRing;
@@ -36,12 +35,13 @@ public final class Device implements AutoCloseable
     private final UnsafeBuffer countersValues;
     private final UnsafeBuffer frames;
 
-    private Device(final DeviceMapping mapping, final DeviceLayout layout, final FileChannel lockChannel, final Path path)
+    private Device(final DeviceMapping mapping, final DeviceLayout layout, final DeviceFile file, final boolean owner, final Path path)
     {
         this.path = path;
         this.mapping = mapping;
         this.layout = layout;
-        this.lockChannel = lockChannel;
+        this.file = file;
+        this.owner = owner;
         this.control = mapping.region(0, CONTROL_LENGTH);
         this.txRing = mapping.region(layout.txRingOffset(), layout.ringBytes());
         this.rxRing = mapping.region(layout.rxRingOffset(), layout.ringBytes());
@@ -54,10 +54,13 @@ public final class Device implements AutoCloseable
     }
 
     /**
-     * Frontend: creates {@code file} (0600) with the given geometry, writes the layout, identity
-     * P2M, counters and rings, then the version word last, with release ordering, as the ready
-     * signal. An existing file whose owner still holds its lock is refused; one whose owner died
-     * is replaced only when {@code replaceStale} is set.
+     * Frontend: creates {@code file} (0600) with the given geometry and all its space reserved,
+     * writes the layout, identity P2M, counters and rings, then the version word last, with release
+     * ordering, as the ready signal. The file is opened once; its descriptor holds the lock, reserves
+     * the space and is what gets mapped. An existing file whose owner still holds its lock is
+     * refused; one whose owner died is replaced only when {@code replaceStale} is set.
+     *
+     * @throws DeviceFileException when the file cannot be made, with nothing left behind.
      */
     public static Device create(final Path file, final String name, final DeviceGeometry geometry,
         final int initialRingIndex, final long featuresOffered, final boolean replaceStale)
@@ -67,49 +70,46 @@ public final class Device implements AutoCloseable
         // anyone can see is always complete and locked by its live owner, so a backend cleaning up
         // after a dead frontend can never delete a file a new frontend is still creating.
         final Path temporary = file.resolveSibling("." + file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
-        FileChannel lockChannel = null;
+        DeviceFile deviceFile = null;
         DeviceMapping mapping = null;
         try
         {
-            if (Files.exists(file))
+            if (Files.exists(file, LinkOption.NOFOLLOW_LINKS))
             {
                 checkStale(file, replaceStale);
             }
-            Files.deleteIfExists(temporary);
-            Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            lockChannel = new RandomAccessFile(temporary.toFile(), "rw").getChannel();
-            if (lockChannel.tryLock() == null)
+            Files.deleteIfExists(temporary); // left by a dead process that had our pid
+            deviceFile = DeviceFile.createNew(temporary);
+            if (!deviceFile.tryLock())
             {
                 throw new DeviceFileException(temporary + " is locked by another process; pick another --name");
             }
-            lockChannel.truncate(0);
-            try (RandomAccessFile raf = new RandomAccessFile(temporary.toFile(), "rw"))
-            {
-                raf.setLength(layout.fileLength());
-            }
-            mapping = DeviceMapping.mapNew(temporary.toFile(), layout.fileLength());
-            final Device device = new Device(mapping, layout, lockChannel, file);
+            SpaceReservation.reserve(deviceFile, layout.fileLength(), file);
+            mapping = DeviceMapping.map(deviceFile, layout.fileLength(), false);
+            final Device device = new Device(mapping, layout, deviceFile, true, file);
             device.initialise(name, initialRingIndex, featuresOffered);
             Files.deleteIfExists(file); // stale, checked above
-            Files.move(temporary, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
             return device;
         }
         catch (final IOException ex)
         {
-            closeQuietly(mapping);
-            closeQuietly(lockChannel);
-            deleteQuietly(temporary);
-            final String reason = ex.getMessage() != null && ex.getMessage().contains("No space left")
-                ? "the file system is full; free space or pass another --dir" : ex.toString();
-            throw new DeviceFileException("cannot create device file " + file + ": " + reason, ex);
+            abandon(mapping, deviceFile, temporary);
+            throw new DeviceFileException("cannot create device file " + file + ": " + ex, ex);
         }
         catch (final RuntimeException ex)
         {
-            closeQuietly(mapping);
-            closeQuietly(lockChannel);
-            deleteQuietly(temporary);
+            abandon(mapping, deviceFile, temporary);
             throw ex;
         }
+    }
+
+    private static void abandon(final DeviceMapping mapping, final DeviceFile deviceFile, final Path temporary)
+    {
+        closeQuietly(mapping);
+        // Deleted while still locked, so no other frontend takes the half-made file for its own.
+        deleteQuietly(temporary);
+        closeQuietly(deviceFile);
     }
 
     private static void deleteQuietly(final Path path)
@@ -124,24 +124,11 @@ public final class Device implements AutoCloseable
         }
     }
 
-    private static void checkStale(final Path file, final boolean replaceStale) throws IOException
+    private static void checkStale(final Path file, final boolean replaceStale)
     {
-        try (FileChannel channel = new RandomAccessFile(file.toFile(), "rw").getChannel())
+        if (DeviceFile.isLocked(file))
         {
-            final FileLock lock;
-            try
-            {
-                lock = channel.tryLock();
-            }
-            catch (final OverlappingFileLockException ex)
-            {
-                throw new DeviceFileException("device file " + file + " is in use by this process; pick another --name");
-            }
-            if (lock == null)
-            {
-                throw new DeviceFileException("device file " + file + " is in use by a running frontend; pick another --name");
-            }
-            lock.release();
+            throw new DeviceFileException("device file " + file + " is in use by a running frontend; pick another --name");
         }
         if (!replaceStale)
         {
@@ -151,6 +138,14 @@ public final class Device implements AutoCloseable
 
     private void initialise(final String name, final int initialRingIndex, final long featuresOffered)
     {
+        // Write every page once: reserved (fallocated) but unwritten pages count as holes, and a
+        // device file with no hole lets the backend tell a frontend that truncated and regrew or
+        // punched its file (which makes holes) from one that did not (see firstHole()).
+        final UnsafeBuffer whole = mapping.buffer();
+        for (long page = 0; page < layout.fileLength(); page += DeviceLayout.PAGE_SIZE)
+        {
+            whole.putByte((int)page, (byte)0);
+        }
         control.setMemory(0, CONTROL_LENGTH, (byte)0);
         layout.writeTo(control, initialRingIndex);
         final byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
@@ -170,22 +165,34 @@ public final class Device implements AutoCloseable
         control.putIntRelease(LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
     }
 
-    /** Backend or tool: maps an existing device file and validates its layout as untrusted input. */
+    /**
+     * Backend or tool: opens an existing device file owned by this process's user, maps it and
+     * validates its layout as untrusted input.
+     */
     public static Device attach(final File file, final boolean readOnly)
     {
+        return attach(file, readOnly, DeviceFile.processUid());
+    }
+
+    /**
+     * Backend or tool: opens an existing device file once (a symbolic link is not followed, a FIFO
+     * does not block), checks on that descriptor that it is a regular file owned by
+     * {@code expectedOwnerUid}, maps it from the same descriptor and validates its layout as
+     * untrusted input.
+     */
+    public static Device attach(final File file, final boolean readOnly, final int expectedOwnerUid)
+    {
+        DeviceFile deviceFile = null;
         DeviceMapping mapping = null;
         try
         {
-            if (!file.isFile())
-            {
-                throw new DeviceFileException("device file " + file + " does not exist");
-            }
-            final long length = file.length();
+            deviceFile = DeviceFile.openExisting(file.toPath(), readOnly, expectedOwnerUid);
+            final long length = deviceFile.size();
             if (length < CONTROL_LENGTH)
             {
                 throw new DeviceFileException(file + ": " + length + " bytes is too short for a device file");
             }
-            mapping = readOnly ? DeviceMapping.mapReadOnly(file) : DeviceMapping.map(file);
+            mapping = DeviceMapping.map(deviceFile, length, readOnly);
             final UnsafeBuffer control = mapping.region(0, CONTROL_LENGTH);
             // Acquire pairs with the release store of the version in initialise().
             if (control.getIntAcquire(LAYOUT_VERSION_OFFSET) == 0)
@@ -193,16 +200,18 @@ public final class Device implements AutoCloseable
                 throw new DeviceFileException(file + ": not ready (layout version not yet written)");
             }
             final DeviceLayout layout = DeviceLayout.readFrom(control, length, file.toString());
-            return new Device(mapping, layout, null, file.toPath());
+            return new Device(mapping, layout, deviceFile, false, file.toPath());
         }
         catch (final IOException ex)
         {
             closeQuietly(mapping);
+            closeQuietly(deviceFile);
             throw new DeviceFileException("cannot map device file " + file + ": " + ex, ex);
         }
         catch (final RuntimeException ex)
         {
             closeQuietly(mapping);
+            closeQuietly(deviceFile);
             throw ex;
         }
     }
@@ -338,40 +347,45 @@ public final class Device implements AutoCloseable
         return control.getInt(INITIAL_RING_INDEX_OFFSET);
     }
 
+    /**
+     * The offset of the first hole in the open file (lseek SEEK_HOLE on its descriptor), the file's
+     * size when it has none, or -1 when the file system cannot tell. A frontend writes every page
+     * of its file when it creates it, so a hole below {@code layout().fileLength()} means the file
+     * was truncated (and perhaps regrown) or had a hole punched into it: pages the mapping may fault on.
+     */
+    public long firstHole()
+    {
+        return file.firstHole();
+    }
+
     /** Whether this process holds the frontend's lock on the file. */
     public boolean isOwner()
     {
-        return lockChannel != null;
+        return owner;
     }
 
-    /** Whether a running frontend holds the lock on {@code file}. */
+    /**
+     * Whether a running frontend may hold the lock on {@code file}: false only when the file is
+     * missing or certainly unlocked. When it cannot tell (the file cannot be opened: out of
+     * descriptors, no permission), it answers true, so nobody deletes a live frontend's file.
+     */
     public static boolean isInUse(final Path file)
     {
-        try (FileChannel channel = new RandomAccessFile(file.toFile(), "rw").getChannel())
+        try
         {
-            final FileLock lock = channel.tryLock();
-            if (lock == null)
-            {
-                return true;
-            }
-            lock.release();
-            return false;
+            return DeviceFile.isLocked(file);
         }
-        catch (final OverlappingFileLockException ex)
+        catch (final DeviceFileException ex)
         {
             return true;
         }
-        catch (final IOException ex)
-        {
-            return false;
-        }
     }
 
-    /** Unmaps, and for the owner releases the lock. */
+    /** Unmaps, and closes the descriptor (for the owner that releases the lock). */
     @Override
     public void close()
     {
         mapping.close();
-        closeQuietly(lockChannel);
+        file.close();
     }
 }

@@ -45,7 +45,17 @@ public enum DeviceCounter
     ERROR_FATAL("error_fatal", "backend: protocol violations that disconnected the frontend", Side.BACKEND),
     // added with permanent grants (after the error counters so that earlier ids never move)
     PERMANENT_GRANTS("permanent_grants", "backend: permanent grants kept mapped now", Side.BACKEND),
-    GRANT_REUSES("grant_reuses", "backend: permanent-grant requests whose grants were all kept already", Side.BACKEND);
+    GRANT_REUSES("grant_reuses", "backend: permanent-grant requests whose grants were all kept already", Side.BACKEND),
+    // added with the hostile-frontend hardening (appended: earlier ids never move)
+    ERROR_GRANT_UNSTABLE("error_grant_unstable",
+        "backend: grant operations given up after the frontend rewrote the entry under " + GrantTable.MAX_CAS_ATTEMPTS + " CAS attempts",
+        Side.BACKEND),
+    RX_SOURCE_ERROR("rx_source_error", "backend: deliveries answered with an error because the source packet could not be read",
+        Side.BACKEND),
+    BACKEND_DOORBELL_FLOODS("be_doorbell_floods", "backend: doorbell drains cut short at their bound (a doorbell flood)",
+        Side.BACKEND),
+    FRONTEND_DOORBELL_FLOODS("fe_doorbell_floods", "frontend: doorbell drains cut short at their bound (a doorbell flood)",
+        Side.FRONTEND);
 
     /** Which side writes a counter. */
     public enum Side

@@ -60,6 +60,44 @@ public final class DeviceDirectory
         return open(path);
     }
 
+    /**
+     * Backend: checks that only this process's user can enter the directory, so no other user can
+     * write a device file, unlink the socket or take a device's name in it: a real directory (not
+     * a symbolic link), owned by {@code uid}, with no permission for group or others (0700).
+     *
+     * @throws DeviceFileException saying what is wrong and what to do.
+     */
+    public void checkPrivateTo(final int uid)
+    {
+        final int owner;
+        final int mode;
+        try
+        {
+            if (Files.isSymbolicLink(path))
+            {
+                throw new DeviceFileException("directory " + path + " is a symbolic link; pass the real directory with --dir");
+            }
+            owner = (Integer)Files.getAttribute(path, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            mode = (Integer)Files.getAttribute(path, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        }
+        catch (final IOException | UnsupportedOperationException ex)
+        {
+            throw new DeviceFileException("cannot read the owner and mode of directory " + path + ": " + ex
+                + "; pass a --dir on a POSIX file system", ex);
+        }
+        if (owner != uid)
+        {
+            throw new DeviceFileException("directory " + path + " is owned by uid " + owner + ", not by this backend's user (uid "
+                + uid + "); the backend needs a directory of its own user: pass another --dir");
+        }
+        if ((mode & 077) != 0)
+        {
+            throw new DeviceFileException(String.format(java.util.Locale.ROOT,
+                "directory %s has mode %04o: other users may enter it; run chmod 700 %s, or pass another --dir",
+                path, mode & 07777, path));
+        }
+    }
+
     /** Opens an existing directory only to read it (tools such as stat): it may be read-only. */
     public static DeviceDirectory openForReading(final Path path)
     {

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import net.openhft.chronicle.bytes.MappedBytesStore;
 import net.openhft.chronicle.bytes.MappedFile;
 import net.openhft.chronicle.core.io.ReferenceOwner;
@@ -29,37 +28,38 @@ public final class DeviceMapping implements AutoCloseable
     private MappedByteBuffer channelView;
     private boolean closed;
 
-    private DeviceMapping(final File file, final long length, final boolean readOnly) throws IOException
+    private DeviceMapping(final DeviceFile deviceFile, final long length, final boolean readOnly) throws IOException
     {
+        this.file = deviceFile.path().toFile();
         if (length > Integer.MAX_VALUE)
         {
             throw new DeviceFileException(file + ": " + length + " bytes is too large to map (limit 2 GiB)");
         }
-        this.file = file;
         this.length = length;
         this.owner = ReferenceOwner.temporary("splitnet-device");
-        this.mappedFile = MappedFile.ofSingle(file, length, readOnly);
-        this.store = mappedFile.acquireByteStore(owner, 0);
+        // Chronicle opens the descriptor's /proc/self/fd/N, the inode already opened and checked,
+        // never the name again: whatever the name points to by now is not what gets mapped.
+        this.mappedFile = MappedFile.ofSingle(deviceFile.procFile(), length, readOnly);
+        try
+        {
+            this.store = mappedFile.acquireByteStore(owner, 0);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            mappedFile.releaseLast();
+            throw ex;
+        }
         final long address = readOnly ? store.addressForRead(0) : store.addressForWrite(0);
         this.buffer = new UnsafeBuffer(address, (int)length);
     }
 
-    /** Maps an existing file read-write, its whole length. */
-    public static DeviceMapping map(final File file) throws IOException
+    /**
+     * Maps {@code length} bytes of an open device file (its size as checked, or as reserved by its
+     * creator), read-only for tools that only look.
+     */
+    static DeviceMapping map(final DeviceFile deviceFile, final long length, final boolean readOnly) throws IOException
     {
-        return new DeviceMapping(file, file.length(), false);
-    }
-
-    /** Maps an existing file read-only, for tools that only look. */
-    public static DeviceMapping mapReadOnly(final File file) throws IOException
-    {
-        return new DeviceMapping(file, file.length(), true);
-    }
-
-    /** Maps a file the caller created with exactly {@code length} bytes. */
-    public static DeviceMapping mapNew(final File file, final long length) throws IOException
-    {
-        return new DeviceMapping(file, length, false);
+        return new DeviceMapping(deviceFile, length, readOnly);
     }
 
     public File file()
@@ -107,8 +107,8 @@ public final class DeviceMapping implements AutoCloseable
     /**
      * A ByteBuffer over {@code [offset, offset+viewLength)} for channel I/O straight from the shared
      * pages (zero-copy egress). The JDK's channels take ByteBuffers, not addresses, so this one view
-     * is a second, read-only mapping of the same pages, made once per device and unmapped in
-     * {@link #close}.
+     * is a second, read-only mapping of the same pages, made once per device from the mapped file's
+     * own descriptor (not by name) and unmapped in {@link #close}.
      */
     public synchronized ByteBuffer mapChannelView(final long offset, final int viewLength) throws IOException
     {
@@ -116,10 +116,7 @@ public final class DeviceMapping implements AutoCloseable
         {
             throw new IllegalStateException(file + ": channel view already mapped");
         }
-        try (FileChannel channel = FileChannel.open(file.toPath(), StandardOpenOption.READ))
-        {
-            channelView = channel.map(FileChannel.MapMode.READ_ONLY, offset, viewLength);
-        }
+        channelView = mappedFile.raf().getChannel().map(FileChannel.MapMode.READ_ONLY, offset, viewLength);
         return channelView;
     }
 

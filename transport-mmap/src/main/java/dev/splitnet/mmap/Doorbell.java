@@ -10,24 +10,44 @@ import org.agrona.concurrent.status.AtomicCounter;
  * socket rings the peer. Doorbells are idempotent, so a full socket buffer (a write of 0 bytes)
  * loses nothing: the peer has unread doorbells already. End-of-stream tells that the peer is gone.
  * Allocation-free after construction; not thread safe.
+ *
+ * <p>Doorbells coalesce and their count means nothing, so {@link #drain} reads a bounded amount per
+ * call: a peer that writes its socket faster than it is read (a doorbell flood) cannot keep the
+ * caller's duty thread in the read loop. A drain that hits the bound is counted as a flood and
+ * reported by {@link #isFlooding()}, so the caller can stop waking up for this socket for a while
+ * (the rate limit Xen's lateeoi event channels put on a guest after XSA-332).
  */
 public final class Doorbell implements AutoCloseable
 {
-    private static final int DRAIN_CAPACITY = 256;
+    private static final int DRAIN_CAPACITY = 4096;
+    /**
+     * At most this many reads per drain: 16 KiB, enough for any honest peer (it rings at most once
+     * per batch it publishes), and a dying flooder's socket buffer (~208 KiB) still empties within
+     * a few housekeeping ticks, so its end-of-stream is seen well within a second.
+     */
+    private static final int MAX_READS_PER_DRAIN = 4;
 
     private final SocketChannel channel;
     private final ByteBuffer ring = ByteBuffer.allocateDirect(1);
     private final ByteBuffer drain = ByteBuffer.allocateDirect(DRAIN_CAPACITY);
     private final AtomicCounter sent;
     private final AtomicCounter received;
+    private final AtomicCounter floods;
     private boolean peerGone;
+    private boolean flooding;
 
-    /** Wraps a connected channel and switches it to non-blocking mode. */
-    public Doorbell(final SocketChannel channel, final AtomicCounter sent, final AtomicCounter received) throws IOException
+    /**
+     * Wraps a connected channel and switches it to non-blocking mode.
+     *
+     * @param floods counts drains cut short at their bound.
+     */
+    public Doorbell(final SocketChannel channel, final AtomicCounter sent, final AtomicCounter received,
+        final AtomicCounter floods) throws IOException
     {
         this.channel = channel;
         this.sent = sent;
         this.received = received;
+        this.floods = floods;
         channel.configureBlocking(false);
         ring.put(0, (byte)1);
     }
@@ -61,7 +81,7 @@ public final class Doorbell implements AutoCloseable
     }
 
     /**
-     * Reads every pending doorbell without blocking.
+     * Reads pending doorbells without blocking, at most {@code MAX_READS_PER_DRAIN} buffers' worth.
      *
      * @return the number of doorbells read, or -1 when the peer closed the connection or died.
      */
@@ -72,9 +92,10 @@ public final class Doorbell implements AutoCloseable
             return -1;
         }
         int total = 0;
+        flooding = true;
         try
         {
-            while (true)
+            for (int reads = 0; reads < MAX_READS_PER_DRAIN; reads++)
             {
                 drain.clear();
                 final int n = channel.read(drain);
@@ -86,6 +107,7 @@ public final class Doorbell implements AutoCloseable
                 total += n;
                 if (n < DRAIN_CAPACITY)
                 {
+                    flooding = false;
                     break;
                 }
             }
@@ -99,7 +121,17 @@ public final class Doorbell implements AutoCloseable
         {
             received.getAndAddRelease(total);
         }
+        if (flooding)
+        {
+            floods.incrementRelease();
+        }
         return total;
+    }
+
+    /** Whether the last {@link #drain} stopped at its bound with more bytes still waiting. */
+    public boolean isFlooding()
+    {
+        return flooding;
     }
 
     /** Whether a read or write saw the peer go. */

@@ -69,15 +69,20 @@ public final class FrontRing
      */
     public boolean pushRequestsAndCheckNotify()
     {
+        // Plain load: this side is the only writer of req_prod.
         final int old = sring.getInt(REQ_PROD_OFFSET);
         final int now = reqProdPvt;
         if (old == now)
         {
             return false;
         }
-        // Volatile store: releases the entries written before it (pairs with the backend's acquire of
-        // req_prod) and, as a full fence, orders it before the req_event load below (Xen's mb()).
+        // Volatile store of req_prod: a release of the request entries written before it (pairs
+        // with the backend's acquire of req_prod in availableRequests, Xen's wmb()).
         sring.putIntVolatile(REQ_PROD_OFFSET, now);
+        // Volatile load after the volatile store (Xen's mb()): pairs with the backend's volatile
+        // store of req_event then volatile load of req_prod in finalCheckForRequests. Both pairs are
+        // in the one total order of volatile accesses, so either this load sees the new req_event
+        // (and we notify) or the backend's re-check sees the new req_prod: no lost wake-up.
         final int event = sring.getIntVolatile(REQ_EVENT_OFFSET);
         return Integer.compareUnsigned(now - event, now - old) < 0;
     }
@@ -85,7 +90,8 @@ public final class FrontRing
     /** Responses written by the backend and not yet consumed here. */
     public int unconsumedResponses()
     {
-        // Acquire pairs with the backend's release of rsp_prod: responses are visible after it.
+        // Acquire pairs with the backend's volatile store of rsp_prod in pushResponsesAndCheckNotify
+        // (Xen's wmb() then rmb()): the responses below the loaded index are visible.
         return sring.getIntAcquire(RSP_PROD_OFFSET) - rspCons;
     }
 
@@ -113,7 +119,11 @@ public final class FrontRing
         {
             return true;
         }
-        // Volatile store then volatile load: the store-load order the backend's notify check relies on.
+        // Volatile store of rsp_event, then a volatile (not acquire) load of rsp_prod: Xen's mb()
+        // between them, the store-load order only volatile-then-volatile gives in the Java memory
+        // model. Pairs with the backend's volatile store of rsp_prod then volatile load of rsp_event
+        // in pushResponsesAndCheckNotify: either the backend sees this rsp_event and notifies, or
+        // this load sees its rsp_prod. The volatile load is also an acquire of the responses.
         sring.putIntVolatile(RSP_EVENT_OFFSET, rspCons + 1);
         return sring.getIntVolatile(RSP_PROD_OFFSET) - rspCons > 0;
     }

@@ -23,6 +23,15 @@ public final class GrantTable
     public static final int ACQUIRE_READ_ONLY = -4;
     /** {@link #acquire} result: the entry names a frame outside the device. */
     public static final int ACQUIRE_BAD_FRAME = -5;
+    /** {@link #acquire} result: the entry kept changing under the CAS; the peer is rewriting it. */
+    public static final int ACQUIRE_UNSTABLE = -6;
+
+    /**
+     * How many times a CAS on one entry is tried before giving up. The peer can change the word
+     * between our read and our CAS forever (flipping a bit nobody checks); Xen's
+     * {@code _set_status_v1} gives up after the same number: "Shared grant entry is unstable".
+     */
+    public static final int MAX_CAS_ATTEMPTS = 4;
 
     private final AtomicBuffer table;
     private final int entries;
@@ -60,12 +69,13 @@ public final class GrantTable
     /**
      * Granter: revokes a grant the grantee no longer uses (gnttab_end_foreign_access_ref).
      *
-     * @return false when the grantee still holds it (reading or writing set); nothing changed then.
+     * @return false when the grantee still holds it (reading or writing set), or kept changing the
+     *         entry for {@link #MAX_CAS_ATTEMPTS} tries; nothing changed then.
      */
     public boolean endForeignAccess(final int gref)
     {
         final int offset = offset(gref);
-        while (true)
+        for (int attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++)
         {
             final int current = table.getIntVolatile(offset + FLAGS_OFFSET);
             if ((flagsOf(current) & (GTF_READING | GTF_WRITING)) != 0)
@@ -78,13 +88,15 @@ public final class GrantTable
                 return true;
             }
         }
+        return false;
     }
 
     /**
      * Grantee: checks the entry and sets its reading (or writing) flag, as Xen does when it maps or
      * copies a grant. The entry's word is read once per attempt into a local and checked there.
      *
-     * @return the granted frame, or a negative {@code ACQUIRE_*} reason.
+     * @return the granted frame, or a negative {@code ACQUIRE_*} reason ({@link #ACQUIRE_UNSTABLE}
+     *         after {@link #MAX_CAS_ATTEMPTS} lost CASes).
      */
     public int acquire(final int gref, final int domid, final boolean write)
     {
@@ -93,7 +105,7 @@ public final class GrantTable
             return ACQUIRE_OUT_OF_RANGE;
         }
         final int offset = offset(gref);
-        while (true)
+        for (int attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++)
         {
             // Acquire load pairs with the granter's release in grantAccess.
             final int current = table.getIntAcquire(offset + FLAGS_OFFSET);
@@ -123,6 +135,7 @@ public final class GrantTable
                 return frame;
             }
         }
+        return ACQUIRE_UNSTABLE;
     }
 
     /**
@@ -148,19 +161,26 @@ public final class GrantTable
         return write && (flagsOf(current) & GTF_READONLY) != 0 ? ACQUIRE_READ_ONLY : 0;
     }
 
-    /** Grantee: clears the in-use flag taken by {@link #acquire}. */
-    public void release(final int gref, final boolean write)
+    /**
+     * Grantee: clears the in-use flag taken by {@link #acquire}.
+     *
+     * @return false when the granter kept rewriting the entry for {@link #MAX_CAS_ATTEMPTS} tries:
+     *         the flag is still set (the granter only harms itself: it cannot end access), and the
+     *         caller treats the granter as broken.
+     */
+    public boolean release(final int gref, final boolean write)
     {
         final int offset = offset(gref);
         final int inUse = write ? GTF_WRITING : GTF_READING;
-        while (true)
+        for (int attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++)
         {
             final int current = table.getIntVolatile(offset + FLAGS_OFFSET);
             if (table.compareAndSetInt(offset + FLAGS_OFFSET, current, current & ~inUse))
             {
-                return;
+                return true;
             }
         }
+        return false;
     }
 
     /** The flags half of an entry, for diagnostics and tests. */
@@ -179,6 +199,7 @@ public final class GrantTable
             case ACQUIRE_WRONG_DOMAIN: return "grant entry is for another domain";
             case ACQUIRE_READ_ONLY: return "grant entry is read-only";
             case ACQUIRE_BAD_FRAME: return "grant entry names a frame outside the device";
+            case ACQUIRE_UNSTABLE: return "grant entry is unstable (rewritten under " + MAX_CAS_ATTEMPTS + " CAS attempts)";
             default: return "frame " + code;
         }
     }

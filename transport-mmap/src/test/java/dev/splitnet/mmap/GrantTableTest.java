@@ -233,4 +233,60 @@ class GrantTableTest
         }
         assertEquals("frame 12", GrantTable.reason(12));
     }
+
+    /**
+     * A granter that rewrites the entry between every read and CAS of the grantee (flipping a flag
+     * bit nobody checks): modelled by a buffer whose CAS always finds the word changed.
+     */
+    private static final class RewrittenUnderCas extends UnsafeBuffer
+    {
+        int casAttempts;
+
+        RewrittenUnderCas(final AtomicBuffer memory)
+        {
+            super(memory.addressOffset(), memory.capacity());
+        }
+
+        @Override
+        public boolean compareAndSetInt(final int index, final int expectedValue, final int updatedValue)
+        {
+            casAttempts++;
+            // the hostile granter's store lands first: 0x80 (Xen's GTF_PAT), a bit splitnet ignores
+            putIntVolatile(index, getIntVolatile(index) ^ 0x80);
+            return super.compareAndSetInt(index, expectedValue, updatedValue);
+        }
+    }
+
+    @Test
+    void shouldGiveUpAcquiringAnEntryRewrittenUnderEveryCas()
+    {
+        table.grantAccess(5, BACKEND_DOMAIN_ID, 3, false);
+        final RewrittenUnderCas hostile = new RewrittenUnderCas(buffer);
+        final GrantTable underAttack = new GrantTable(hostile, ENTRIES, FRAMES);
+        assertEquals(ACQUIRE_UNSTABLE, underAttack.acquire(5, BACKEND_DOMAIN_ID, false));
+        assertEquals(MAX_CAS_ATTEMPTS, hostile.casAttempts);
+        assertEquals(0, table.flags(5) & (GTF_READING | GTF_WRITING), "nothing taken");
+    }
+
+    @Test
+    void shouldReportAReleaseTheGranterKeepsRewriting()
+    {
+        table.grantAccess(6, BACKEND_DOMAIN_ID, 3, false);
+        assertEquals(3, table.acquire(6, BACKEND_DOMAIN_ID, true));
+        final RewrittenUnderCas hostile = new RewrittenUnderCas(buffer);
+        assertFalse(new GrantTable(hostile, ENTRIES, FRAMES).release(6, true));
+        assertEquals(MAX_CAS_ATTEMPTS, hostile.casAttempts);
+        assertTrue(table.release(6, true), "released once the entry is left alone");
+        assertEquals(0, table.flags(6) & GTF_WRITING);
+    }
+
+    @Test
+    void shouldStopEndingAccessToAnEntryRewrittenUnderEveryCas()
+    {
+        table.grantAccess(7, BACKEND_DOMAIN_ID, 3, false);
+        final RewrittenUnderCas hostile = new RewrittenUnderCas(buffer);
+        assertFalse(new GrantTable(hostile, ENTRIES, FRAMES).endForeignAccess(7));
+        assertEquals(MAX_CAS_ATTEMPTS, hostile.casAttempts);
+        assertTrue(table.endForeignAccess(7));
+    }
 }

@@ -1,0 +1,496 @@
+package dev.splitnet.backend;
+
+import dev.splitnet.api.Features;
+import dev.splitnet.api.XenbusState;
+import dev.splitnet.mmap.ControlDescriptor;
+import dev.splitnet.mmap.Device;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.DeviceDirectory;
+import dev.splitnet.mmap.DeviceFileException;
+import dev.splitnet.mmap.Doorbell;
+import dev.splitnet.mmap.Handshake;
+import dev.splitnet.mmap.PeerCredentials;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.agrona.collections.IntHashSet;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * netback's control plane, on a thread of its own (as Aeron's DriverConductor beside its Sender
+ * and Receiver): accepts connections, reads HELLOs, attaches, validates and maps device files,
+ * builds each {@link Vif} and hands it to the data agent ({@link NetBack}), and later closes the
+ * vifs the data agent retires (unmapping, deleting a dead frontend's file). Whatever a connecting
+ * frontend does, the data agent's duty cycle never waits for it.
+ *
+ * <p>Bounded against a handshake flood: at most {@link #MAX_PENDING} connections wait for their
+ * HELLO (a newcomer evicts the oldest, so idle connections cannot lock honest frontends out), at
+ * most {@link #MAX_ACCEPTS_PER_TICK} are accepted per tick, and each waits at most
+ * {@link #HANDSHAKE_TIMEOUT_NS}.
+ */
+final class Conductor implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(Conductor.class);
+    /** Connections waiting for their HELLO at most. */
+    static final int MAX_PENDING = 64;
+    /** Connections accepted per tick at most. */
+    static final int MAX_ACCEPTS_PER_TICK = 16;
+    private static final long TICK_MS = 10;
+    private static final long HANDSHAKE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+    private static final int LAST_DOMAIN_ID = 0x7FEF;
+
+    private final BackendContext context;
+    private final DeviceDirectory directory;
+    private final ServerSocketChannel server;
+    private final Selector selector;
+    private final Selector dataSelector;
+    // conductor -> data agent: connected vifs; data agent -> conductor: vifs to close
+    private final OneToOneConcurrentArrayQueue<Vif> connected;
+    private final ManyToOneConcurrentArrayQueue<Vif> retired;
+    private final ArrayDeque<PendingConnection> pending = new ArrayDeque<>();
+    // owned by the conductor thread: ids and names of every vif not yet closed
+    private final IntHashSet domainIds = new IntHashSet();
+    private final Map<String, Integer> names = new HashMap<>();
+    private final Map<Integer, Integer> uidByDomain = new HashMap<>();
+    private final Map<Integer, String> nameByUid = new HashMap<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private int nextDomainId = 1;
+    private boolean acceptFailureLogged;
+    private long evicted;
+    private long lastEvictionReportNs;
+
+    Conductor(final BackendContext context, final DeviceDirectory directory, final ServerSocketChannel server,
+        final Selector dataSelector) throws IOException
+    {
+        this.context = context;
+        this.directory = directory;
+        this.server = server;
+        this.dataSelector = dataSelector;
+        this.selector = Selector.open();
+        server.register(selector, SelectionKey.OP_ACCEPT);
+        this.connected = new OneToOneConcurrentArrayQueue<>(context.maxFrontends());
+        this.retired = new ManyToOneConcurrentArrayQueue<>(context.maxFrontends());
+        this.thread = new Thread(this::run, "netback-conductor");
+        thread.setDaemon(true);
+    }
+
+    /** Connections waiting for their HELLO now (read racily, for tests and tools). */
+    int pendingCount()
+    {
+        return pending.size();
+    }
+
+    void start()
+    {
+        thread.start();
+    }
+
+    /** Data agent: the next vif connected since the last call, or null. */
+    Vif pollConnected()
+    {
+        return connected.poll();
+    }
+
+    /**
+     * Data agent: hands a disconnected vif over to be closed. The data agent no longer touches it
+     * (the queue's ordered offer pairs with the conductor's poll, so the conductor sees the vif
+     * as the data agent left it).
+     */
+    void retire(final Vif vif)
+    {
+        if (!running || !retired.offer(vif))
+        {
+            close(vif);
+        }
+    }
+
+    private void run()
+    {
+        while (running)
+        {
+            try
+            {
+                selector.select(TICK_MS);
+                selector.selectedKeys().clear();
+                closeRetired();
+                accept();
+                advancePending();
+                reportEvictions();
+            }
+            catch (final Throwable t)
+            {
+                // the control plane must outlive anything one frontend can do to it
+                LOG.error("backend conductor: {}", t.toString());
+            }
+        }
+    }
+
+    private void closeRetired()
+    {
+        Vif vif;
+        while ((vif = retired.poll()) != null)
+        {
+            close(vif);
+        }
+    }
+
+    /** Unmaps a retired vif, frees its id and name, and deletes its file if its owner is gone. */
+    private void close(final Vif vif)
+    {
+        final Path file = vif.device().path();
+        try
+        {
+            vif.close();
+        }
+        catch (final Throwable t)
+        {
+            LOG.warn("domain {}: closing failed: {}", vif.domainId(), t.toString());
+        }
+        synchronized (names)
+        {
+            domainIds.remove(vif.domainId());
+            names.remove(vif.name(), vif.domainId());
+            final Integer uid = uidByDomain.remove(vif.domainId());
+            if (uid != null)
+            {
+                nameByUid.remove(uid, vif.name());
+            }
+        }
+        // A frontend that died leaves its file behind; one that still holds its lock cleans up
+        // itself. isInUse answers "in use" when it cannot tell, so a live file is never deleted.
+        if (Files.exists(file) && !Device.isInUse(file))
+        {
+            try
+            {
+                Files.deleteIfExists(file);
+            }
+            catch (final IOException ignore)
+            {
+                // reported as stale at the next start
+            }
+        }
+    }
+
+    private void accept()
+    {
+        for (int accepted = 0; accepted < MAX_ACCEPTS_PER_TICK; accepted++)
+        {
+            final SocketChannel channel;
+            try
+            {
+                channel = server.accept();
+                acceptFailureLogged = false;
+            }
+            catch (final IOException ex)
+            {
+                // e.g. out of file descriptors: the connection stays in the backlog; say so once
+                if (!acceptFailureLogged)
+                {
+                    acceptFailureLogged = true;
+                    LOG.warn("backend: accept failed: {}", ex.toString());
+                }
+                return;
+            }
+            if (channel == null)
+            {
+                return;
+            }
+            if (pending.size() == MAX_PENDING)
+            {
+                closeQuietly(pending.pollFirst().channel);
+                evicted++;
+            }
+            try
+            {
+                channel.configureBlocking(false);
+                channel.register(selector, SelectionKey.OP_READ);
+                pending.addLast(new PendingConnection(channel, System.nanoTime() + HANDSHAKE_TIMEOUT_NS));
+            }
+            catch (final IOException ex)
+            {
+                closeQuietly(channel);
+            }
+        }
+    }
+
+    /** Says how many connections were evicted, at most once a second. */
+    private void reportEvictions()
+    {
+        final long now = System.nanoTime();
+        if (evicted > 0 && now - lastEvictionReportNs > TimeUnit.SECONDS.toNanos(1))
+        {
+            LOG.warn("backend: {} connections closed without a HELLO because {} others were waiting for theirs "
+                + "(a handshake flood?)", evicted, MAX_PENDING);
+            evicted = 0;
+            lastEvictionReportNs = now;
+        }
+    }
+
+    private void advancePending()
+    {
+        final Iterator<PendingConnection> it = pending.iterator();
+        while (it.hasNext())
+        {
+            if (it.next().advance())
+            {
+                it.remove();
+            }
+        }
+    }
+
+    /** A socket between accept and WELCOME; its HELLO may arrive in pieces. */
+    private final class PendingConnection
+    {
+        private final SocketChannel channel;
+        private final long deadline;
+        private final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+
+        PendingConnection(final SocketChannel channel, final long deadline)
+        {
+            this.channel = channel;
+            this.deadline = deadline;
+        }
+
+        /** Returns true when done with this connection, one way or the other. */
+        boolean advance()
+        {
+            try
+            {
+                if (channel.read(in) < 0)
+                {
+                    closeQuietly(channel);
+                    return true;
+                }
+                in.flip();
+                final int length = Handshake.completeLength(in, Handshake.HELLO_MAGIC);
+                in.compact();
+                if (length == 0)
+                {
+                    if (System.nanoTime() - deadline > 0)
+                    {
+                        LOG.warn("backend: a client connected but sent no HELLO within 5 s; closed");
+                        closeQuietly(channel);
+                        return true;
+                    }
+                    return false;
+                }
+                in.flip();
+                // the handshake is blocking from here on (WELCOME written with a deadline)
+                channel.keyFor(selector).cancel();
+                connect(channel, Handshake.decodeHello(in));
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                LOG.warn("backend: handshake failed: {}", ex.getMessage());
+                refuse(channel, ex.getMessage());
+            }
+            return true;
+        }
+    }
+
+    private void connect(final SocketChannel channel, final Handshake.Hello hello) throws IOException
+    {
+        if (ControlDescriptor.major(hello.version()) != ControlDescriptor.major(ControlDescriptor.LAYOUT_VERSION))
+        {
+            refuse(channel, "layout version " + ControlDescriptor.major(hello.version()) + ".x is not supported (backend speaks "
+                + ControlDescriptor.major(ControlDescriptor.LAYOUT_VERSION) + ".x)");
+            return;
+        }
+        final Path file;
+        try
+        {
+            file = directory.deviceFile(hello.deviceName());
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            refuse(channel, ex.getMessage());
+            return;
+        }
+        synchronized (names)
+        {
+            if (domainIds.size() >= context.maxFrontends())
+            {
+                refuse(channel, "backend already serves its maximum of " + context.maxFrontends() + " frontends");
+                return;
+            }
+            final Integer holder = names.get(hello.deviceName());
+            if (holder != null)
+            {
+                refuse(channel, "device " + hello.deviceName() + " is already connected as domain " + holder);
+                return;
+            }
+        }
+        // who connected, as the kernel says (not the HELLO): the device file must be that user's
+        final PeerCredentials peer;
+        try
+        {
+            peer = PeerCredentials.of(channel);
+        }
+        catch (final DeviceFileException ex)
+        {
+            refuse(channel, ex.getMessage());
+            return;
+        }
+        synchronized (names)
+        {
+            final String sameUser = context.distinctFrontendUids() ? nameByUid.get(peer.uid()) : null;
+            if (sameUser != null)
+            {
+                refuse(channel, "uid " + peer.uid() + " already runs frontend " + sameUser
+                    + "; this backend requires each frontend to run as its own user");
+                return;
+            }
+        }
+        final Device device;
+        try
+        {
+            device = Device.attach(file.toFile(), false, peer.uid());
+        }
+        catch (final DeviceFileException ex)
+        {
+            refuse(channel, ex.getMessage());
+            return;
+        }
+        Vif vif = null;
+        try
+        {
+            device.setBackendState(XenbusState.INIT_WAIT);
+            if (device.frontendState() != XenbusState.INITIALISED)
+            {
+                throw new dev.splitnet.api.SplitnetException("frontend state is " + device.frontendState() + ", expected INITIALISED");
+            }
+            final int domainId = allocateDomainId();
+            final long features = Features.consistent(hello.featuresOffered() & context.acceptedFeatures() & Features.SUPPORTED);
+            device.recordConnection(domainId, features);
+            final DeviceCounters counters = DeviceCounters.attach(device.countersValues());
+            final Doorbell doorbell = new Doorbell(channel, counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT),
+                counters.get(DeviceCounter.BACKEND_DOORBELLS_RECEIVED), counters.get(DeviceCounter.BACKEND_DOORBELL_FLOODS));
+            vif = new Vif(domainId, hello.deviceName(), device, doorbell, features);
+            Handshake.writeFully(channel, Handshake.encode(new Handshake.Welcome(Handshake.STATUS_OK, domainId, features,
+                ProcessHandle.current().pid(), "")), System.nanoTime() + HANDSHAKE_TIMEOUT_NS);
+            device.setBackendState(XenbusState.CONNECTED);
+            synchronized (names)
+            {
+                domainIds.add(domainId);
+                names.put(hello.deviceName(), domainId);
+                uidByDomain.put(domainId, peer.uid());
+                nameByUid.put(peer.uid(), hello.deviceName());
+            }
+            // capacity is maxFrontends and at most that many vifs live: the offer cannot fail
+            connected.offer(vif);
+            dataSelector.wakeup();
+            LOG.info("domain {} connected: device {}, pid {} (uid {}), features [{}]", domainId, hello.deviceName(),
+                peer.pid() != 0 ? peer.pid() : hello.pid(), peer.uid(), Features.describe(features));
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            if (vif != null)
+            {
+                vif.close();
+            }
+            else
+            {
+                device.setBackendState(XenbusState.CLOSED);
+                device.close();
+            }
+            refuse(channel, ex.getMessage());
+        }
+    }
+
+    private int allocateDomainId()
+    {
+        synchronized (names)
+        {
+            for (int tries = 0; tries < LAST_DOMAIN_ID; tries++)
+            {
+                final int candidate = nextDomainId;
+                nextDomainId = nextDomainId == LAST_DOMAIN_ID ? 1 : nextDomainId + 1;
+                if (!domainIds.contains(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+        throw new dev.splitnet.api.SplitnetException("no free domain id");
+    }
+
+    private static void refuse(final SocketChannel channel, final String reason)
+    {
+        try
+        {
+            Handshake.writeFully(channel, Handshake.encode(new Handshake.Welcome(Handshake.STATUS_REFUSED, 0, 0,
+                ProcessHandle.current().pid(), String.valueOf(reason))), System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+        }
+        catch (final IOException | RuntimeException ignore)
+        {
+            // the client is gone; nothing to tell it
+        }
+        closeQuietly(channel);
+    }
+
+    /**
+     * Stops the thread and closes what it owns: pending connections, vifs handed over but not yet
+     * adopted or retired and not yet closed, the listening socket.
+     */
+    @Override
+    public void close()
+    {
+        running = false;
+        selector.wakeup();
+        if (Thread.currentThread() != thread)
+        {
+            try
+            {
+                thread.join(10_000);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+        closeRetired();
+        Vif vif;
+        while ((vif = connected.poll()) != null)
+        {
+            close(vif);
+        }
+        for (final PendingConnection connection : pending)
+        {
+            closeQuietly(connection.channel);
+        }
+        pending.clear();
+        closeQuietly(selector);
+        closeQuietly(server);
+    }
+
+    private static void closeQuietly(final AutoCloseable c)
+    {
+        if (c != null)
+        {
+            try
+            {
+                c.close();
+            }
+            catch (final Exception ignore)
+            {
+                // nothing more to release
+            }
+        }
+    }
+}

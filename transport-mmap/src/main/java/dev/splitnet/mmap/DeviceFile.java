@@ -1,0 +1,249 @@
+package dev.splitnet.mmap;
+
+import com.sun.jna.LastErrorException;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The one descriptor a process opens on a device file, by name, once. Everything after the open
+ * goes through the descriptor: the checks (regular file, expected owner, one link), the
+ * frontend's lock, the space reservation, and the mappings, which Chronicle Bytes makes from
+ * {@link #procFile()} ({@code /proc/self/fd/N} names the open inode, not the directory entry, so a
+ * frontend that swaps the name for a FIFO or a link to another frontend's file changes nothing).
+ * <p>
+ * The lock is an open file description lock ({@code F_OFD_SETLK}): it belongs to this descriptor's
+ * open file, so closing any other descriptor of the file (Chronicle's, a probe's) cannot drop it,
+ * as it does a POSIX {@code fcntl} lock; and it lives in the same lock space as POSIX locks, so a
+ * {@code FileChannel.tryLock} in any process also sees the file in use.
+ */
+public final class DeviceFile implements AutoCloseable
+{
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFREG = 0100000;
+
+    private final Path path;
+    private final int fd;
+    private final File procFile;
+    private boolean closed;
+
+    private DeviceFile(final Path path, final int fd)
+    {
+        this.path = path;
+        this.fd = fd;
+        this.procFile = new File("/proc/self/fd/" + fd);
+    }
+
+    /** The effective uid of this process: the owner a backend expects unless told otherwise. */
+    public static int processUid()
+    {
+        return LibC.geteuid();
+    }
+
+    /**
+     * Creates {@code path} (0600, it must not exist, a symbolic link is not followed) and opens it
+     * read-write.
+     */
+    static DeviceFile createNew(final Path path)
+    {
+        final int fd = open(path, LibC.O_RDWR | LibC.O_CREAT | LibC.O_EXCL, "cannot create device file ");
+        return new DeviceFile(path, fd);
+    }
+
+    /**
+     * Opens an existing device file without following a symbolic link and without blocking on a
+     * FIFO, then checks through the descriptor that it is a regular file with one link, owned by
+     * {@code expectedOwnerUid}.
+     */
+    static DeviceFile openExisting(final Path path, final boolean readOnly, final int expectedOwnerUid)
+    {
+        final int fd = open(path, readOnly ? LibC.O_RDONLY : LibC.O_RDWR, "cannot open device file ");
+        final DeviceFile file = new DeviceFile(path, fd);
+        try
+        {
+            file.check(expectedOwnerUid);
+            return file;
+        }
+        catch (final RuntimeException ex)
+        {
+            file.close();
+            throw ex;
+        }
+    }
+
+    private static int open(final Path path, final int accessFlags, final String what)
+    {
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (it has no effect on a regular file).
+        final int flags = accessFlags | LibC.O_NOFOLLOW | LibC.O_NONBLOCK | LibC.O_CLOEXEC | LibC.O_NOCTTY;
+        try
+        {
+            return LibC.open(path.toString(), flags, 0600);
+        }
+        catch (final LastErrorException ex)
+        {
+            throw new DeviceFileException(describeOpenError(path, ex.getErrorCode(), what), ex);
+        }
+    }
+
+    private static String describeOpenError(final Path path, final int errno, final String what)
+    {
+        switch (errno)
+        {
+            case LibC.ENOENT:
+                return "device file " + path + " does not exist";
+            case LibC.ELOOP:
+                return what + path + ": it is a symbolic link, not a device file; a frontend creates its device file itself";
+            default:
+                return what + path + ": " + LibC.strerror(errno) + " (errno " + errno + ")";
+        }
+    }
+
+    private void check(final int expectedOwnerUid)
+    {
+        final Map<String, Object> attributes = attributes("mode,uid,nlink");
+        final int mode = (Integer)attributes.get("mode");
+        if ((mode & S_IFMT) != S_IFREG)
+        {
+            throw new DeviceFileException(path + " is " + describeType(mode) + ", not a regular file; a frontend's device file is a regular file it created");
+        }
+        final int uid = (Integer)attributes.get("uid");
+        if (uid != expectedOwnerUid)
+        {
+            throw new DeviceFileException(path + " is owned by uid " + uid + ", expected uid " + expectedOwnerUid +
+                "; run the frontend as the backend's user");
+        }
+        // A second name is a hard link to another frontend's file (or from it): refuse both.
+        final int links = (Integer)attributes.get("nlink");
+        if (links != 1)
+        {
+            throw new DeviceFileException(path + " has " + links + " hard links, expected 1; a frontend's device file has only its own name");
+        }
+    }
+
+    private static String describeType(final int mode)
+    {
+        switch (mode & S_IFMT)
+        {
+            case 0010000:
+                return "a FIFO";
+            case 0020000:
+                return "a character device";
+            case 0040000:
+                return "a directory";
+            case 0060000:
+                return "a block device";
+            case 0140000:
+                return "a socket";
+            default:
+                return "a file of type " + Integer.toOctalString(mode & S_IFMT);
+        }
+    }
+
+    /** Unix attributes of the open file ({@code stat} through /proc/self/fd follows to the open inode: an fstat). */
+    private Map<String, Object> attributes(final String names)
+    {
+        try
+        {
+            return Files.readAttributes(procFile.toPath(), "unix:" + names);
+        }
+        catch (final IOException | UnsupportedOperationException ex)
+        {
+            throw new DeviceFileException("cannot stat device file " + path + " through " + procFile + ": " + ex +
+                "; device files need Linux with /proc mounted", ex);
+        }
+    }
+
+    /**
+     * Whether a running frontend holds the lock on {@code path}: true when it is locked, false when
+     * it is not or the file does not exist.
+     *
+     * @throws DeviceFileException when it cannot tell (the file cannot be opened: out of
+     *                             descriptors, permissions, a symbolic link).
+     */
+    static boolean isLocked(final Path path)
+    {
+        final int fd;
+        try
+        {
+            fd = LibC.open(path.toString(), LibC.O_RDONLY | LibC.O_NOFOLLOW | LibC.O_NONBLOCK | LibC.O_CLOEXEC | LibC.O_NOCTTY, 0);
+        }
+        catch (final LastErrorException ex)
+        {
+            if (ex.getErrorCode() == LibC.ENOENT)
+            {
+                return false;
+            }
+            throw new DeviceFileException(describeOpenError(path, ex.getErrorCode(), "cannot tell whether a frontend uses "), ex);
+        }
+        try
+        {
+            // GETLK, not a try-lock and unlock: a probe never holds the lock, even for a moment.
+            return LibC.isLockedByOther(fd);
+        }
+        catch (final LastErrorException ex)
+        {
+            throw new DeviceFileException("cannot tell whether a frontend uses " + path + ": " + LibC.strerror(ex.getErrorCode()), ex);
+        }
+        finally
+        {
+            // Closing this descriptor releases nothing: the owner's lock is on its own open file.
+            LibC.closeQuietly(fd);
+        }
+    }
+
+    /** Takes the frontend's lock; false when another open file holds it. */
+    boolean tryLock()
+    {
+        try
+        {
+            return LibC.tryLockExclusive(fd);
+        }
+        catch (final LastErrorException ex)
+        {
+            throw new DeviceFileException("cannot lock device file " + path + ": " + LibC.strerror(ex.getErrorCode()), ex);
+        }
+    }
+
+    /** The open file's size (fstat), not whatever the name refers to now. */
+    long size()
+    {
+        return ((Number)attributes("size").get("size")).longValue();
+    }
+
+    /** The first hole at or after offset 0 (lseek SEEK_HOLE): the size when none; -1 when unknown. */
+    long firstHole()
+    {
+        return LibC.firstHole(fd, 0);
+    }
+
+    /** The name the file was opened by, for messages and for renaming. */
+    public Path path()
+    {
+        return path;
+    }
+
+    /** The raw descriptor, for the system calls {@link LibC} makes on it. */
+    int fd()
+    {
+        return fd;
+    }
+
+    /** {@code /proc/self/fd/N}: a name for this descriptor's open inode, for opening it again by handle. */
+    File procFile()
+    {
+        return procFile;
+    }
+
+    /** Closes the descriptor, which releases the lock if this process took it; idempotent. */
+    @Override
+    public synchronized void close()
+    {
+        if (!closed)
+        {
+            closed = true;
+            LibC.closeQuietly(fd);
+        }
+    }
+}
