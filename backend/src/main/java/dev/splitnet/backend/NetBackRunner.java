@@ -23,6 +23,9 @@ public final class NetBackRunner implements AutoCloseable
     private final IdleStrategy idle;
     private final Consumer<Throwable> errorHandler;
     private final Thread thread;
+    /** Faults recovered from in a row (each may surface inside the last one's recovery) before giving up. */
+    private static final int MAX_RECOVERIES = 8;
+
     private volatile boolean running = true;
     // written by the duty thread before it ends (volatile: read by the application's threads)
     private volatile Throwable failure;
@@ -69,13 +72,7 @@ public final class NetBackRunner implements AutoCloseable
             }
             catch (final InternalError fault)
             {
-                if (!backend.recoverFromMemoryFault(fault))
-                {
-                    stop("a memory fault could not be put down to one frontend", new SplitnetException("backend stopped: a memory fault on shared memory (" + fault.getMessage()
-                        + ") could not be put down to one frontend (no device file is short or has a hole), so no frontend's memory "
-                        + "can be trusted; every frontend was disconnected. A frontend that truncates and regrows or "
-                        + "punches holes in its device file causes this; restart the backend", fault));
-                }
+                recover(fault);
             }
             catch (final Error error)
             {
@@ -87,6 +84,37 @@ public final class NetBackRunner implements AutoCloseable
                 errorHandler.accept(t);
             }
         }
+    }
+
+    /**
+     * Puts a memory fault down to the frontend that caused it. Recovering touches shared memory
+     * too (answering interrupted packets), and the JVM may deliver a second fault late, in the
+     * middle of it: each is recovered from in turn, a bounded number of times.
+     */
+    private void recover(final InternalError first)
+    {
+        InternalError fault = first;
+        for (int attempt = 0; attempt < MAX_RECOVERIES; attempt++)
+        {
+            try
+            {
+                if (!backend.recoverFromMemoryFault(fault))
+                {
+                    stop("a memory fault could not be put down to one frontend", new SplitnetException(
+                        "backend stopped: a memory fault on shared memory (" + fault.getMessage()
+                        + ") could not be put down to one frontend (no device file is short or has a hole), so no "
+                        + "frontend's memory can be trusted; every frontend was disconnected. A frontend that truncates "
+                        + "and regrows or punches holes in its device file causes this; restart the backend", fault));
+                }
+                return;
+            }
+            catch (final InternalError late)
+            {
+                fault = late;
+            }
+        }
+        stop("memory faults kept coming while recovering", new SplitnetException("backend stopped: " + MAX_RECOVERIES
+            + " memory faults in a row while recovering from one; every frontend was disconnected", fault));
     }
 
     /**

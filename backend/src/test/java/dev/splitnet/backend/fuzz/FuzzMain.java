@@ -1,0 +1,50 @@
+package dev.splitnet.backend.fuzz;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The long fuzz run, for {@code scripts/fuzz}: {@code --fields N --seed S [--no-cross]
+ * [--no-truncate] [--progress SECONDS] [--log] [--dir DIR]}. Prints progress and the final accounting; exits 1 on
+ * any violation.
+ */
+public final class FuzzMain
+{
+    private FuzzMain()
+    {
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        long fields = Long.getLong(FuzzRun.FIELDS_PROP, 100_000_000L);
+        long seed = FuzzRun.seedFromProperties();
+        boolean cross = !"false".equals(System.getProperty(FuzzRun.CROSS_PROP));
+        boolean truncate = !"false".equals(System.getProperty(FuzzRun.TRUNCATE_PROP));
+        long progress = Long.getLong(FuzzRun.PROGRESS_PROP, 10);
+        boolean log = Boolean.getBoolean(FuzzRun.LOG_PROP);
+        Path dir = null;
+        for (int i = 0; i < args.length; i++)
+        {
+            switch (args[i])
+            {
+                case "--fields" -> fields = (long)Double.parseDouble(args[++i]);
+                case "--seed" -> seed = Long.parseLong(args[++i]);
+                case "--no-cross" -> cross = false;
+                case "--no-truncate" -> truncate = false;
+                case "--progress" -> progress = Long.parseLong(args[++i]);
+                case "--log" -> log = true;
+                case "--dir" -> dir = Path.of(args[++i]);
+                default ->
+                {
+                    System.err.println("usage: fuzz [--fields N] [--seed S] [--no-cross] [--no-truncate] [--progress SECONDS] [--log] [--dir DIR]; unknown: " + args[i]);
+                    System.exit(2);
+                }
+            }
+        }
+        final Path runDir = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("splitnet-fuzz");
+        final FuzzAccounting accounting = new FuzzRun(runDir, seed, fields, cross, truncate, progress, log, System.out).run();
+        System.out.flush();
+        // threads of a failed run may still be stuck in the backend: exit without waiting for them
+        Runtime.getRuntime().halt(accounting.failed() ? 1 : 0);
+    }
+}

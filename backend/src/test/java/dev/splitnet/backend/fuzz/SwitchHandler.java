@@ -1,0 +1,116 @@
+package dev.splitnet.backend.fuzz;
+
+import dev.splitnet.api.Backend;
+import dev.splitnet.api.Fragment;
+import dev.splitnet.api.Packet;
+import dev.splitnet.api.PacketHandler;
+import dev.splitnet.api.PacketStatus;
+import java.util.SplittableRandom;
+import java.util.zip.CRC32;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The backend's handler, a small switch: it reads every byte of every packet (the bystander's are
+ * checked byte for byte, the offender's checksummed), echoes some packets into their sender (so
+ * both frontends' RX paths run), copies some bystander packets into the offender and, with cross
+ * delivery on, some offender packets into the bystander before reading them (a lazy copy, whose
+ * grant the hostile writer may revoke mid-copy). Runs on the backend's thread.
+ */
+final class SwitchHandler implements PacketHandler
+{
+    private final FuzzAccounting accounting;
+    private final boolean crossDelivery;
+    private final SplittableRandom random;
+    private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[1 << 17]);
+    private final CRC32 crc = new CRC32();
+    private volatile Backend backend;
+    private volatile int bystanderDomain = -1;
+    private volatile int offenderDomain = -1;
+    /** Checksum of everything read, so the reads cannot be optimised away. */
+    long checksum;
+
+    SwitchHandler(final FuzzAccounting accounting, final boolean crossDelivery, final long seed)
+    {
+        this.accounting = accounting;
+        this.crossDelivery = crossDelivery;
+        // the handler's choices depend on the packets' interleaving, which timing decides
+        this.random = new SplittableRandom(seed ^ 0x5A5A5A5A5A5A5A5AL);
+    }
+
+    void backend(final Backend backend)
+    {
+        this.backend = backend;
+    }
+
+    void bystanderDomain(final int domain)
+    {
+        this.bystanderDomain = domain;
+    }
+
+    void offenderDomain(final int domain)
+    {
+        this.offenderDomain = domain;
+    }
+
+    @Override
+    public PacketStatus onPacket(final Packet packet)
+    {
+        accounting.handled.increment();
+        final int domain = packet.domainId();
+        if (domain == bystanderDomain)
+        {
+            return onBystanderPacket(packet, domain);
+        }
+        final int bystander = bystanderDomain;
+        if (crossDelivery && bystander > 0 && random.nextInt(4) == 0)
+        {
+            // before any read: the copy faults the fragments in itself
+            backend.deliver(bystander, packet);
+        }
+        final int length = readAll(packet);
+        crc.reset();
+        crc.update(scratch.byteArray(), 0, Math.min(length, scratch.capacity()));
+        checksum += crc.getValue();
+        final int choice = random.nextInt(8);
+        if (choice < 4)
+        {
+            return backend.deliver(domain, packet);
+        }
+        return choice == 7 ? PacketStatus.DROPPED : PacketStatus.OKAY;
+    }
+
+    private PacketStatus onBystanderPacket(final Packet packet, final int domain)
+    {
+        final int length = readAll(packet);
+        final String wrong = BystanderPacket.check(scratch, 0, length);
+        if (wrong != null)
+        {
+            accounting.violation("the backend read a corrupted bystander packet: " + wrong);
+            return PacketStatus.ERROR;
+        }
+        accounting.bystanderBytesChecked.add(length);
+        final long id = scratch.getLong(BystanderPacket.ID_OFFSET);
+        final int offender = offenderDomain;
+        if (BystanderPacket.copiedToOffender(id) && offender > 0)
+        {
+            // the offender's RX ring may be corrupt: its fate is not the bystander's
+            backend.deliver(offender, packet);
+        }
+        return BystanderPacket.echoed(id) ? backend.deliver(domain, packet) : PacketStatus.OKAY;
+    }
+
+    /** Copies header and every fragment into the scratch buffer; returns the packet's length. */
+    private int readAll(final Packet packet)
+    {
+        int at = packet.headerLength();
+        packet.header().getBytes(0, scratch, 0, at);
+        for (int i = 0; i < packet.fragmentCount(); i++)
+        {
+            final Fragment fragment = packet.fragment(i);
+            final int n = fragment.length();
+            fragment.getBytes(0, scratch, at, n);
+            at += n;
+        }
+        return at;
+    }
+}
