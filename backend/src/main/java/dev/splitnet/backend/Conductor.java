@@ -101,7 +101,13 @@ final class Conductor implements AutoCloseable
         thread.start();
     }
 
-    /** Data agent: the next vif connected since the last call, or null. */
+    /** Data agent: the oldest vif connected and not yet taken, or null; it stays queued. */
+    Vif peekConnected()
+    {
+        return connected.peek();
+    }
+
+    /** Data agent: takes the vif {@link #peekConnected()} gave. */
     Vif pollConnected()
     {
         return connected.poll();

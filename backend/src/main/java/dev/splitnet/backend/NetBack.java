@@ -65,6 +65,8 @@ public final class NetBack implements Backend, Agent
     private Vif[] vifs = new Vif[0];
     private int cycles;
     private long nextHousekeepingNs;
+    // a vif being disconnected: out of the loop, not yet handed to the conductor
+    private Vif retiring;
     // when a frontend whose file was truncated was last disconnected (0: never)
     private long lastTruncatedDisconnectNs;
     private boolean closed;
@@ -211,25 +213,34 @@ public final class NetBack implements Backend, Agent
         }
     }
 
-    /** Takes over the vifs the conductor connected: registers their doorbells and starts serving them. */
+    /**
+     * Takes over the vifs the conductor connected: registers their doorbells and starts serving
+     * them. A vif leaves the queue only once it is served (peek, then poll): a fault the JVM
+     * delivers late can interrupt this anywhere without losing a frontend.
+     */
     private int adoptConnected()
     {
         int adopted = 0;
         Vif vif;
-        while ((vif = conductor.pollConnected()) != null)
+        while ((vif = conductor.peekConnected()) != null)
         {
-            try
+            if (!byDomain.containsKey(vif.domainId()))
             {
-                vif.doorbell().channel().register(selector, SelectionKey.OP_READ);
+                try
+                {
+                    vif.doorbell().channel().register(selector, SelectionKey.OP_READ);
+                }
+                catch (final IOException ex)
+                {
+                    LOG.warn("domain {}: doorbell cannot be watched: {}", vif.domainId(), ex.toString());
+                    conductor.pollConnected();
+                    conductor.retire(vif);
+                    continue;
+                }
+                add(vif);
+                adopted++;
             }
-            catch (final IOException ex)
-            {
-                LOG.warn("domain {}: doorbell cannot be watched: {}", vif.domainId(), ex.toString());
-                conductor.retire(vif);
-                continue;
-            }
-            add(vif);
-            adopted++;
+            conductor.pollConnected();
         }
         return adopted;
     }
@@ -306,6 +317,9 @@ public final class NetBack implements Backend, Agent
         {
             return;
         }
+        // the vif is out of the loop from here on; until the conductor has it, recovery finishes
+        // the hand-over (a late fault may interrupt this method anywhere)
+        retiring = vif;
         final Vif[] next = new Vif[vifs.length - 1];
         int n = 0;
         for (final Vif v : vifs)
@@ -320,6 +334,9 @@ public final class NetBack implements Backend, Agent
         {
             lastTruncatedDisconnectNs = System.nanoTime() | 1;
         }
+        // closing (unmapping, deleting a dead frontend's file) is the conductor's work, off this thread
+        conductor.retire(vif);
+        retiring = null;
         if (reason == SHUTDOWN)
         {
             LOG.info("domain {} ({}) disconnected: backend shutting down", vif.domainId(), vif.name());
@@ -332,8 +349,27 @@ public final class NetBack implements Backend, Agent
         {
             LOG.info("domain {} ({}) disconnected: its frontend closed the connection", vif.domainId(), vif.name());
         }
-        // closing (unmapping, deleting a dead frontend's file) is the conductor's work, off this thread
-        conductor.retire(vif);
+    }
+
+    /** Hands the conductor a vif whose disconnect a late fault interrupted. */
+    private void finishRetiring()
+    {
+        final Vif vif = retiring;
+        if (vif != null)
+        {
+            retiring = null;
+            final Vif[] next = new Vif[vifs.length];
+            int n = 0;
+            for (final Vif v : vifs)
+            {
+                if (v != vif)
+                {
+                    next[n++] = v;
+                }
+            }
+            vifs = java.util.Arrays.copyOf(next, n);
+            conductor.retire(vif);
+        }
     }
 
     /**
@@ -349,6 +385,7 @@ public final class NetBack implements Backend, Agent
      */
     public boolean recoverFromMemoryFault(final Throwable fault)
     {
+        finishRetiring();
         boolean found = false;
         for (final Vif vif : vifs)
         {

@@ -84,6 +84,8 @@ final class Vif implements AutoCloseable
     private boolean closed;
     // RX responses written by deliveries and not yet published with rsp_prod
     private boolean rxUnpushed;
+    // TX responses written and not yet published with rsp_prod
+    private boolean txUnpushed;
 
     /**
      * @param name the device's name as the HELLO gave it (its path is derived from it); never the
@@ -222,10 +224,7 @@ final class Vif implements AutoCloseable
         }
         // an echo's RX packet first: the frontend waits for it rather than for the TX completion
         pushRx();
-        if (packets > 0 && txRing.pushResponsesAndCheckNotify())
-        {
-            doorbell.ring();
-        }
+        pushTx();
         if (pendingFault != null)
         {
             final InternalError fault = pendingFault;
@@ -268,6 +267,7 @@ final class Vif implements AutoCloseable
             txSring.putShort(offset + TX_RSP_STATUS_OFFSET, status);
             txRing.produceResponse();
             chainAnswered++;
+            txUnpushed = true;
         }
         chainCount = 0;
     }
@@ -284,10 +284,24 @@ final class Vif implements AutoCloseable
             packet.releaseAll();
             errorHandler.incrementRelease();
             answerChain((short)NetifConstants.NETIF_RSP_ERROR);
+        }
+        pushTx();
+    }
+
+    /**
+     * Publishes TX responses written and not yet published. The flag is cleared only after the
+     * push: a fault the JVM delivers late (anywhere in the loop) can interrupt this, and the next
+     * cycle or the recovery pushes again, so no written response stays unpublished.
+     */
+    private void pushTx()
+    {
+        if (txUnpushed && fatalReason == null)
+        {
             if (txRing.pushResponsesAndCheckNotify())
             {
                 doorbell.ring();
             }
+            txUnpushed = false;
         }
     }
 

@@ -109,6 +109,13 @@ public final class FuzzRun
             if (accounting.failed())
             {
                 accounting.violation("(for the record) the backend's thread at the end: " + stack(runner.thread()));
+                for (final Thread t : Thread.getAllStackTraces().keySet())
+                {
+                    if (t.getName().startsWith("netback-"))
+                    {
+                        accounting.violation("(for the record) " + stack(t));
+                    }
+                }
             }
             if (!runner.isRunning())
             {
