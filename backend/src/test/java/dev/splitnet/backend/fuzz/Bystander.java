@@ -116,7 +116,10 @@ final class Bystander implements Runnable
             int polls = 0;
             while (!accounting.failed())
             {
-                if (sending)
+                // read once per round: stopSending() may flip it between two reads, and the
+                // drain's deadline must be set before it is checked
+                final boolean sendingNow = sending;
+                if (sendingNow)
                 {
                     if (front.inFlight() < MAX_IN_FLIGHT)
                     {
@@ -128,7 +131,7 @@ final class Bystander implements Runnable
                     drainDeadline = System.nanoTime() + DRAIN_DEADLINE_NS;
                 }
                 final int work = front.poll(this::onComplete, this::onReceive);
-                if (!sending)
+                if (!sendingNow)
                 {
                     drainPolls++;
                     drainWork += work;
@@ -142,7 +145,7 @@ final class Bystander implements Runnable
                 {
                     checkMemory();
                 }
-                if (!sending)
+                if (!sendingNow)
                 {
                     if (front.inFlight() == 0 && allEchoesIn())
                     {
