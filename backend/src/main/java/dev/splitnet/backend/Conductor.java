@@ -2,6 +2,7 @@ package dev.splitnet.backend;
 
 import dev.splitnet.api.Features;
 import dev.splitnet.api.XenbusState;
+import dev.splitnet.mmap.BackendCounters;
 import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.Device;
 import dev.splitnet.mmap.DeviceCounter;
@@ -68,6 +69,8 @@ final class Conductor implements AutoCloseable
     private final Map<String, Integer> names = new HashMap<>();
     private final Map<Integer, Integer> uidByDomain = new HashMap<>();
     private final Map<Integer, String> nameByUid = new HashMap<>();
+    private final Map<Integer, BackendCounters.Block> countersByDomain = new HashMap<>();
+    private final BackendCounters backendCounters;
     private final Thread thread;
     private volatile boolean running = true;
     private int nextDomainId = 1;
@@ -76,9 +79,10 @@ final class Conductor implements AutoCloseable
     private long lastEvictionReportNs;
 
     Conductor(final BackendContext context, final DeviceDirectory directory, final ServerSocketChannel server,
-        final Selector dataSelector) throws IOException
+        final Selector dataSelector, final BackendCounters backendCounters) throws IOException
     {
         this.context = context;
+        this.backendCounters = backendCounters;
         this.directory = directory;
         this.server = server;
         this.dataSelector = dataSelector;
@@ -123,7 +127,10 @@ final class Conductor implements AutoCloseable
         if (!running || !retired.offer(vif))
         {
             close(vif);
+            return;
         }
+        // close it now rather than at the next tick: its id, name and counters are then free
+        selector.wakeup();
     }
 
     private void run()
@@ -176,6 +183,12 @@ final class Conductor implements AutoCloseable
             if (uid != null)
             {
                 nameByUid.remove(uid, vif.name());
+            }
+            final BackendCounters.Block block = countersByDomain.remove(vif.domainId());
+            if (block != null)
+            {
+                // its last values stay readable (splitnet stat, tests) until the space is needed
+                backendCounters.retire(block);
             }
         }
         // A frontend that died leaves its file behind; one that still holds its lock cleans up
@@ -328,6 +341,8 @@ final class Conductor implements AutoCloseable
             refuse(channel, ex.getMessage());
             return;
         }
+        // frontends the data agent let go count no more: close them before counting
+        closeRetired();
         synchronized (names)
         {
             if (domainIds.size() >= context.maxFrontends())
@@ -374,6 +389,8 @@ final class Conductor implements AutoCloseable
             return;
         }
         Vif vif = null;
+        BackendCounters.Block block = null;
+        boolean registered = false;
         try
         {
             device.setBackendState(XenbusState.INIT_WAIT);
@@ -384,10 +401,11 @@ final class Conductor implements AutoCloseable
             final int domainId = allocateDomainId();
             final long features = Features.consistent(hello.featuresOffered() & context.acceptedFeatures() & Features.SUPPORTED);
             device.recordConnection(domainId, features);
-            final DeviceCounters counters = DeviceCounters.attach(device.countersValues());
+            block = backendCounters.allocate(domainId, hello.deviceName());
+            final DeviceCounters counters = block.counters();
             final Doorbell doorbell = new Doorbell(channel, counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT),
                 counters.get(DeviceCounter.BACKEND_DOORBELLS_RECEIVED), counters.get(DeviceCounter.BACKEND_DOORBELL_FLOODS));
-            vif = new Vif(domainId, hello.deviceName(), device, doorbell, features);
+            vif = new Vif(domainId, hello.deviceName(), device, doorbell, features, counters);
             Handshake.writeFully(channel, Handshake.encode(new Handshake.Welcome(Handshake.STATUS_OK, domainId, features,
                 ProcessHandle.current().pid(), "")), System.nanoTime() + HANDSHAKE_TIMEOUT_NS);
             device.setBackendState(XenbusState.CONNECTED);
@@ -397,6 +415,8 @@ final class Conductor implements AutoCloseable
                 names.put(hello.deviceName(), domainId);
                 uidByDomain.put(domainId, peer.uid());
                 nameByUid.put(peer.uid(), hello.deviceName());
+                countersByDomain.put(domainId, block);
+                registered = true;
             }
             // capacity is maxFrontends and at most that many vifs live: the offer cannot fail
             connected.offer(vif);
@@ -414,6 +434,10 @@ final class Conductor implements AutoCloseable
             {
                 device.setBackendState(XenbusState.CLOSED);
                 device.close();
+            }
+            if (block != null && !registered)
+            {
+                backendCounters.retire(block);
             }
             refuse(channel, ex.getMessage());
         }

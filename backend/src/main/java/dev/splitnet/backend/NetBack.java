@@ -6,6 +6,7 @@ import dev.splitnet.api.Packet;
 import dev.splitnet.api.PacketStatus;
 import dev.splitnet.api.SplitnetException;
 import dev.splitnet.api.XenbusState;
+import dev.splitnet.mmap.BackendCounters;
 import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.Device;
 import dev.splitnet.mmap.DeviceCounter;
@@ -61,6 +62,8 @@ public final class NetBack implements Backend, Agent
     // the data agent's selector: doorbell sockets only (the conductor owns the listening socket)
     private final Selector selector;
     private final Conductor conductor;
+    // the backend's own counters of every frontend, DIR/backend.counters (see BackendCountersDescriptor)
+    private final BackendCounters backendCounters;
     private final Int2ObjectHashMap<Vif> byDomain = new Int2ObjectHashMap<>();
     private Vif[] vifs = new Vif[0];
     private int cycles;
@@ -76,8 +79,9 @@ public final class NetBack implements Backend, Agent
     };
 
     private NetBack(final BackendContext context, final DeviceDirectory directory, final FileChannel lockChannel,
-        final FileLock lock, final Selector selector, final Conductor conductor)
+        final FileLock lock, final Selector selector, final Conductor conductor, final BackendCounters backendCounters)
     {
+        this.backendCounters = backendCounters;
         this.context = context;
         this.directory = directory;
         this.lockChannel = lockChannel;
@@ -98,6 +102,7 @@ public final class NetBack implements Backend, Agent
         directory.checkPrivateTo(dev.splitnet.mmap.DeviceFile.processUid());
         FileChannel lockChannel = null;
         ServerSocketChannel server = null;
+        BackendCounters backendCounters = null;
         try
         {
             final Path lockPath = directory.backendLockPath();
@@ -118,14 +123,16 @@ public final class NetBack implements Backend, Agent
             DeviceDirectory.setPermissions(directory.socketPath(), "rw-------");
             server.configureBlocking(false);
             final Selector selector = Selector.open();
-            final Conductor conductor = new Conductor(context, directory, server, selector);
-            final NetBack backend = new NetBack(context, directory, lockChannel, lock, selector, conductor);
+            backendCounters = BackendCounters.create(directory.path(), context.maxFrontends());
+            final Conductor conductor = new Conductor(context, directory, server, selector, backendCounters);
+            final NetBack backend = new NetBack(context, directory, lockChannel, lock, selector, conductor, backendCounters);
             conductor.start();
             LOG.info("backend listening on {} (pid {}, idle {})", directory.socketPath(), ProcessHandle.current().pid(), context.idleMode());
             return backend;
         }
         catch (final IOException ex)
         {
+            closeQuietly(backendCounters);
             closeQuietly(server);
             closeQuietly(lockChannel);
             throw new SplitnetException("backend cannot listen in " + directory.path() + ": " + ex.getMessage()
@@ -133,6 +140,7 @@ public final class NetBack implements Backend, Agent
         }
         catch (final RuntimeException ex)
         {
+            closeQuietly(backendCounters);
             closeQuietly(server);
             closeQuietly(lockChannel);
             throw ex;
@@ -494,6 +502,15 @@ public final class NetBack implements Backend, Agent
             disconnect(vif, SHUTDOWN);
         }
         closeQuietly(selector);
+        closeQuietly(backendCounters);
+        try
+        {
+            Files.deleteIfExists(BackendCounters.pathIn(directory.path()));
+        }
+        catch (final IOException ignore)
+        {
+            // the next backend replaces it
+        }
         try
         {
             Files.deleteIfExists(directory.socketPath());

@@ -88,17 +88,20 @@ final class Vif implements AutoCloseable
     private boolean txUnpushed;
 
     /**
-     * @param name the device's name as the HELLO gave it (its path is derived from it); never the
-     *             name in the control page, which the frontend can rewrite at any time.
+     * @param name     the device's name as the HELLO gave it (its path is derived from it); never the
+     *                 name in the control page, which the frontend can rewrite at any time.
+     * @param counters the backend's counters of this frontend, in the backend's own file.
      */
-    Vif(final int domainId, final String name, final Device device, final Doorbell doorbell, final long features) throws IOException
+    Vif(final int domainId, final String name, final Device device, final Doorbell doorbell, final long features,
+        final DeviceCounters counters) throws IOException
     {
         this.domainId = domainId;
         this.device = device;
         this.name = name;
         this.layout = device.layout();
         this.doorbell = doorbell;
-        this.counters = DeviceCounters.attach(device.countersValues());
+        // the backend's own counters of this frontend (its file, not the frontend's: see BackendCounters)
+        this.counters = counters;
         this.txRing = new BackRing(device.txRing(), layout.txRingEntries(), NetifDescriptor.TX_ENTRY_LENGTH);
         this.txSring = device.txRing();
         final BackRing rxRing = new BackRing(device.rxRing(), layout.rxRingEntries(), NetifDescriptor.RX_ENTRY_LENGTH);

@@ -13,7 +13,7 @@ import dev.splitnet.api.XenbusState;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import dev.splitnet.mmap.DeviceCounter;
-import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.CounterReadings;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.GrantTable;
 import dev.splitnet.mmap.NetifLimits;
@@ -168,24 +168,32 @@ class HostileFrontendTest
         return front;
     }
 
-    private static DeviceCounters counters(final NetFront front)
+    /** The frontend's counters, read afresh at each get: its own from its device file, the backend's from the backend's file. */
+    private LiveCounters counters(final NetFront front)
     {
-        return DeviceCounters.attach(front.device().countersValues());
+        return counter -> CounterReadings.read(front.device(), dir, front.domainId()).get(counter);
     }
 
-    private static Map<DeviceCounter, Long> errorSnapshot(final NetFront front)
+    /** A counter reader that reads at each call. */
+    @FunctionalInterface
+    interface LiveCounters
     {
-        final DeviceCounters counters = counters(front);
+        long get(DeviceCounter counter);
+    }
+
+    private Map<DeviceCounter, Long> errorSnapshot(final NetFront front)
+    {
+        final LiveCounters counters = counters(front);
         final Map<DeviceCounter, Long> snapshot = new EnumMap<>(DeviceCounter.class);
         for (final DeviceCounter c : ERROR_COUNTERS)
         {
-            snapshot.put(c, counters.get(c).get());
+            snapshot.put(c, counters.get(c));
         }
         return snapshot;
     }
 
     /** Asserts that {@code expected} went up by exactly one and no other error counter moved. */
-    private static void assertOnlyCounterBumped(final NetFront front, final Map<DeviceCounter, Long> before, final DeviceCounter expected)
+    private void assertOnlyCounterBumped(final NetFront front, final Map<DeviceCounter, Long> before, final DeviceCounter expected)
     {
         final Map<DeviceCounter, Long> after = errorSnapshot(front);
         for (final DeviceCounter c : ERROR_COUNTERS)
@@ -623,7 +631,7 @@ class HostileFrontendTest
         sendGoodRawPacket(tx);
         sendGoodRawPacket(tx, 7, 0x600D0002, new int[] {12, 13, 14}, new int[] {4096, 1, 2000});
         assertEquals(XenbusState.CONNECTED, evil.device().backendState());
-        assertEquals(0, counters(evil).get(DeviceCounter.ERROR_FATAL).get());
+        assertEquals(0, counters(evil).get(DeviceCounter.ERROR_FATAL));
     }
 
     @Test
@@ -764,8 +772,8 @@ class HostileFrontendTest
         }
         assertEquals(HEADER_LENGTH + first + 300, lastLength.get());
         assertEquals(crc.getValue(), lastCrc.get(), "the handler saw other bytes than the slot and frames hold");
-        assertEquals(HEADER_LENGTH, counters(evil).get(DeviceCounter.HEADER_BYTES_COPIED).get(), "only the slot's header was copied");
-        assertEquals(2, counters(evil).get(DeviceCounter.PAYLOAD_FAULTS).get(), "two fragments, one fault each");
+        assertEquals(HEADER_LENGTH, counters(evil).get(DeviceCounter.HEADER_BYTES_COPIED), "only the slot's header was copied");
+        assertEquals(2, counters(evil).get(DeviceCounter.PAYLOAD_FAULTS), "two fragments, one fault each");
         assertOnlyCounterBumped(evil, before, null);
 
         // without frame spans negotiated the compact request is refused
@@ -785,14 +793,14 @@ class HostileFrontendTest
         final NetFront evil = connect("evil");
         assertEquals(Features.SUPPORTED, evil.negotiatedFeatures());
         final RawTx tx = new RawTx(evil);
-        final DeviceCounters counters = counters(evil);
+        final LiveCounters counters = counters(evil);
         final Map<DeviceCounter, Long> before = errorSnapshot(evil);
 
         // first use: validation keeps all three grants of the span (the fault then maps nothing)
         sendSpan(tx, 300, 3, (byte)1);
-        assertEquals(0, counters.get(DeviceCounter.GRANT_MAPS).get());
-        assertEquals(3, counters.get(DeviceCounter.PERMANENT_GRANTS).get());
-        assertEquals(0, counters.get(DeviceCounter.GRANT_REUSES).get());
+        assertEquals(0, counters.get(DeviceCounter.GRANT_MAPS));
+        assertEquals(3, counters.get(DeviceCounter.PERMANENT_GRANTS));
+        assertEquals(0, counters.get(DeviceCounter.GRANT_REUSES));
         for (int g = 300; g < 303; g++)
         {
             assertNotEquals(0, tx.grants.flags(g) & GrantConstants.GTF_READING, "gref " + g + " kept");
@@ -801,9 +809,9 @@ class HostileFrontendTest
 
         // reuse: new bytes in the same frames, no new mapping
         sendSpan(tx, 300, 3, (byte)77);
-        assertEquals(3, counters.get(DeviceCounter.PERMANENT_GRANTS).get());
-        assertEquals(1, counters.get(DeviceCounter.GRANT_REUSES).get());
-        assertEquals(2, counters.get(DeviceCounter.PAYLOAD_FAULTS).get(), "one fault per fragment, span or not");
+        assertEquals(3, counters.get(DeviceCounter.PERMANENT_GRANTS));
+        assertEquals(1, counters.get(DeviceCounter.GRANT_REUSES));
+        assertEquals(2, counters.get(DeviceCounter.PAYLOAD_FAULTS), "one fault per fragment, span or not");
         assertOnlyCounterBumped(evil, before, null);
         tx.assertNoGrantHeld();
 
@@ -815,7 +823,7 @@ class HostileFrontendTest
             assertEquals(0, tx.grants.flags(g) & (GrantConstants.GTF_READING | GrantConstants.GTF_WRITING), "gref " + g + " released");
         }
         assertTrue(tx.grants.endForeignAccess(301));
-        assertEquals(0, counters.get(DeviceCounter.PERMANENT_GRANTS).get());
+        assertEquals(0, counters.get(DeviceCounter.PERMANENT_GRANTS));
     }
 
     @Test
@@ -823,7 +831,7 @@ class HostileFrontendTest
     {
         final int ROUNDS = 80;
         final NetFront front = connect("spans");
-        final DeviceCounters counters = counters(front);
+        final LiveCounters counters = counters(front);
         final UnsafeBuffer header = new UnsafeBuffer(new byte[64]);
         final UnsafeBuffer payload = new UnsafeBuffer(new byte[65000]);
         for (int round = 0; round < ROUNDS; round++)
@@ -839,14 +847,14 @@ class HostileFrontendTest
             assertEquals(PacketStatus.OKAY, sendAndComplete(front, header, payload, 65000 - 64));
             assertEquals(crc.getValue(), lastCrc.get(), "round " + round);
         }
-        assertEquals(ROUNDS, counters.get(DeviceCounter.PAYLOAD_FAULTS).get(), "one fragment per packet");
-        assertEquals(ROUNDS, counters.get(DeviceCounter.BACKEND_TX_PACKETS).get());
-        assertEquals(0, counters.get(DeviceCounter.GRANT_MAPS).get(), "kept grants are not mapped per packet");
+        assertEquals(ROUNDS, counters.get(DeviceCounter.PAYLOAD_FAULTS), "one fragment per packet");
+        assertEquals(ROUNDS, counters.get(DeviceCounter.BACKEND_TX_PACKETS));
+        assertEquals(0, counters.get(DeviceCounter.GRANT_MAPS), "kept grants are not mapped per packet");
         // nothing went to the frontend's RX buffers, so every kept grant is a TX frame
-        final long kept = counters.get(DeviceCounter.PERMANENT_GRANTS).get();
+        final long kept = counters.get(DeviceCounter.PERMANENT_GRANTS);
         assertTrue(kept >= 16 && kept <= front.device().layout().txFrameCount(), "kept=" + kept);
         // 16-frame spans from a 1024-frame pool: the first 64 packets keep fresh grants, the rest reuse
-        assertEquals(ROUNDS - kept / 16, counters.get(DeviceCounter.GRANT_REUSES).get(), "spans not kept fresh reused kept grants");
+        assertEquals(ROUNDS - kept / 16, counters.get(DeviceCounter.GRANT_REUSES), "spans not kept fresh reused kept grants");
     }
 
     // ---------------------------------------------------------------------------------------
@@ -859,7 +867,7 @@ class HostileFrontendTest
         final NetFront evil = connect("evil");
         final RawTx tx = new RawTx(evil);
         sendGoodRawPacket(tx);
-        final long faultsBefore = counters(evil).get(DeviceCounter.PAYLOAD_FAULTS).get();
+        final long faultsBefore = counters(evil).get(DeviceCounter.PAYLOAD_FAULTS);
         final Map<DeviceCounter, Long> before = errorSnapshot(evil);
 
         revokeTable = tx.grants;
@@ -873,7 +881,7 @@ class HostileFrontendTest
         assertEquals(NetifConstants.NETIF_RSP_ERROR, responses.get(0).status());
         assertEquals(NetifConstants.NETIF_RSP_ERROR, responses.get(1).status());
         assertOnlyCounterBumped(evil, before, DeviceCounter.ERROR_BAD_GREF);
-        assertEquals(faultsBefore + 1, counters(evil).get(DeviceCounter.PAYLOAD_FAULTS).get(), "the touch faulted");
+        assertEquals(faultsBefore + 1, counters(evil).get(DeviceCounter.PAYLOAD_FAULTS), "the touch faulted");
         assertEquals(GrantConstants.GTF_INVALID, tx.grants.flags(50), "the revoked entry was not re-acquired");
         tx.assertNoGrantHeld();
 
@@ -955,8 +963,8 @@ class HostileFrontendTest
         assertTrue(front.isConnected());
         assertEquals(1, backend.connectedCount());
         assertEquals(XenbusState.CONNECTED, front.device().backendState());
-        assertEquals(5, counters(front).get(DeviceCounter.TX_ERROR).get());
-        assertEquals(5, counters(front).get(DeviceCounter.TX_OKAY).get());
+        assertEquals(5, counters(front).get(DeviceCounter.TX_ERROR));
+        assertEquals(5, counters(front).get(DeviceCounter.TX_OKAY));
     }
 
     enum Failure
@@ -1058,7 +1066,7 @@ class HostileFrontendTest
             await(() -> evil.device().backendState() == XenbusState.CLOSED, "the backend to close the offender");
             assertEquals(1, backend.connectedCount(), "exactly one frontend dropped");
             assertFalse(backend.isConnected(evilDomain));
-            assertEquals(1, counters(evil).get(DeviceCounter.ERROR_FATAL).get());
+            assertEquals(1, counters(evil).get(DeviceCounter.ERROR_FATAL));
             assertEquals(rspProdBefore, tx.rspProd(), "no response is written for a violating chain");
             tx.assertNoGrantHeld();
 
@@ -1085,7 +1093,7 @@ class HostileFrontendTest
         }
         assertTrue(good.isConnected());
         assertEquals(XenbusState.CONNECTED, good.device().backendState());
-        assertEquals(0, counters(good).get(DeviceCounter.ERROR_FATAL).get());
+        assertEquals(0, counters(good).get(DeviceCounter.ERROR_FATAL));
         assertEquals(1, backend.connectedCount());
     }
 

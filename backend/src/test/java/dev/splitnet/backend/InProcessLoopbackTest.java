@@ -6,7 +6,7 @@ import dev.splitnet.api.SendResult;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import dev.splitnet.mmap.DeviceCounter;
-import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.CounterReadings;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.zip.CRC32;
@@ -97,24 +97,24 @@ class InProcessLoopbackTest
             }
             assertEquals(packets, rx[0]);
             assertEquals(0, mismatches[0]);
-            final DeviceCounters counters = DeviceCounters.attach(front.device().countersValues());
-            assertEquals(fragments, counters.get(DeviceCounter.PAYLOAD_FAULTS).get(), "one fault per fragment read");
+            final CounterReadings counters = CounterReadings.read(front.device(), dir, front.domainId());
+            assertEquals(fragments, counters.get(DeviceCounter.PAYLOAD_FAULTS), "one fault per fragment read");
             if (features == Features.SUPPORTED)
             {
                 // permanent grants: each of the 240 TX frames is kept at most once, at its first
                 // sight, and all 256 RX buffers end up kept for writing; nothing is mapped per packet
-                final long keptTx = counters.get(DeviceCounter.PERMANENT_GRANTS).get() - 256;
+                final long keptTx = counters.get(DeviceCounter.PERMANENT_GRANTS) - 256;
                 assertTrue(keptTx > 0 && keptTx <= 240, "TX grants kept=" + keptTx);
-                assertEquals(0, counters.get(DeviceCounter.GRANT_MAPS).get(), "no per-packet map");
-                assertTrue(counters.get(DeviceCounter.GRANT_REUSES).get() >= fragments - keptTx, "reuses");
+                assertEquals(0, counters.get(DeviceCounter.GRANT_MAPS), "no per-packet map");
+                assertTrue(counters.get(DeviceCounter.GRANT_REUSES) >= fragments - keptTx, "reuses");
             }
             else
             {
-                assertEquals(fragments, counters.get(DeviceCounter.GRANT_MAPS).get(), "one map per fault");
-                assertEquals(0, counters.get(DeviceCounter.PERMANENT_GRANTS).get());
+                assertEquals(fragments, counters.get(DeviceCounter.GRANT_MAPS), "one map per fault");
+                assertEquals(0, counters.get(DeviceCounter.PERMANENT_GRANTS));
             }
-            System.out.println("faults=" + counters.get(DeviceCounter.PAYLOAD_FAULTS).get() + " header=" + counters.get(DeviceCounter.HEADER_BYTES_COPIED).get()
-                + " doorbells fe=" + counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT).get() + " be=" + counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT).get());
+            System.out.println("faults=" + counters.get(DeviceCounter.PAYLOAD_FAULTS) + " header=" + counters.get(DeviceCounter.HEADER_BYTES_COPIED)
+                + " doorbells fe=" + counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT) + " be=" + counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT));
         }
         finally
         {

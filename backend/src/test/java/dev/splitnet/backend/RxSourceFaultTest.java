@@ -11,7 +11,7 @@ import dev.splitnet.backend.HostileFrontendTest.Rsp;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import dev.splitnet.mmap.DeviceCounter;
-import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.CounterReadings;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.GrantTable;
 import java.nio.file.Path;
@@ -122,9 +122,7 @@ class RxSourceFaultTest
         tx.grantFrame(14, (byte)2);
         // granted, flags valid, but the frame lies outside the device: passes validation, faults at first touch
         tx.grants.grantAccess(BAD_GREF, GrantConstants.BACKEND_DOMAIN_ID, tx.layout.frameCount() + 5, true);
-        final DeviceCounters receiverCounters = DeviceCounters.attach(receiver.device().countersValues());
-        final DeviceCounters sourceCounters = DeviceCounters.attach(source.device().countersValues());
-
+        
         for (int i = 0; i < BAD_PACKETS; i++)
         {
             final List<Rsp> responses = send(tx, BAD_GREF);
@@ -134,9 +132,9 @@ class RxSourceFaultTest
                 assertEquals(NetifConstants.NETIF_RSP_ERROR, rsp.status(), "the faulting packet fails at its source");
             }
         }
-        assertEquals(BAD_PACKETS, receiverCounters.get(DeviceCounter.RX_SOURCE_ERROR).get());
-        assertEquals(BAD_PACKETS, sourceCounters.get(DeviceCounter.ERROR_BAD_GREF).get(), "one bad-gref error per source packet");
-        assertEquals(0, receiverCounters.get(DeviceCounter.RX_DELIVERED).get());
+        assertEquals(BAD_PACKETS, CounterReadings.read(receiver.device(), dir, receiver.domainId()).get(DeviceCounter.RX_SOURCE_ERROR));
+        assertEquals(BAD_PACKETS, CounterReadings.read(source.device(), dir, source.domainId()).get(DeviceCounter.ERROR_BAD_GREF), "one bad-gref error per source packet");
+        assertEquals(0, CounterReadings.read(receiver.device(), dir, receiver.domainId()).get(DeviceCounter.RX_DELIVERED));
 
         final int[] received = new int[1];
         final long[] crc = new long[1];

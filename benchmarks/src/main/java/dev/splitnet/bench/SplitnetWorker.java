@@ -12,7 +12,7 @@ import dev.splitnet.backend.NetBack;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import dev.splitnet.mmap.DeviceCounter;
-import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.CounterReadings;
 import dev.splitnet.mmap.DoorbellIdleStrategy;
 import java.nio.file.Path;
 import org.HdrHistogram.Histogram;
@@ -270,11 +270,12 @@ final class SplitnetWorker extends TransportWorker
         {
             return "";
         }
-        final DeviceCounters counters = DeviceCounters.attach(front.device().countersValues());
-        return " payload_faults=" + counters.get(DeviceCounter.PAYLOAD_FAULTS).get()
-            + " grant_pins=" + counters.get(DeviceCounter.GRANT_PINS).get()
-            + " doorbells=" + counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT).get()
-            + " back_pressured=" + counters.get(DeviceCounter.TX_BACK_PRESSURED).get();
+        // the backend's counters (faults, pins) live in its own file beside the device file
+        final CounterReadings counters = CounterReadings.read(front.device(), front.device().path().getParent(), front.domainId());
+        return " payload_faults=" + counters.get(DeviceCounter.PAYLOAD_FAULTS)
+            + " grant_pins=" + counters.get(DeviceCounter.GRANT_PINS)
+            + " doorbells=" + counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT)
+            + " back_pressured=" + counters.get(DeviceCounter.TX_BACK_PRESSURED);
     }
 
     @Override

@@ -3,7 +3,7 @@ package dev.splitnet.cli;
 import dev.splitnet.api.XenbusState;
 import dev.splitnet.mmap.Device;
 import dev.splitnet.mmap.DeviceCounter;
-import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.CounterReadings;
 import dev.splitnet.mmap.DeviceDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,13 +45,16 @@ public record DeviceSnapshot(String name, Path file, int domainId, XenbusState f
         return snapshots;
     }
 
-    /** Reads one device file. */
+    /**
+     * Reads one device file: its states and the frontend's counters from the file, and the
+     * backend's counters of that frontend from the backend's own counters file beside it.
+     */
     public static DeviceSnapshot read(final Path file)
     {
         try (Device device = Device.attach(file.toFile(), true))
         {
-            final Map<DeviceCounter, Long> counters = new EnumMap<>(DeviceCounter.class);
-            DeviceCounters.read(device.countersMetadata(), device.countersValues(), counters::put);
+            final Map<DeviceCounter, Long> counters = new EnumMap<>(
+                CounterReadings.read(device, file.getParent(), device.domainId()).asMap());
             return new DeviceSnapshot(device.deviceName(), file, device.domainId(), device.frontendState(), device.backendState(), counters);
         }
     }

@@ -6,16 +6,14 @@ import dev.splitnet.api.PacketStatus;
 import dev.splitnet.api.ReceivedPacket;
 import dev.splitnet.api.SplitnetException;
 import dev.splitnet.api.TxClaim;
-import dev.splitnet.api.XenbusState;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
-import dev.splitnet.mmap.Device;
+import dev.splitnet.mmap.BackendCounters;
+import dev.splitnet.mmap.CounterReadings;
 import dev.splitnet.mmap.DeviceCounter;
-import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.NetifLimits;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Locale;
@@ -154,9 +152,10 @@ final class FrontendCommand implements Callable<Integer>
                 }
                 finally
                 {
-                    // Counters of this connection's device (the backend's ones included); summed over reconnects.
-                    DeviceCounters.read(front.device().countersMetadata(), front.device().countersValues(),
-                        (counter, value) -> counters.merge(counter, value, Long::sum));
+                    // Counters of this connection: the frontend's from its device, the backend's from the
+                    // backend's own counters file; summed over reconnects.
+                    CounterReadings.read(front.device(), directory, front.domainId()).asMap()
+                        .forEach((counter, value) -> counters.merge(counter, value, Long::sum));
                 }
                 if (front.isConnected() || !reconnect || sent >= count || (endNs != 0 && System.nanoTime() - endNs >= 0))
                 {
@@ -356,26 +355,21 @@ final class FrontendCommand implements Callable<Integer>
         }
     }
 
-    /** Finds a peer's domain id in its device file, waiting for it to be connected (like a xenstore lookup). */
+    /**
+     * Finds a peer's domain id through the backend (its counters file registers every connected
+     * frontend by name), waiting for the peer to connect: like a xenstore lookup, and never from
+     * the peer's own control page, which the peer could write anything into.
+     */
     private int resolvePeer(final String peerName)
     {
-        final Path file = DeviceDirectory.open(directory).deviceFile(peerName);
+        DeviceDirectory.open(directory).deviceFile(peerName); // checks the name
         final long deadline = System.nanoTime() + connectTimeoutMs * 1_000_000L;
         while (true)
         {
-            if (Files.exists(file))
+            final int domainId = BackendCounters.resolve(directory, peerName);
+            if (domainId > 0)
             {
-                try (Device device = Device.attach(file.toFile(), true))
-                {
-                    if (device.backendState() == XenbusState.CONNECTED && device.domainId() > 0)
-                    {
-                        return device.domainId();
-                    }
-                }
-                catch (final SplitnetException ex)
-                {
-                    // still being created
-                }
+                return domainId;
             }
             if (System.nanoTime() - deadline > 0)
             {

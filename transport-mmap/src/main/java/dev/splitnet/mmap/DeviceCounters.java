@@ -13,14 +13,26 @@ import org.agrona.concurrent.status.CountersReader;
  */
 public final class DeviceCounters
 {
-    private final AtomicCounter[] counters = new AtomicCounter[DeviceCounter.COUNT];
+    private final AtomicCounter[] counters;
 
     private DeviceCounters(final AtomicBuffer values)
     {
+        counters = new AtomicCounter[DeviceCounter.COUNT];
         for (final DeviceCounter c : DeviceCounter.values())
         {
             counters[c.ordinal()] = new AtomicCounter(values, c.ordinal());
         }
+    }
+
+    private DeviceCounters(final AtomicCounter[] byKind)
+    {
+        counters = byKind;
+    }
+
+    /** Counters allocated elsewhere (the backend's own file), by {@link DeviceCounter} ordinal; null where absent. */
+    static DeviceCounters of(final AtomicCounter[] byKind)
+    {
+        return new DeviceCounters(byKind.clone());
     }
 
     /** Frontend: allocates all counters in a fresh file (ids in {@link DeviceCounter} order). */
@@ -47,7 +59,13 @@ public final class DeviceCounters
     /** The counter for a kind; increments must come from its {@link DeviceCounter#writer()} only. */
     public AtomicCounter get(final DeviceCounter counter)
     {
-        return counters[counter.ordinal()];
+        final AtomicCounter c = counters[counter.ordinal()];
+        if (c == null)
+        {
+            throw new IllegalArgumentException("counter=" + counter.key() + " is not kept here (written by the "
+                + counter.writer().name().toLowerCase(java.util.Locale.ROOT) + ")");
+        }
+        return c;
     }
 
     /** Reads every splitnet counter of a device, for tools: key and value, in id order. */

@@ -57,7 +57,7 @@ public record DeviceLayout(
             txRing, rxRing, slots, grants, p2m, meta, values, framesOffset, length);
     }
 
-    private static long align(final long n)
+    static long align(final long n)
     {
         return (n + PAGE_SIZE - 1) & -PAGE_SIZE;
     }

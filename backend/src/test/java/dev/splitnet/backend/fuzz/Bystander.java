@@ -8,7 +8,8 @@ import dev.splitnet.api.XenbusState;
 import dev.splitnet.frontend.NetFront;
 import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.DeviceCounter;
-import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.BackendCounters;
+import java.nio.file.Path;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.GrantEntryDescriptor;
 import java.util.HashMap;
@@ -54,7 +55,7 @@ final class Bystander implements Runnable
     private final byte[] controlSnapshot;
     private final byte[] metadataSnapshot;
     private final long[] grantSnapshot;
-    private final DeviceCounters counters;
+    private final Path dir;
     private volatile boolean sending = true;
     private volatile long completions;
     private volatile boolean finished;
@@ -74,7 +75,7 @@ final class Bystander implements Runnable
         this.random = new SplittableRandom(seed ^ 0x3C3C3C3C3C3C3C3CL);
         this.explainedErrorWindow = explainedErrorWindow;
         this.layout = front.device().layout();
-        this.counters = DeviceCounters.attach(front.device().countersValues());
+        this.dir = front.device().path().getParent();
         this.controlSnapshot = new byte[ControlDescriptor.FRONTEND_STATE_OFFSET];
         front.device().control().getBytes(0, controlSnapshot);
         this.metadataSnapshot = new byte[layout.countersMetadataLength()];
@@ -318,9 +319,9 @@ final class Bystander implements Runnable
         final StringBuilder sb = new StringBuilder();
         for (final DeviceCounter c : DeviceCounter.values())
         {
-            if (c.key().startsWith("error_") && counters.get(c).get() != 0)
+            if (c.key().startsWith("error_") && backendCounter(c) != 0)
             {
-                sb.append(' ').append(c.key()).append('=').append(counters.get(c).get());
+                sb.append(' ').append(c.key()).append('=').append(backendCounter(c));
             }
         }
         return sb.length() == 0 ? " (no backend error counter moved)" : " (bystander counters:" + sb + ")";
@@ -420,9 +421,9 @@ final class Bystander implements Runnable
             DeviceCounter.ERROR_BAD_OFFSET, DeviceCounter.ERROR_BAD_SLOT, DeviceCounter.ERROR_TOO_MANY_FRAGMENTS,
             DeviceCounter.ERROR_SIZE_MISMATCH, DeviceCounter.ERROR_UNSUPPORTED})
         {
-            if (counters.get(c).get() != 0)
+            if (backendCounter(c) != 0)
             {
-                accounting.violation("the bystander's counter " + c.key() + " is " + counters.get(c).get() + " (it sends only valid packets)");
+                accounting.violation("the bystander's counter " + c.key() + " is " + backendCounter(c) + " (it sends only valid packets)");
                 return;
             }
         }
@@ -449,5 +450,12 @@ final class Bystander implements Runnable
         {
             accounting.violation(missing + " bystander packets completed OKAY as echoes but their echo never arrived");
         }
+    }
+
+    /** What the backend counted for the bystander, from the backend's own counters file. */
+    private long backendCounter(final DeviceCounter c)
+    {
+        final java.util.Map<DeviceCounter, Long> counters = BackendCounters.read(dir).get(front.domainId());
+        return counters == null ? 0 : counters.getOrDefault(c, 0L);
     }
 }

@@ -6,7 +6,7 @@ import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.DeviceCounter;
-import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.BackendCounters;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.Doorbell;
 import dev.splitnet.mmap.Handshake;
@@ -234,14 +234,11 @@ final class Offender implements Runnable
         finally
         {
             handler.offenderDomain(-1);
-            if (!truncated)
+            // the backend's word on the episode, from its own counters file, which the writer cannot reach
+            final java.util.Map<DeviceCounter, Long> counters = BackendCounters.read(dir).get(domain);
+            for (final DeviceCounter c : OFFENDER_COUNTERS)
             {
-                // the writer leaves the counters alone: they are the backend's word on the episode
-                final DeviceCounters counters = DeviceCounters.attach(front.device().countersValues());
-                for (final DeviceCounter c : OFFENDER_COUNTERS)
-                {
-                    accounting.offenderCounter(c.key(), counters.get(c).get());
-                }
+                accounting.offenderCounter(c.key(), counters == null ? 0 : counters.getOrDefault(c, 0L));
             }
             try
             {
