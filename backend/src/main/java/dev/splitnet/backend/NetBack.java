@@ -99,7 +99,7 @@ public final class NetBack implements Backend, Agent
     {
         context.conclude();
         final DeviceDirectory directory = DeviceDirectory.create(context.directory());
-        directory.checkPrivateTo(dev.splitnet.mmap.DeviceFile.processUid());
+        directory.checkPrivateTo(dev.splitnet.mmap.DeviceFile.processUid(), context.distinctFrontendUids());
         FileChannel lockChannel = null;
         ServerSocketChannel server = null;
         BackendCounters backendCounters = null;
@@ -120,10 +120,11 @@ public final class NetBack implements Backend, Agent
             Files.deleteIfExists(directory.socketPath());
             server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             server.bind(UnixDomainSocketAddress.of(directory.socketPath()));
-            DeviceDirectory.setPermissions(directory.socketPath(), "rw-------");
+            // frontends of users of their own (in the directory's group) must be able to connect
+            DeviceDirectory.setPermissions(directory.socketPath(), context.distinctFrontendUids() ? "rw-rw----" : "rw-------");
             server.configureBlocking(false);
             final Selector selector = Selector.open();
-            backendCounters = BackendCounters.create(directory.path(), context.maxFrontends());
+            backendCounters = BackendCounters.create(directory.path(), context.maxFrontends(), context.distinctFrontendUids());
             final Conductor conductor = new Conductor(context, directory, server, selector, backendCounters);
             final NetBack backend = new NetBack(context, directory, lockChannel, lock, selector, conductor, backendCounters);
             conductor.start();

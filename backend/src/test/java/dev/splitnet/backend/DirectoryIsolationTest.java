@@ -148,4 +148,24 @@ class DirectoryIsolationTest
             assertTrue(first.isConnected());
         }
     }
+
+    @Test
+    void shouldLetTheFrontendsGroupInOnlyIntoAStickyDirectoryWhenEachFrontendIsItsOwnUser() throws Exception
+    {
+        final Path dir = Files.createDirectory(parent.resolve("shared"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
+        final DeviceFileException notSticky = assertThrows(DeviceFileException.class,
+            () -> NetBack.launch(new BackendContext().directory(dir).distinctFrontendUids(true)).close());
+        assertTrue(notSticky.getMessage().contains("has mode 0770: group members could unlink each other's files (not sticky); "
+            + "run chmod 1770 " + dir), notSticky.getMessage());
+        assertThrows(DeviceFileException.class, () -> NetBack.launch(new BackendContext().directory(dir)).close(),
+            "without --distinct-uids the group may not enter at all");
+        final Process chmod = new ProcessBuilder("chmod", "1770", dir.toString()).inheritIO().start();
+        assertEquals(0, chmod.waitFor());
+        try (NetBack backend = NetBack.launch(new BackendContext().directory(dir).distinctFrontendUids(true)))
+        {
+            assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(DeviceDirectory.SOCKET_NAME))),
+                "the frontends' group may connect");
+        }
+    }
 }

@@ -73,6 +73,15 @@ public final class BackendCounters implements AutoCloseable
      */
     public static BackendCounters create(final Path directory, final int maxFrontends)
     {
+        return create(directory, maxFrontends, false);
+    }
+
+    /**
+     * As {@link #create(Path, int)}; {@code groupReadable} makes the file 0640, for frontends that
+     * run as users of their own in the directory's group (they resolve peers through it).
+     */
+    public static BackendCounters create(final Path directory, final int maxFrontends, final boolean groupReadable)
+    {
         final Path path = directory.resolve(FILE_NAME);
         final int maxCounters = maxFrontends * COUNTERS_PER_FRONTEND;
         final long length = fileLength(maxCounters);
@@ -82,6 +91,10 @@ public final class BackendCounters implements AutoCloseable
         {
             Files.deleteIfExists(path);
             file = DeviceFile.createNew(path);
+            if (groupReadable)
+            {
+                DeviceDirectory.setPermissions(path, "rw-r-----");
+            }
             SpaceReservation.reserve(file, length, path);
             mapping = DeviceMapping.map(file, length, false);
             final UnsafeBuffer header = mapping.buffer();
@@ -274,7 +287,17 @@ public final class BackendCounters implements AutoCloseable
         {
             return;
         }
-        try (DeviceFile file = DeviceFile.openExisting(path, true, DeviceFile.processUid()))
+        // the backend's file belongs to the backend's user, who owns the directory (checkPrivateTo)
+        final int backendUid;
+        try
+        {
+            backendUid = (Integer)Files.getAttribute(directory, "unix:uid");
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return;
+        }
+        try (DeviceFile file = DeviceFile.openExisting(path, true, backendUid))
         {
             final long length = file.size();
             if (length < HEADER_LENGTH)

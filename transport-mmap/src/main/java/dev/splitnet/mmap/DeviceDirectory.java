@@ -69,6 +69,17 @@ public final class DeviceDirectory
      */
     public void checkPrivateTo(final int uid)
     {
+        checkPrivateTo(uid, false);
+    }
+
+    /**
+     * As {@link #checkPrivateTo(int)}; with {@code groupShared} (frontends running as users of their
+     * own, in the directory's group) the group may enter and create files, but then the directory
+     * must be sticky (01770, {@code chmod 1770}), so that no group member can unlink or replace a
+     * file it does not own (another frontend's device file, the backend's socket). Others never.
+     */
+    public void checkPrivateTo(final int uid, final boolean groupShared)
+    {
         final int owner;
         final int mode;
         try
@@ -90,7 +101,18 @@ public final class DeviceDirectory
             throw new DeviceFileException("directory " + path + " is owned by uid " + owner + ", not by this backend's user (uid "
                 + uid + "); the backend needs a directory of its own user: pass another --dir");
         }
-        if ((mode & 077) != 0)
+        if (groupShared)
+        {
+            if ((mode & 07) != 0 || (mode & 070) != 0 && (mode & 01000) == 0)
+            {
+                throw new DeviceFileException(String.format(java.util.Locale.ROOT,
+                    "directory %s has mode %04o: %s; run chmod 1770 %s (the frontends' group may enter, only owners may "
+                        + "unlink), or pass another --dir", path, mode & 07777,
+                    (mode & 07) != 0 ? "other users may enter it" : "group members could unlink each other's files (not sticky)",
+                    path));
+            }
+        }
+        else if ((mode & 077) != 0)
         {
             throw new DeviceFileException(String.format(java.util.Locale.ROOT,
                 "directory %s has mode %04o: other users may enter it; run chmod 700 %s, or pass another --dir",
