@@ -45,6 +45,21 @@ class CommandLineIT
     }
 
     @Test
+    void shouldRefuseADirectoryOtherUsersMayEnterWithOneLine() throws Exception
+    {
+        final Path open = Files.createDirectory(dir.resolve("open"));
+        Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (SplitnetProcess p = SplitnetProcess.start("cli-open-dir", "backend", "--dir", open.toString()))
+        {
+            assertEquals(1, p.waitFor(30));
+            final String err = p.stderr().strip();
+            assertEquals(1, err.lines().count(), err);
+            assertTrue(err.contains("directory " + open + " has mode 0755: other users may enter it; run chmod 700 " + open), err);
+            assertFalse(Files.exists(open.resolve("backend.sock")), "nothing left listening");
+        }
+    }
+
+    @Test
     void shouldTellWhatToDoWhenNoBackendListens() throws Exception
     {
         try (SplitnetProcess p = SplitnetProcess.start("cli-no-backend", "frontend", "--dir", dir.toString(), "--name", "lonely",
