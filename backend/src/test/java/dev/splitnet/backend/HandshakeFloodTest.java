@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class HandshakeFloodTest
 {
-    private static final int IDLE_CONNECTIONS = 2000;
+    private static final int IDLE_CONNECTIONS = 5000;
     private static final long ECHO_SECONDS = 3;
 
     @TempDir
