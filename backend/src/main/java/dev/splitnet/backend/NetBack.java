@@ -329,16 +329,7 @@ public final class NetBack implements Backend, Agent
         // the vif is out of the loop from here on; until the conductor has it, recovery finishes
         // the hand-over (a late fault may interrupt this method anywhere)
         retiring = vif;
-        final Vif[] next = new Vif[vifs.length - 1];
-        int n = 0;
-        for (final Vif v : vifs)
-        {
-            if (v != vif)
-            {
-                next[n++] = v;
-            }
-        }
-        vifs = next;
+        removeFromLoop(vif);
         if (vif.isTampered())
         {
             lastTruncatedDisconnectNs = System.nanoTime() | 1;
@@ -360,6 +351,21 @@ public final class NetBack implements Backend, Agent
         }
     }
 
+    /** Takes a vif out of the duty cycle's array, if it is there. */
+    private void removeFromLoop(final Vif vif)
+    {
+        final Vif[] next = new Vif[vifs.length];
+        int n = 0;
+        for (final Vif v : vifs)
+        {
+            if (v != vif)
+            {
+                next[n++] = v;
+            }
+        }
+        vifs = n == next.length ? next : java.util.Arrays.copyOf(next, n);
+    }
+
     /** Hands the conductor a vif whose disconnect a late fault interrupted. */
     private void finishRetiring()
     {
@@ -367,16 +373,7 @@ public final class NetBack implements Backend, Agent
         if (vif != null)
         {
             retiring = null;
-            final Vif[] next = new Vif[vifs.length];
-            int n = 0;
-            for (final Vif v : vifs)
-            {
-                if (v != vif)
-                {
-                    next[n++] = v;
-                }
-            }
-            vifs = java.util.Arrays.copyOf(next, n);
+            removeFromLoop(vif);
             conductor.retire(vif);
         }
     }

@@ -4,16 +4,10 @@ import dev.splitnet.api.IdleMode;
 import dev.splitnet.api.PacketStatus;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
-import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.Handshake;
-import java.io.IOException;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.channels.SocketChannel;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.junit.jupiter.api.AfterEach;
@@ -55,7 +49,7 @@ class DeviceFileSwapTest
     {
         final Process mkfifo = new ProcessBuilder("mkfifo", dir.resolve("evil" + DeviceDirectory.DEVICE_SUFFIX).toString()).inheritIO().start();
         assertEquals(0, mkfifo.waitFor());
-        final Handshake.Welcome welcome = hello("evil");
+        final Handshake.Welcome welcome = RawHello.hello(dir, "evil");
         assertEquals(Handshake.STATUS_REFUSED, welcome.status());
         assertTrue(welcome.reason().contains("is a FIFO, not a regular file"), welcome.reason());
         assertBackendStillServes();
@@ -67,7 +61,7 @@ class DeviceFileSwapTest
         try (NetFront victim = NetFront.connect(new FrontendContext().directory(dir).name("victim")))
         {
             Files.createSymbolicLink(dir.resolve("thief" + DeviceDirectory.DEVICE_SUFFIX), dir.resolve("victim" + DeviceDirectory.DEVICE_SUFFIX));
-            final Handshake.Welcome welcome = hello("thief");
+            final Handshake.Welcome welcome = RawHello.hello(dir, "thief");
             assertEquals(Handshake.STATUS_REFUSED, welcome.status());
             assertTrue(welcome.reason().contains("symbolic link"), welcome.reason());
         }
@@ -78,30 +72,6 @@ class DeviceFileSwapTest
         try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("after")))
         {
             assertTrue(front.domainId() > 0);
-        }
-    }
-
-    /** Says HELLO for {@code name} as a frontend would, and reads the backend's answer. */
-    private Handshake.Welcome hello(final String name) throws IOException
-    {
-        try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve(DeviceDirectory.SOCKET_NAME))))
-        {
-            Handshake.writeFully(channel, Handshake.encode(new Handshake.Hello(ControlDescriptor.LAYOUT_VERSION,
-                ProcessHandle.current().pid(), 0L, name)), System.nanoTime() + 5_000_000_000L);
-            final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-            while (true)
-            {
-                if (channel.read(in) < 0)
-                {
-                    fail("backend closed the connection without a WELCOME");
-                }
-                in.flip();
-                if (Handshake.completeLength(in, Handshake.WELCOME_MAGIC) > 0)
-                {
-                    return Handshake.decodeWelcome(in);
-                }
-                in.compact();
-            }
         }
     }
 }

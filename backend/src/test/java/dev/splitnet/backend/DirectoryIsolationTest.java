@@ -6,16 +6,10 @@ import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import dev.splitnet.api.Features;
 import dev.splitnet.api.XenbusState;
-import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.Device;
 import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.DeviceGeometry;
 import dev.splitnet.mmap.Handshake;
-import java.io.IOException;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.SocketChannel;
 import dev.splitnet.mmap.DeviceFile;
 import dev.splitnet.mmap.DeviceFileException;
 import java.nio.file.Files;
@@ -101,35 +95,11 @@ class DirectoryIsolationTest
             {
                 device.setFrontendState(XenbusState.INITIALISED);
                 chown(file, OTHER_UID);
-                final Handshake.Welcome welcome = hello(dir, "given");
+                final Handshake.Welcome welcome = RawHello.hello(dir, "given");
                 assertEquals(Handshake.STATUS_REFUSED, welcome.status());
                 assertTrue(welcome.reason().contains("is owned by uid " + OTHER_UID + ", expected uid 0"), welcome.reason());
             }
             assertTrue(runner.isRunning());
-        }
-    }
-
-    /** Says HELLO for {@code name} as a frontend would, and reads the backend's answer. */
-    static Handshake.Welcome hello(final Path dir, final String name) throws IOException
-    {
-        try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve(DeviceDirectory.SOCKET_NAME))))
-        {
-            Handshake.writeFully(channel, Handshake.encode(new Handshake.Hello(ControlDescriptor.LAYOUT_VERSION,
-                ProcessHandle.current().pid(), Features.SUPPORTED, name)), System.nanoTime() + 5_000_000_000L);
-            final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-            while (true)
-            {
-                if (channel.read(in) < 0)
-                {
-                    fail("backend closed the connection without a WELCOME");
-                }
-                in.flip();
-                if (Handshake.completeLength(in, Handshake.WELCOME_MAGIC) > 0)
-                {
-                    return Handshake.decodeWelcome(in);
-                }
-                in.compact();
-            }
         }
     }
 
