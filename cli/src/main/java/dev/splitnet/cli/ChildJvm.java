@@ -21,7 +21,7 @@ public final class ChildJvm
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         for (final String arg : ManagementFactory.getRuntimeMXBean().getInputArguments())
         {
-            // the flags Agrona and Chronicle need, system properties; not a debugger agent
+            // the flags splitnet needs (jvm.options), system properties; not a debugger agent
             if (!arg.startsWith("-agentlib") && !arg.startsWith("-javaagent"))
             {
                 command.add(arg);

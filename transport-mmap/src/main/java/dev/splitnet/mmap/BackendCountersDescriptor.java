@@ -62,9 +62,10 @@ public final class BackendCountersDescriptor
         return n;
     }
 
+    /** Agrona needs a metadata record for every value record the (page-aligned) values region holds. */
     public static int metadataLength(final int maxCounters)
     {
-        return (int)DeviceLayout.align((long)maxCounters * CountersReader.METADATA_LENGTH);
+        return valuesLength(maxCounters) / CountersReader.COUNTER_LENGTH * CountersReader.METADATA_LENGTH;
     }
 
     public static int valuesOffset(final int maxCounters)

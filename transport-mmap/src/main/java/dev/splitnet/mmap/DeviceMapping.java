@@ -5,24 +5,28 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import net.openhft.chronicle.bytes.MappedBytesStore;
-import net.openhft.chronicle.bytes.MappedFile;
-import net.openhft.chronicle.core.io.ReferenceOwner;
+import java.nio.file.StandardOpenOption;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * One process's mapping of a whole device file. Chronicle Bytes owns the mapping's lifecycle:
- * it maps the file, keeps the reference count, and unmaps it deterministically on {@link #close}
- * (not whenever the GC gets to a MappedByteBuffer). Agrona's {@link UnsafeBuffer} is the flyweight
- * every other class reads and writes through. The reference counting stays inside this class.
+ * One process's mapping of a whole device file, made from the file's one descriptor
+ * ({@link DeviceFile}: {@code /proc/self/fd/N} names the open inode, never the name again) and
+ * unmapped deterministically on {@link #close} with Agrona's {@code IoUtil.unmap}, not whenever the
+ * GC gets to a MappedByteBuffer. Agrona's {@link UnsafeBuffer} is the flyweight every other class
+ * reads and writes through.
+ *
+ * <p>This used to be Chronicle Bytes' job ({@code MappedFile}), but Chronicle Bytes 2026.4 left
+ * every mapping in place after its last release (two per connect and disconnect, one per look of a
+ * tool: seen in /proc/self/maps by ConnectCycleLeakTest and ReadOnlyMappingLeakTest), so a
+ * long-running backend or the fuzzer ran into {@code vm.max_map_count}. The JDK's own mapping and
+ * one explicit unmap do it with nothing left behind.
  */
 public final class DeviceMapping implements AutoCloseable
 {
     private final File file;
-    private final MappedFile mappedFile;
-    private final MappedBytesStore store;
-    private final ReferenceOwner owner;
+    private final FileChannel channel;
+    private final MappedByteBuffer mapped;
     private final UnsafeBuffer buffer;
     private final long length;
     private MappedByteBuffer channelView;
@@ -36,21 +40,19 @@ public final class DeviceMapping implements AutoCloseable
             throw new DeviceFileException(file + ": " + length + " bytes is too large to map (limit 2 GiB)");
         }
         this.length = length;
-        this.owner = ReferenceOwner.temporary("splitnet-device");
-        // Chronicle opens the descriptor's /proc/self/fd/N, the inode already opened and checked,
-        // never the name again: whatever the name points to by now is not what gets mapped.
-        this.mappedFile = MappedFile.ofSingle(deviceFile.procFile(), length, readOnly);
+        this.channel = readOnly
+            ? FileChannel.open(deviceFile.procFile().toPath(), StandardOpenOption.READ)
+            : FileChannel.open(deviceFile.procFile().toPath(), StandardOpenOption.READ, StandardOpenOption.WRITE);
         try
         {
-            this.store = mappedFile.acquireByteStore(owner, 0);
+            this.mapped = channel.map(readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE, 0, length);
         }
         catch (final IOException | RuntimeException ex)
         {
-            mappedFile.releaseLast();
+            channel.close();
             throw ex;
         }
-        final long address = readOnly ? store.addressForRead(0) : store.addressForWrite(0);
-        this.buffer = new UnsafeBuffer(address, (int)length);
+        this.buffer = new UnsafeBuffer(mapped);
     }
 
     /**
@@ -73,14 +75,14 @@ public final class DeviceMapping implements AutoCloseable
     }
 
     /**
-     * The file's current size through the mapped file's own descriptor (the path may already be
+     * The file's current size through the mapping's own descriptor (the path may already be
      * unlinked); a size below {@link #length()} means the owner truncated it under the mapping.
      */
     public long currentFileSize()
     {
         try
         {
-            return mappedFile.raf().getChannel().size();
+            return channel.size();
         }
         catch (final IOException ex)
         {
@@ -107,8 +109,8 @@ public final class DeviceMapping implements AutoCloseable
     /**
      * A ByteBuffer over {@code [offset, offset+viewLength)} for channel I/O straight from the shared
      * pages (zero-copy egress). The JDK's channels take ByteBuffers, not addresses, so this one view
-     * is a second, read-only mapping of the same pages, made once per device from the mapped file's
-     * own descriptor (not by name) and unmapped in {@link #close}.
+     * is a second, read-only mapping of the same pages, made once per device from the same
+     * descriptor (not by name) and unmapped in {@link #close}.
      */
     public synchronized ByteBuffer mapChannelView(final long offset, final int viewLength) throws IOException
     {
@@ -116,11 +118,11 @@ public final class DeviceMapping implements AutoCloseable
         {
             throw new IllegalStateException(file + ": channel view already mapped");
         }
-        channelView = mappedFile.raf().getChannel().map(FileChannel.MapMode.READ_ONLY, offset, viewLength);
+        channelView = channel.map(FileChannel.MapMode.READ_ONLY, offset, viewLength);
         return channelView;
     }
 
-    /** Unmaps; idempotent. */
+    /** Unmaps; idempotent. No flyweight over the mapping may be used afterwards. */
     @Override
     public synchronized void close()
     {
@@ -134,7 +136,14 @@ public final class DeviceMapping implements AutoCloseable
             IoUtil.unmap(channelView);
             channelView = null;
         }
-        store.release(owner);
-        mappedFile.releaseLast();
+        IoUtil.unmap(mapped);
+        try
+        {
+            channel.close();
+        }
+        catch (final IOException ignore)
+        {
+            // the mapping is gone; the descriptor goes with the channel either way
+        }
     }
 }

@@ -54,9 +54,8 @@ final class SplitnetImage
     /** Bump when the way the image is made changes, so the hash changes. */
     private static final String RECIPE_VERSION = "1";
     /**
-     * Modules jdeps names that the commands never use: java.desktop is reached only through
-     * Chronicle's CPU coolers (java.beans XML) and JNA's AWT helpers, and would drag in X11, ALSA
-     * and freetype libraries.
+     * Modules jdeps names that the commands never use: java.desktop is reached only through JNA's
+     * AWT helpers, and would drag in X11, ALSA and freetype libraries.
      */
     private static final Set<String> EXCLUDED_MODULES = Set.of("java.desktop");
     private static final String DOCKERFILE = String.join("\n",
