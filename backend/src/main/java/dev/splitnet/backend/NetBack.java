@@ -15,6 +15,7 @@ import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.DeviceFileException;
 import dev.splitnet.mmap.Doorbell;
 import dev.splitnet.mmap.Handshake;
+import dev.splitnet.mmap.JvmFlags;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.net.StandardProtocolFamily;
@@ -97,6 +98,7 @@ public final class NetBack implements Backend, Agent
      */
     public static NetBack launch(final BackendContext context)
     {
+        JvmFlags.check();
         context.conclude();
         final DeviceDirectory directory = DeviceDirectory.create(context.directory());
         directory.checkPrivateTo(dev.splitnet.mmap.DeviceFile.processUid(), context.distinctFrontendUids());

@@ -1,6 +1,7 @@
 package dev.splitnet.cli;
 
 import dev.splitnet.api.SplitnetException;
+import dev.splitnet.mmap.JvmFlags;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -39,6 +40,26 @@ public final class Main implements Runnable
                 return 1;
             }
             throw ex;
+        });
+        // the JVM flags are checked before any command runs (help needs none), so that a missing
+        // one is one line naming it, not an IllegalAccessError from deep inside Agrona
+        commandLine.setExecutionStrategy(parseResult ->
+        {
+            final Integer helped = CommandLine.executeHelpRequest(parseResult);
+            if (helped != null)
+            {
+                return helped;
+            }
+            try
+            {
+                JvmFlags.check();
+            }
+            catch (final SplitnetException ex)
+            {
+                System.err.println("splitnet: " + ex.getMessage());
+                return 1;
+            }
+            return new CommandLine.RunLast().execute(parseResult);
         });
         return commandLine.execute(args);
     }

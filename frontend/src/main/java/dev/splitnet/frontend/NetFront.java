@@ -19,6 +19,7 @@ import dev.splitnet.mmap.Doorbell;
 import dev.splitnet.mmap.FrontRing;
 import dev.splitnet.mmap.GrantTable;
 import dev.splitnet.mmap.Handshake;
+import dev.splitnet.mmap.JvmFlags;
 import dev.splitnet.mmap.NetifDescriptor;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -86,6 +87,7 @@ public final class NetFront implements Frontend
      */
     public static NetFront connect(final FrontendContext context)
     {
+        JvmFlags.check();
         context.conclude();
         final DeviceDirectory directory = DeviceDirectory.create(context.directory());
         final java.nio.file.Path file = directory.deviceFile(context.name());

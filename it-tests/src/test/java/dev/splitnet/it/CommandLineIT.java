@@ -45,6 +45,27 @@ class CommandLineIT
     }
 
     @Test
+    void shouldNameTheMissingJvmFlagsAtOnce() throws Exception
+    {
+        // the launcher's command without its @jvm.options
+        final java.util.List<String> command = new java.util.ArrayList<>(SplitnetProcess.javaCommand("dev.splitnet.cli.Main"));
+        command.removeIf(arg -> arg.startsWith("@"));
+        for (final String role : new String[] {"backend", "frontend"})
+        {
+            final java.util.List<String> run = new java.util.ArrayList<>(command);
+            run.addAll(java.util.List.of(role, "--dir", dir.resolve("noflags").toString()));
+            final Process p = new ProcessBuilder(run).redirectErrorStream(true).start();
+            final String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+            assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(1, p.exitValue(), out);
+            assertEquals(1, out.lines().count(), out);
+            assertTrue(out.contains("this JVM lacks the flags splitnet needs: --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED")
+                && out.contains("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED") && out.contains("jvm.options"), out);
+        }
+        assertFalse(Files.exists(dir.resolve("noflags")), "nothing was created");
+    }
+
+    @Test
     void shouldRefuseADirectoryOtherUsersMayEnterWithOneLine() throws Exception
     {
         final Path open = Files.createDirectory(dir.resolve("open"));
