@@ -8,6 +8,8 @@ import picocli.CommandLine.Command;
 /** The {@code splitnet} command: backend, frontend, demo, stat, layout. */
 @Command(name = "splitnet", mixinStandardHelpOptions = true, version = "splitnet 0.1.0",
     description = "Xen-style split network driver between JVM processes over a shared memory-mapped file.",
+    footer = {"", "Also, from the ./splitnet launcher:",
+        "  bench     Runs splitnet against Aeron IPC, an Agrona ring and Unix sockets (--full: every case; --help)."},
     subcommands = { BackendCommand.class, FrontendCommand.class, DemoCommand.class, StatCommand.class, LayoutCommand.class })
 public final class Main implements Runnable
 {

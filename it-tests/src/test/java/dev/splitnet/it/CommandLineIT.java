@@ -45,6 +45,30 @@ class CommandLineIT
     }
 
     @Test
+    void shouldRefuseADirectoryWhoseParentIsMissingAtOnce() throws Exception
+    {
+        final Path missing = dir.resolve("no-such-parent").resolve("x");
+        try (SplitnetProcess p = SplitnetProcess.start("cli-missing-parent", "frontend", "--dir", missing.toString(), "--count", "1"))
+        {
+            assertEquals(1, p.waitFor(30));
+            final String err = p.stderr().strip();
+            assertTrue(err.contains("cannot create directory " + missing + ": its parent " + missing.getParent()
+                + " does not exist"), err);
+            assertFalse(Files.exists(missing.getParent()), "no tree was built");
+        }
+    }
+
+    @Test
+    void shouldListBenchInTheHelp() throws Exception
+    {
+        try (SplitnetProcess p = SplitnetProcess.start("cli-help", "--help"))
+        {
+            assertEquals(0, p.waitFor(30));
+            assertTrue(p.stdout().contains("bench") && p.stdout().contains("Aeron IPC"), p.stdout());
+        }
+    }
+
+    @Test
     void shouldNameTheMissingJvmFlagsAtOnce() throws Exception
     {
         // the launcher's command without its @jvm.options

@@ -123,6 +123,13 @@ final class SplitnetProcess implements AutoCloseable
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** Every stdout line so far, joined. */
+    String stdout()
+    {
+        // a copy-on-write list: joining reads one snapshot
+        return String.join("\n", stdout);
+    }
+
     /** The last stdout line (the JSON summary of frontend and demo). */
     String lastLine()
     {

@@ -45,9 +45,19 @@ public final class DeviceDirectory
         {
             if (!Files.exists(path))
             {
-                Files.createDirectories(path);
-                setPermissions(path, "rwx------");
+                // only the last level is made: a missing parent is a mistyped --dir, not a tree to build
+                final Path parent = path.toAbsolutePath().getParent();
+                if (parent != null && !Files.isDirectory(parent))
+                {
+                    throw new DeviceFileException("cannot create directory " + path + ": its parent " + parent
+                        + " does not exist; create it first or pass another --dir");
+                }
+                Files.createDirectory(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
+        }
+        catch (final java.nio.file.FileAlreadyExistsException ex)
+        {
+            // made by the other side a moment ago: fine, it is checked below
         }
         catch (final AccessDeniedException ex)
         {
