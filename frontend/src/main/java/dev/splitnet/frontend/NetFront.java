@@ -253,7 +253,7 @@ public final class NetFront implements Frontend
         return connected;
     }
 
-    /** The mapped device, for tools and tests that inspect shared state. */
+    /** The mapped device, for tools and tests that inspect shared state; unmapped by {@link #close()}. */
     public Device device()
     {
         return device;
@@ -292,9 +292,18 @@ public final class NetFront implements Frontend
         return connected ? tx.tryClaim(headerLength, payloadLength) : null;
     }
 
+    /**
+     * {@inheritDoc} After {@link #close()} it does nothing and returns 0: close() accounted the
+     * packets then in flight ({@code tx_disconnected}) and unmapped the device, which must not be
+     * touched again.
+     */
     @Override
     public int poll(final TxCompletionHandler completions, final RxHandler receiver)
     {
+        if (closed)
+        {
+            return 0;
+        }
         if (!connected)
         {
             return tx.failAll(completions);
@@ -341,10 +350,11 @@ public final class NetFront implements Frontend
         }
     }
 
+    /** Packets sent and not yet completed; 0 after {@link #close()}, which accounted them. */
     @Override
     public int inFlight()
     {
-        return tx.inFlight();
+        return closed ? 0 : tx.inFlight();
     }
 
     @Override
@@ -356,7 +366,7 @@ public final class NetFront implements Frontend
     @Override
     public void awaitWork(final long timeoutMillis)
     {
-        if (!connected)
+        if (closed || !connected)
         {
             return;
         }
