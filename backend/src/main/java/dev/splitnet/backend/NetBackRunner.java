@@ -63,6 +63,7 @@ public final class NetBackRunner implements AutoCloseable
     {
         while (running)
         {
+            Throwable caught = null;
             try
             {
                 while (running)
@@ -70,51 +71,71 @@ public final class NetBackRunner implements AutoCloseable
                     idle.idle(backend.doWork());
                 }
             }
-            catch (final InternalError fault)
-            {
-                recover(fault);
-            }
-            catch (final Error error)
-            {
-                stop("the duty cycle failed: " + error, error);
-            }
             catch (final Throwable t)
             {
-                // NetBack answers bad packets itself; anything reaching here is a bug: report, keep serving.
-                errorHandler.accept(t);
+                caught = t;
+            }
+            // Handled outside the catch block and inside a try of its own: HotSpot may deliver a
+            // second memory fault late, in the middle of handling the first (seen in CI: it
+            // escaped a catch block and ended the thread), and it must land here again.
+            int faultsInARow = 0;
+            while (caught != null && running)
+            {
+                final Throwable handling = caught;
+                caught = null;
+                try
+                {
+                    if (handling instanceof InternalError && ++faultsInARow > MAX_RECOVERIES)
+                    {
+                        stop("memory faults kept coming while recovering", new SplitnetException("backend stopped: "
+                            + MAX_RECOVERIES + " memory faults in a row while recovering from one; every frontend was disconnected",
+                            handling));
+                    }
+                    else
+                    {
+                        handle(handling);
+                    }
+                }
+                catch (final Throwable late)
+                {
+                    caught = late;
+                }
             }
         }
     }
 
-    /**
-     * Puts a memory fault down to the frontend that caused it. Recovering touches shared memory
-     * too (answering interrupted packets), and the JVM may deliver a second fault late, in the
-     * middle of it: each is recovered from in turn, a bounded number of times.
-     */
-    private void recover(final InternalError first)
+    private void handle(final Throwable caught)
     {
-        InternalError fault = first;
-        for (int attempt = 0; attempt < MAX_RECOVERIES; attempt++)
+        if (caught instanceof InternalError)
         {
-            try
-            {
-                if (!backend.recoverFromMemoryFault(fault))
-                {
-                    stop("a memory fault could not be put down to one frontend", new SplitnetException(
-                        "backend stopped: a memory fault on shared memory (" + fault.getMessage()
-                        + ") could not be put down to one frontend (no device file is short or has a hole), so no "
-                        + "frontend's memory can be trusted; every frontend was disconnected. A frontend that truncates "
-                        + "and regrows or punches holes in its device file causes this; restart the backend", fault));
-                }
-                return;
-            }
-            catch (final InternalError late)
-            {
-                fault = late;
-            }
+            recover((InternalError)caught);
         }
-        stop("memory faults kept coming while recovering", new SplitnetException("backend stopped: " + MAX_RECOVERIES
-            + " memory faults in a row while recovering from one; every frontend was disconnected", fault));
+        else if (caught instanceof Error)
+        {
+            stop("the duty cycle failed: " + caught, caught);
+        }
+        else
+        {
+            // NetBack answers bad packets itself; anything reaching here is a bug: report, keep serving.
+            errorHandler.accept(caught);
+        }
+    }
+
+    /**
+     * Puts a memory fault down to the frontend that caused it, or stops visibly. Recovering
+     * touches shared memory too (answering interrupted packets), and a fault delivered late in
+     * the middle of it goes back to {@link #run()}, which recovers again, a bounded number of times.
+     */
+    private void recover(final InternalError fault)
+    {
+        if (!backend.recoverFromMemoryFault(fault))
+        {
+            stop("a memory fault could not be put down to one frontend", new SplitnetException(
+                "backend stopped: a memory fault on shared memory (" + fault.getMessage()
+                + ") could not be put down to one frontend (no device file is short or has a hole), so no "
+                + "frontend's memory can be trusted; every frontend was disconnected. A frontend that truncates "
+                + "and regrows or punches holes in its device file causes this; restart the backend", fault));
+        }
     }
 
     /**
