@@ -3,6 +3,7 @@ package dev.splitnet.backend;
 import dev.splitnet.api.IdleMode;
 import dev.splitnet.api.PacketStatus;
 import dev.splitnet.api.SendResult;
+import dev.splitnet.api.TxClaim;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import java.nio.file.Path;
@@ -29,6 +30,7 @@ class NetFrontCloseTest
         final NetBack backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF)
             .handler(packet -> PacketStatus.OKAY));
         final NetFront front;
+        TxClaim claim;
         try (NetBackRunner runner = new NetBackRunner(backend, new BackoffIdleStrategy(), Throwable::printStackTrace))
         {
             front = NetFront.connect(new FrontendContext().directory(dir).name("closing"));
@@ -37,9 +39,16 @@ class NetFrontCloseTest
             {
                 assertEquals(SendResult.SENT, front.send(buffer, 0, 64, buffer, 64, 1000, i));
             }
+            claim = front.tryClaim(64, 500);
+            assertNotNull(claim);
             front.close();
             front.close();
         }
+        // a claim taken before close: its buffers no longer reach the mapping, commit says why
+        final TxClaim open = claim;
+        assertThrows(IndexOutOfBoundsException.class, () -> open.header().putByte(0, (byte)1));
+        final IllegalStateException voided = assertThrows(IllegalStateException.class, () -> open.commit(7));
+        assertTrue(voided.getMessage().contains("the frontend is closed"), voided.getMessage());
         final int[] reported = new int[1];
         assertEquals(0, front.poll((id, status) -> reported[0]++, packet -> reported[0]++), "a poll after close does nothing");
         assertEquals(0, reported[0], "close() accounted the packets in flight; nothing is reported again");

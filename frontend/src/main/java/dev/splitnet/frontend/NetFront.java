@@ -410,6 +410,7 @@ public final class NetFront implements Frontend
             LOG.warn("frontend {} closed with {} packets in flight; poll until inFlight() is 0 to learn their fate", context.name(), lost);
         }
         closeQuietly(selector);
+        tx.close();
         final java.nio.file.Path file = device.path();
         device.close();
         deleteQuietly(file);

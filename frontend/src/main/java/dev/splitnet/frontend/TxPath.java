@@ -80,6 +80,8 @@ final class TxPath
     private final long[] pendingByStatus = new long[PacketStatus.values().length];
 
     private final Claim claim = new Claim();
+    // set by close(): nothing may reach the (unmapped) device any more
+    private boolean closed;
     private final int[] chunkLengths = new int[NetifLimits.MAX_PAYLOAD_FRAGMENTS];
 
     private final AtomicCounter txPackets;
@@ -388,6 +390,16 @@ final class TxPath
     }
 
     /** A packet being built in place; reused for every claim. */
+    /**
+     * The frontend is closing and its device will be unmapped: an open claim is voided (its
+     * buffers no longer reach the mapping) and nothing here touches shared memory again.
+     */
+    void close()
+    {
+        closed = true;
+        claim.detach();
+    }
+
     private final class Claim implements TxClaim
     {
         private final UnsafeBuffer header = new UnsafeBuffer(0, 0);
@@ -633,10 +645,25 @@ final class TxPath
 
         private void checkActive()
         {
+            if (closed)
+            {
+                throw new IllegalStateException("the frontend is closed: the claim is void and its buffers are gone");
+            }
             if (!active)
             {
                 throw new IllegalStateException("no open claim: commit or abort called twice");
             }
+        }
+
+        /** At close: the views no longer reach the mapping, so a late write fails with an exception, not a crash. */
+        void detach()
+        {
+            header.wrap(0, 0);
+            for (final UnsafeBuffer fragment : fragments)
+            {
+                fragment.wrap(0, 0);
+            }
+            active = false;
         }
     }
 }
