@@ -90,23 +90,12 @@ public final class Device implements AutoCloseable
     public static Device create(final Path file, final String name, final DeviceGeometry geometry,
         final int initialRingIndex, final long featuresOffered, final boolean replaceStale, final boolean sealedMemory)
     {
-        return sealedMemory
-            ? createSealed(file, name, geometry, initialRingIndex, featuresOffered, replaceStale)
-            : createFileBacked(file, name, geometry, initialRingIndex, featuresOffered, replaceStale);
-    }
-
-    private static Path temporaryName(final Path file)
-    {
-        return file.resolveSibling("." + file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
-    }
-
-    private static Device createSealed(final Path file, final String name, final DeviceGeometry geometry,
-        final int initialRingIndex, final long featuresOffered, final boolean replaceStale)
-    {
         final DeviceLayout layout = DeviceLayout.of(geometry);
-        // the claim is built under a temporary name and renamed into place, as a file-backed device is
-        final Path temporary = temporaryName(file);
-        DeviceFile claimFile = null;
+        // Built under a temporary name, locked, initialised, then renamed into place: a NAME.dev
+        // anyone can see is always complete and locked by its live owner, so a backend cleaning up
+        // after a dead frontend can never delete a file a new frontend is still creating.
+        final Path temporary = file.resolveSibling("." + file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+        DeviceFile named = null;
         DeviceFile memory = null;
         DeviceMapping mapping = null;
         try
@@ -116,82 +105,52 @@ public final class Device implements AutoCloseable
                 checkStale(file, replaceStale);
             }
             Files.deleteIfExists(temporary); // left by a dead process that had our pid
-            claimFile = DeviceFile.createNew(temporary);
-            if (!claimFile.tryLock())
+            named = DeviceFile.createNew(temporary);
+            if (!named.tryLock())
             {
                 throw new DeviceFileException(temporary + " is locked by another process; pick another name");
             }
-            ClaimFile.write(claimFile, XenbusState.INITIALISING.code(), ProcessHandle.current().pid(), layout.fileLength());
-            memory = DeviceFile.createSealableMemory(file, name);
+            if (sealedMemory)
+            {
+                ClaimFile.write(named, XenbusState.INITIALISING.code(), ProcessHandle.current().pid(), layout.fileLength());
+                memory = DeviceFile.createSealableMemory(file, name);
+            }
+            else
+            {
+                memory = named;
+            }
             SpaceReservation.reserve(memory, layout.fileLength(), file);
             mapping = DeviceMapping.map(memory, layout.fileLength(), false);
-            final Device device = new Device(mapping, layout, memory, claimFile, true, file);
+            final Device device = new Device(mapping, layout, memory, sealedMemory ? named : null, true, file);
             device.initialise(name, initialRingIndex, featuresOffered);
-            // sealed before the descriptor leaves this process: nobody ever sees it resizable
-            memory.seal();
+            if (sealedMemory)
+            {
+                // sealed before the descriptor leaves this process: nobody ever sees it resizable
+                memory.seal();
+            }
             Files.deleteIfExists(file); // stale, checked above
             Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
             return device;
         }
         catch (final IOException ex)
         {
-            closeQuietly(memory);
-            abandon(mapping, claimFile, temporary);
-            throw new DeviceFileException("cannot create device " + file + ": " + ex, ex);
-        }
-        catch (final RuntimeException ex)
-        {
-            closeQuietly(memory);
-            abandon(mapping, claimFile, temporary);
-            throw ex;
-        }
-    }
-
-    private static Device createFileBacked(final Path file, final String name, final DeviceGeometry geometry,
-        final int initialRingIndex, final long featuresOffered, final boolean replaceStale)
-    {
-        final DeviceLayout layout = DeviceLayout.of(geometry);
-        // Built under a temporary name, locked, initialised, then renamed into place: a NAME.dev
-        // anyone can see is always complete and locked by its live owner, so a backend cleaning up
-        // after a dead frontend can never delete a file a new frontend is still creating.
-        final Path temporary = temporaryName(file);
-        DeviceFile deviceFile = null;
-        DeviceMapping mapping = null;
-        try
-        {
-            if (Files.exists(file, LinkOption.NOFOLLOW_LINKS))
-            {
-                checkStale(file, replaceStale);
-            }
-            Files.deleteIfExists(temporary); // left by a dead process that had our pid
-            deviceFile = DeviceFile.createNew(temporary);
-            if (!deviceFile.tryLock())
-            {
-                throw new DeviceFileException(temporary + " is locked by another process; pick another name");
-            }
-            SpaceReservation.reserve(deviceFile, layout.fileLength(), file);
-            mapping = DeviceMapping.map(deviceFile, layout.fileLength(), false);
-            final Device device = new Device(mapping, layout, deviceFile, null, true, file);
-            device.initialise(name, initialRingIndex, featuresOffered);
-            Files.deleteIfExists(file); // stale, checked above
-            Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
-            return device;
-        }
-        catch (final IOException ex)
-        {
-            abandon(mapping, deviceFile, temporary);
+            abandon(mapping, memory, named, temporary);
             throw new DeviceFileException("cannot create device file " + file + ": " + ex, ex);
         }
         catch (final RuntimeException ex)
         {
-            abandon(mapping, deviceFile, temporary);
+            abandon(mapping, memory, named, temporary);
             throw ex;
         }
     }
 
-    private static void abandon(final DeviceMapping mapping, final DeviceFile deviceFile, final Path temporary)
+    private static void abandon(final DeviceMapping mapping, final DeviceFile memory, final DeviceFile deviceFile, final Path temporary)
     {
         closeQuietly(mapping);
+        if (memory != deviceFile)
+        {
+            closeQuietly(memory);
+        }
         // Deleted while still locked, so no other frontend takes the half-made file for its own.
         deleteQuietly(temporary);
         closeQuietly(deviceFile);
