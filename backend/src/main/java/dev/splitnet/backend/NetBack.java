@@ -257,7 +257,7 @@ public final class NetBack implements Backend, Agent
     }
 
     /**
-     * Drains doorbells and notices frontends that closed or died. A flooding doorbell stops waking
+     * Beats every frontend's heartbeat, drains doorbells and notices frontends that closed or died. A flooding doorbell stops waking
      * the blocking idle step until a drain finds it quiet again (its rings are still polled every
      * cycle: doorbells only wake), so a frontend ringing without pause costs one bounded drain per
      * housekeeping tick or wake-up and cannot keep the backend from sleeping or from serving others.
@@ -266,6 +266,9 @@ public final class NetBack implements Backend, Agent
     {
         for (final Vif vif : vifs)
         {
+            // housekeeping runs at least every blockTimeoutMs (<= 250 ms), blocked or not: the beat
+            // tells the frontend this duty cycle is alive where the open socket cannot
+            vif.beat();
             final Doorbell doorbell = vif.doorbell();
             if (doorbell.drain() < 0)
             {
