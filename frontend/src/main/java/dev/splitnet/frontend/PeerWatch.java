@@ -59,7 +59,7 @@ final class PeerWatch
     String check(final long nowNs)
     {
         nextCheckNs = nowNs + CHECK_INTERVAL_NS;
-        final String file = checkFile();
+        final String file = checkLength();
         if (file != null)
         {
             return file;
@@ -88,14 +88,28 @@ final class PeerWatch
         return null;
     }
 
-    /** Null while the device file is as long as its layout and has no hole, else what is wrong. */
-    String checkFile()
+    /**
+     * Null while the device file is as long as its layout, else what is wrong: one fstat, no
+     * allocation (a file truncated and regrown is caught by the fault it causes, see {@link #checkFile}).
+     */
+    String checkLength()
     {
         final long size = device.mapping().currentFileSize();
         if (size >= 0 && size < fileLength)
         {
             return "device file " + device.path() + " was truncated to " + size + " of " + fileLength
                 + " bytes under the mapping; the mapping is no longer touched";
+        }
+        return null;
+    }
+
+    /** Null while the device file is as long as its layout and has no hole, else what is wrong (allocates). */
+    String checkFile()
+    {
+        final String length = checkLength();
+        if (length != null)
+        {
+            return length;
         }
         final long hole = device.firstHole();
         if (hole >= 0 && hole < fileLength)
