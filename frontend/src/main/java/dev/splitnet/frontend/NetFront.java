@@ -304,8 +304,9 @@ public final class NetFront implements Frontend
         }
         catch (final InternalError fault)
         {
-            onMemoryFault(checked(fault));
+            // give back what the claim took (private memory only) before the fault voids it
             tx.abortOpenClaim();
+            onMemoryFault(checked(fault));
         }
         // a commit that faulted still put the packet in flight: it completes as DISCONNECTED
         return connected || tx.inFlight() > inFlightBefore ? SendResult.SENT : SendResult.NOT_CONNECTED;
@@ -324,8 +325,9 @@ public final class NetFront implements Frontend
         }
         catch (final InternalError fault)
         {
-            onMemoryFault(checked(fault));
+            // give back what the claim took (private memory only) before the fault voids it
             tx.abortOpenClaim();
+            onMemoryFault(checked(fault));
             return null;
         }
     }
@@ -343,8 +345,9 @@ public final class NetFront implements Frontend
         }
         catch (final InternalError fault)
         {
-            onMemoryFault(checked(fault));
+            // give back what the claim took (private memory only) before the fault voids it
             tx.abortOpenClaim();
+            onMemoryFault(checked(fault));
             return null;
         }
     }
