@@ -63,6 +63,8 @@ public final class NetFront implements Frontend
     private final long features;
     private final long backendPid;
     private final PeerWatch watch;
+    // the device file's identity (device and inode) at connect: close() deletes only that file
+    private final Object fileKey;
     private boolean connected;
     private boolean closed;
     // why the frontend is no longer connected (null while it is)
@@ -85,6 +87,7 @@ public final class NetFront implements Frontend
         this.tx = tx;
         this.rx = rx;
         this.watch = new PeerWatch(device, doorbell, context.backendTimeoutMs(), System.nanoTime());
+        this.fileKey = fileKeyOf(device.path());
         this.connected = true;
         tx.onMemoryFault(this::onMemoryFault);
     }
@@ -547,7 +550,15 @@ public final class NetFront implements Frontend
         tx.close("the frontend is closed");
         final java.nio.file.Path file = device.path();
         device.close();
-        deleteQuietly(file);
+        if (fileKey == null || fileKey.equals(fileKeyOf(file)))
+        {
+            deleteQuietly(file);
+        }
+        else
+        {
+            LOG.warn("frontend {}: {} is no longer this frontend's file (another was put in its place); left alone",
+                context.name(), file);
+        }
     }
 
     private static void closeQuietly(final AutoCloseable c)
@@ -562,6 +573,20 @@ public final class NetFront implements Frontend
             {
                 // nothing more to release
             }
+        }
+    }
+
+    /** The file's device and inode (BasicFileAttributes.fileKey), or null when it cannot be read. */
+    private static Object fileKeyOf(final java.nio.file.Path file)
+    {
+        try
+        {
+            return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+        }
+        catch (final IOException ex)
+        {
+            return null;
         }
     }
 

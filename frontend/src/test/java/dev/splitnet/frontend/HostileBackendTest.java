@@ -363,6 +363,33 @@ class HostileBackendTest
         front.awaitWork(1);
     }
 
+    /**
+     * Another file renamed over the device file's path: the frontend keeps its own mapping and
+     * descriptor, so nothing changes for it, and its close() leaves the other file alone.
+     */
+    @Test
+    void shouldKeepWorkingAndLeaveTheOtherFileAloneWhenTheFileIsReplaced() throws Exception
+    {
+        connect();
+        final Path file = front.device().path();
+        final Path other = dir.resolve("other.tmp");
+        java.nio.file.Files.write(other, new byte[] {1, 2, 3});
+        java.nio.file.Files.move(other, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        send(0, 1);
+        for (final int id : backend.takeTxRequestIds())
+        {
+            backend.txResponse(id, NetifConstants.NETIF_RSP_OKAY);
+        }
+        backend.pushTx();
+        Thread.sleep(20);
+        poll();
+        assertTrue(front.isConnected(), "a replaced path does not touch the mapping: " + front.disconnectReason());
+        assertEquals(List.of(PacketStatus.OKAY), completions.of(0));
+        front.close();
+        front = null;
+        assertArrayEquals(new byte[] {1, 2, 3}, java.nio.file.Files.readAllBytes(file), "close() deleted a file that was not its own");
+    }
+
     @Test
     void shouldDisconnectWithinTheTimeoutWhenTheHeartbeatStops() throws Exception
     {
