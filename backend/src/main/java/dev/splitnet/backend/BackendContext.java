@@ -14,6 +14,8 @@ public final class BackendContext
     public static final String IDLE_PROP = "splitnet.backend.idle";
     public static final String MAX_FRONTENDS_PROP = "splitnet.backend.max.frontends";
     public static final String ALLOW_FILE_MEMORY_PROP = "splitnet.backend.allow.file.memory";
+    /** The longest a blocked backend goes without beating (see {@link #blockTimeoutMs}). */
+    public static final long MAX_BLOCK_TIMEOUT_MS = 250;
 
     private Path directory = Path.of(System.getProperty(DIR_PROP, DeviceDirectory.defaultPath().toString()));
     private IdleMode idleMode = IdleMode.valueOf(System.getProperty(IDLE_PROP, IdleMode.BACKOFF.name()));
@@ -82,7 +84,11 @@ public final class BackendContext
         return acceptedFeatures;
     }
 
-    /** Longest block on the doorbells in {@link IdleMode#BLOCKING}, so liveness is checked that often. */
+    /**
+     * Longest block on the doorbells in {@link IdleMode#BLOCKING}: liveness is checked, and the
+     * heartbeat frontends watch is written, at least that often. At most 250 ms, half of a
+     * frontend's default backend timeout.
+     */
     public BackendContext blockTimeoutMs(final long blockTimeoutMs)
     {
         this.blockTimeoutMs = blockTimeoutMs;
@@ -153,9 +159,10 @@ public final class BackendContext
         {
             throw new IllegalArgumentException("txBudget=" + txBudget + " must be >= 1");
         }
-        if (blockTimeoutMs < 1 || blockTimeoutMs > 1000)
+        if (blockTimeoutMs < 1 || blockTimeoutMs > MAX_BLOCK_TIMEOUT_MS)
         {
-            throw new IllegalArgumentException("blockTimeoutMs=" + blockTimeoutMs + " must be 1 to 1000 (liveness is checked that often)");
+            throw new IllegalArgumentException("blockTimeoutMs=" + blockTimeoutMs + " must be 1 to " + MAX_BLOCK_TIMEOUT_MS
+                + " (the heartbeat frontends watch is written that often)");
         }
         if (handler == null)
         {

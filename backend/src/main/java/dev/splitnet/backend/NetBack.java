@@ -53,6 +53,8 @@ public final class NetBack implements Backend, Agent
     /** How often the duty cycle accepts connections and checks peers: bounds how late a death is seen. */
     private static final long HOUSEKEEPING_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final String SHUTDOWN = "backend shutting down";
+    /** A gap between heartbeats worth a warning: beats come every 10 ms busy, every blockTimeoutMs (<= 250) idle. */
+    private static final long BEAT_GAP_WARNING_NS = TimeUnit.MILLISECONDS.toNanos(300);
     /** How long after a truncating frontend's disconnect a late-delivered fault is still its own. */
     private static final long LATE_FAULT_WINDOW_NS = TimeUnit.SECONDS.toNanos(1);
 
@@ -69,6 +71,8 @@ public final class NetBack implements Backend, Agent
     private Vif[] vifs = new Vif[0];
     private int cycles;
     private long nextHousekeepingNs;
+    // when checkPeers last beat every frontend's heartbeat (0: never)
+    private long lastBeatNs;
     // a vif being disconnected: out of the loop, not yet handed to the conductor
     private Vif retiring;
     // when a frontend whose file was truncated was last disconnected (0: never)
@@ -257,15 +261,26 @@ public final class NetBack implements Backend, Agent
     }
 
     /**
-     * Drains doorbells and notices frontends that closed or died. A flooding doorbell stops waking
+     * Beats every frontend's heartbeat, drains doorbells and notices frontends that closed or died. A flooding doorbell stops waking
      * the blocking idle step until a drain finds it quiet again (its rings are still polled every
      * cycle: doorbells only wake), so a frontend ringing without pause costs one bounded drain per
      * housekeeping tick or wake-up and cannot keep the backend from sleeping or from serving others.
      */
     private void checkPeers()
     {
+        final long now = System.nanoTime();
+        if (lastBeatNs != 0 && now - lastBeatNs > BEAT_GAP_WARNING_NS && vifs.length > 0)
+        {
+            // frontends give up on a backend whose heartbeat stands still for their backendTimeoutMs
+            LOG.warn("backend: {} ms between heartbeats (the duty thread was paused, starved of CPU or held up by a handler); "
+                + "frontends disconnect after their backend timeout (default 500 ms)", TimeUnit.NANOSECONDS.toMillis(now - lastBeatNs));
+        }
+        lastBeatNs = now;
         for (final Vif vif : vifs)
         {
+            // housekeeping runs at least every blockTimeoutMs (<= 250 ms), blocked or not: the beat
+            // tells the frontend this duty cycle is alive where the open socket cannot
+            vif.beat();
             final Doorbell doorbell = vif.doorbell();
             if (doorbell.drain() < 0)
             {

@@ -156,6 +156,12 @@ final class Vif implements AutoCloseable
         return name;
     }
 
+    /** Advances the heartbeat word the frontend watches (PROTOCOL.md, "Liveness"). */
+    void beat()
+    {
+        dev.splitnet.mmap.ControlDescriptor.beat(device.control());
+    }
+
     Doorbell doorbell()
     {
         return doorbell;

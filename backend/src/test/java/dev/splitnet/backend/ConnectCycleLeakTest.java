@@ -1,15 +1,13 @@
 package dev.splitnet.backend;
 
 import dev.splitnet.api.IdleMode;
+import dev.splitnet.backend.leak.ProcessResources;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,8 +16,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Connecting and disconnecting leaves nothing behind on either side (both run in this JVM): after
- * 100 cycles the open descriptors, by kind, return to their baseline, and no page of a device file
- * is still mapped. The backend closes a disconnected frontend's doorbell on its conductor thread;
+ * 100 cycles the open descriptors, by kind, and the threads return to their baseline, and no page
+ * of a device file is still mapped (peers killed instead: {@code leak.KilledPeerLeakTest}). The backend closes a disconnected frontend's doorbell on its conductor thread;
  * the socket is only really closed once the data agent's selector drops its key.
  */
 class ConnectCycleLeakTest
@@ -37,13 +35,16 @@ class ConnectCycleLeakTest
         {
             // one cycle first, so that classes, selectors and the logger's descriptors are all open
             NetFront.connect(new FrontendContext().directory(dir).name("warm")).close();
-            final Map<String, Integer> baseline = awaitQuiet(null);
+            final Map<String, Integer> baseline = ProcessResources.awaitQuiet(null, ProcessResources::descriptors);
+            final Map<String, Integer> threads = ProcessResources.threads();
             for (int i = 0; i < CYCLES; i++)
             {
                 NetFront.connect(new FrontendContext().directory(dir).name("cycle-" + i)).close();
             }
-            assertEquals(baseline, awaitQuiet(baseline), "open descriptors by kind after " + CYCLES + " cycles");
+            assertEquals(baseline, ProcessResources.awaitQuiet(baseline, ProcessResources::descriptors),
+                "open descriptors by kind after " + CYCLES + " cycles");
             assertEquals(0, deviceMappings(), "device file pages still mapped");
+            assertEquals(threads, ProcessResources.awaitQuiet(threads, ProcessResources::threads), "threads after " + CYCLES + " cycles");
             assertTrue(runner.isRunning());
         }
     }
@@ -77,51 +78,8 @@ class ConnectCycleLeakTest
         }
     }
 
-    /** Waits (at most 5 s) until the descriptors equal {@code expected}, or two readings agree; returns the last. */
-    private static Map<String, Integer> awaitQuiet(final Map<String, Integer> expected) throws Exception
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        Map<String, Integer> last = descriptors();
-        while (System.nanoTime() < deadline)
-        {
-            Thread.sleep(100);
-            final Map<String, Integer> now = descriptors();
-            if (expected != null ? now.equals(expected) : now.equals(last))
-            {
-                return now;
-            }
-            last = now;
-        }
-        return last;
-    }
-
-    /** Open descriptors of this process, counted by what they point at (numbers blanked out). */
-    private static Map<String, Integer> descriptors() throws IOException
-    {
-        final Map<String, Integer> kinds = new TreeMap<>();
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd")))
-        {
-            fds.forEach(fd ->
-            {
-                try
-                {
-                    kinds.merge(Files.readSymbolicLink(fd).toString().replaceAll("[0-9]+", "N"), 1, Integer::sum);
-                }
-                catch (final IOException ignore)
-                {
-                    // the descriptor of the listing itself, gone already
-                }
-            });
-        }
-        return kinds;
-    }
-
     private long deviceMappings() throws IOException
     {
-        try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps")))
-        {
-            // a leaked mapping of a file deleted since shows as "NAME.dev (deleted)"
-            return lines.filter(line -> line.contains(dir.toString()) && line.contains(".dev")).count();
-        }
+        return ProcessResources.deviceMappings(dir);
     }
 }

@@ -54,10 +54,38 @@ class InProcessLoopbackTest
             final int[] rx = new int[1];
             final long[] expectedCrc = new long[packets];
             final int[] mismatches = new int[1];
+            final int[] notOkay = new int[1];
             final CRC32 crc = new CRC32();
-            int sent = 0;
-            while (okay[0] < packets)
+            final dev.splitnet.api.TxCompletionHandler completions = (id, status) ->
             {
+                if (status == PacketStatus.OKAY)
+                {
+                    okay[0]++;
+                }
+                else
+                {
+                    notOkay[0]++;
+                }
+            };
+            final dev.splitnet.api.RxHandler receiver = packet ->
+            {
+                final int length = packet.copyTo(received, 0);
+                final int seq = received.getInt(0);
+                final CRC32 c = new CRC32();
+                c.update(received.byteArray(), 0, length);
+                if (seq < 0 || seq >= packets || c.getValue() != expectedCrc[seq])
+                {
+                    mismatches[0]++;
+                }
+                rx[0]++;
+            };
+            long headerBytes = 0;
+            int sent = 0;
+            final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (okay[0] + notOkay[0] < packets)
+            {
+                assertTrue(System.nanoTime() - deadline < 0, "60 s and only " + okay[0] + " of " + packets + " completed OKAY, "
+                    + notOkay[0] + " otherwise, " + sent + " sent");
                 if (sent < packets)
                 {
                     final int headerLength = 14 + random.nextInt(100);
@@ -72,31 +100,23 @@ class InProcessLoopbackTest
                     if (front.send(header, 0, headerLength, payload, 0, payloadLength, sent) == SendResult.SENT)
                     {
                         sent++;
+                        headerBytes += headerLength;
                         // send cuts the payload into frames, or with frame spans sends it as one fragment
                         fragments += features == Features.SUPPORTED ? (payloadLength > 0 ? 1 : 0) : (payloadLength + 4095) / 4096;
                     }
                 }
-                front.poll((id, status) ->
-                {
-                    assertEquals(PacketStatus.OKAY, status, "packet " + id);
-                    okay[0]++;
-                }, packet ->
-                {
-                    final int length = packet.copyTo(received, 0);
-                    final int seq = received.getInt(0);
-                    final CRC32 c = new CRC32();
-                    c.update(received.byteArray(), 0, length);
-                    if (c.getValue() != expectedCrc[seq]) mismatches[0]++;
-                    rx[0]++;
-                });
+                front.poll(completions, receiver);
             }
-            final long deadline = System.currentTimeMillis() + 5000;
-            while (rx[0] < packets && System.currentTimeMillis() < deadline)
+            // the last echoes may still be on their way
+            final long drainDeadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+            while (rx[0] < packets && System.nanoTime() - drainDeadline < 0)
             {
-                front.poll((id, status) -> { }, packet -> rx[0]++);
+                front.poll(completions, receiver);
             }
-            assertEquals(packets, rx[0]);
-            assertEquals(0, mismatches[0]);
+            assertEquals(0, notOkay[0], "every packet completes OKAY (the echo is never dropped)");
+            assertEquals(packets, okay[0]);
+            assertEquals(packets, rx[0], "every packet echoed back once");
+            assertEquals(0, mismatches[0], "echoed packets whose bytes differ from the sent ones");
             final CounterReadings counters = CounterReadings.read(front.device(), dir, front.domainId());
             assertEquals(fragments, counters.get(DeviceCounter.PAYLOAD_FAULTS), "one fault per fragment read");
             if (features == Features.SUPPORTED)
@@ -113,8 +133,12 @@ class InProcessLoopbackTest
                 assertEquals(fragments, counters.get(DeviceCounter.GRANT_MAPS), "one map per fault");
                 assertEquals(0, counters.get(DeviceCounter.PERMANENT_GRANTS));
             }
-            System.out.println("faults=" + counters.get(DeviceCounter.PAYLOAD_FAULTS) + " header=" + counters.get(DeviceCounter.HEADER_BYTES_COPIED)
-                + " doorbells fe=" + counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT) + " be=" + counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT));
+            assertEquals(headerBytes, counters.get(DeviceCounter.HEADER_BYTES_COPIED), "every header copied once, nothing more");
+            // neither side ever sleeps here, so neither re-arms its events: at most one doorbell per ring each way
+            assertTrue(counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT) <= 2, "frontend doorbells="
+                + counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT));
+            assertTrue(counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT) <= 2, "backend doorbells="
+                + counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT));
         }
         finally
         {

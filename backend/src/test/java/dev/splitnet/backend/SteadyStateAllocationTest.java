@@ -160,10 +160,31 @@ class SteadyStateAllocationTest
         try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("alloc")))
         {
             final long[] completed = new long[1];
+            final long[] notOkay = new long[1];
             final long[] received = new long[1];
-            final TxCompletionHandler completions = (id, status) -> completed[0]++;
-            final RxHandler receiver = (ReceivedPacket packet) -> received[0] += packet.buffer(0).getByte(0) == 7 ? 1 : 1;
+            final long[] malformed = new long[1];
+            final TxCompletionHandler completions = (id, status) ->
+            {
+                completed[0]++;
+                if (status != PacketStatus.OKAY)
+                {
+                    notOkay[0]++;
+                }
+            };
             final int[] fragments = { 1000, 3000, 200 };
+            final int packetLength = 64 + 1000 + 3000 + 200;
+            // an echoed packet is the one sent: header byte 0 is 7, payload byte 0 is 1, length whole
+            final RxHandler receiver = (ReceivedPacket packet) ->
+            {
+                if (packet.length() == packetLength && packet.buffer(0).getByte(0) == 7 && packet.buffer(0).getByte(64) == 1)
+                {
+                    received[0]++;
+                }
+                else
+                {
+                    malformed[0]++;
+                }
+            };
             run(front, completions, receiver, fragments, WARMUP_PACKETS, completed);
             final long backendThread = runner.thread().getId();
             final long frontendThread = Thread.currentThread().getId();
@@ -176,9 +197,21 @@ class SteadyStateAllocationTest
                 echo ? "echo" : "sink", frontendBytes, backendBytes, MEASURED_PACKETS);
             assertTrue(frontendBytes < SLACK_BYTES, "frontend allocated " + frontendBytes + " bytes for " + MEASURED_PACKETS + " packets");
             assertTrue(backendBytes < SLACK_BYTES, "backend allocated " + backendBytes + " bytes for " + MEASURED_PACKETS + " packets");
+            assertEquals(0, notOkay[0], "every packet completed OKAY");
             if (echo)
             {
-                assertTrue(received[0] > 0, "echoed packets arrived");
+                // the last echoes may still be on their way when the last completion is in
+                final long deadline = System.nanoTime() + 10_000_000_000L;
+                while (received[0] + malformed[0] < completed[0] && System.nanoTime() - deadline < 0)
+                {
+                    front.poll(completions, receiver);
+                }
+                assertEquals(0, malformed[0], "an echoed packet arrived cut short or with other bytes");
+                assertEquals(completed[0], received[0], "every packet sent was echoed back once");
+            }
+            else
+            {
+                assertEquals(0, received[0] + malformed[0], "a sink delivers nothing");
             }
         }
         finally

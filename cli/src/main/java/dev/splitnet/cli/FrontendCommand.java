@@ -10,6 +10,7 @@ import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import dev.splitnet.mmap.BackendCounters;
 import dev.splitnet.mmap.CounterReadings;
+import dev.splitnet.mmap.SharedRingDescriptor;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.DeviceLayout;
@@ -142,6 +143,9 @@ final class FrontendCommand implements Callable<Integer>
         int domainId = 0;
         int connections = 0;
         String failure = null;
+        String disconnectReason = null;
+        long txReqProd = -1;
+        long rxReqProd = -1;
         while (true)
         {
             try (NetFront front = NetFront.connect(context))
@@ -160,6 +164,11 @@ final class FrontendCommand implements Callable<Integer>
                     // backend's own counters file; summed over reconnects.
                     CounterReadings.read(front.device(), directory, front.domainId()).asMap()
                         .forEach((counter, value) -> counters.merge(counter, value, Long::sum));
+                    // the free-running indices this frontend last published (unsigned 32-bit), so a
+                    // test can tell that they crossed 2^32
+                    txReqProd = Integer.toUnsignedLong(front.device().txRing().getIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET));
+                    rxReqProd = Integer.toUnsignedLong(front.device().rxRing().getIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET));
+                    disconnectReason = front.disconnectReason();
                 }
                 if (front.isConnected() || !reconnect || sent >= count || (endNs != 0 && System.nanoTime() - endNs >= 0))
                 {
@@ -188,6 +197,8 @@ final class FrontendCommand implements Callable<Integer>
             .append(",\"disconnected\":").append(disconnected)
             .append(",\"received\":").append(received).append(",\"received_bytes\":").append(receivedBytes)
             .append(",\"integrity_errors\":").append(integrityErrors).append(",\"connections\":").append(connections)
+            .append(",\"tx_req_prod\":").append(txReqProd).append(",\"rx_req_prod\":").append(rxReqProd)
+            .append(",\"disconnect_reason\":").append(jsonString(disconnectReason))
             .append(",\"failure\":").append(failure == null ? "null" : "\"" + failure.replace("\\", "\\\\").replace("\"", "'") + "\"")
             .append(",\"counters\":");
         DeviceSnapshot.appendCounters(sb, counters);
@@ -197,6 +208,11 @@ final class FrontendCommand implements Callable<Integer>
             return 1;
         }
         return integrityErrors == 0 && sent == okay + errors + dropped + disconnected ? 0 : 3;
+    }
+
+    private static String jsonString(final String text)
+    {
+        return text == null ? "null" : "\"" + text.replace("\\", "\\\\").replace("\"", "'") + "\"";
     }
 
     private void run(final NetFront front)

@@ -21,6 +21,7 @@ public final class FrontendContext
     public static final String TX_PUSH_BATCH_PROP = "splitnet.frontend.tx.push.batch";
     /** {@code sealed} (the default) or {@code file}: where the device memory lives. */
     public static final String MEMORY_PROP = "splitnet.frontend.memory";
+    public static final String BACKEND_TIMEOUT_MS_PROP = "splitnet.frontend.backend.timeout.ms";
 
     private Path directory = Path.of(System.getProperty(DIR_PROP, DeviceDirectory.defaultPath().toString()));
     private String name = System.getProperty(NAME_PROP, "fe-" + ProcessHandle.current().pid());
@@ -30,6 +31,7 @@ public final class FrontendContext
     private int rxFrames = Integer.getInteger(RX_FRAMES_PROP, 256);
     private long connectTimeoutMs = Long.getLong(CONNECT_TIMEOUT_MS_PROP, 10_000L);
     private int txPushBatch = Integer.getInteger(TX_PUSH_BATCH_PROP, 1);
+    private long backendTimeoutMs = Long.getLong(BACKEND_TIMEOUT_MS_PROP, 500L);
     private long features = Features.SUPPORTED;
     private int initialRingIndex;
     private boolean replaceStale;
@@ -116,6 +118,21 @@ public final class FrontendContext
         return txPushBatch;
     }
 
+    /**
+     * How long the backend's heartbeat may stand still before the frontend disconnects (a stopped
+     * or hung backend whose socket is still open). The backend beats at least every 250 ms.
+     */
+    public FrontendContext backendTimeoutMs(final long backendTimeoutMs)
+    {
+        this.backendTimeoutMs = backendTimeoutMs;
+        return this;
+    }
+
+    public long backendTimeoutMs()
+    {
+        return backendTimeoutMs;
+    }
+
     /** Features to offer; the backend accepts a subset. */
     public FrontendContext features(final long features)
     {
@@ -189,6 +206,11 @@ public final class FrontendContext
         if (txPushBatch < 1 || txPushBatch > 4096)
         {
             throw new IllegalArgumentException("txPushBatch=" + txPushBatch + " must be 1 to 4096");
+        }
+        if (backendTimeoutMs < 300 || backendTimeoutMs > 3_600_000)
+        {
+            throw new IllegalArgumentException("backendTimeoutMs=" + backendTimeoutMs
+                + " must be 300 to 3600000 (the backend beats at least every 250 ms)");
         }
         if ((features & ~Features.SUPPORTED) != 0)
         {

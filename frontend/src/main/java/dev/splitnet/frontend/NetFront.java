@@ -42,8 +42,12 @@ import org.slf4j.LoggerFactory;
 public final class NetFront implements Frontend
 {
     private static final Logger LOG = LoggerFactory.getLogger(NetFront.class);
-    /** Polls between checks that the backend is still there, when nothing else drains the socket. */
-    private static final int LIVENESS_CHECK_INTERVAL = 4096;
+    private static final String CLOSED_BY_APPLICATION = "closed by the application";
+    /**
+     * Longest single sleep in {@link #awaitWork}: a backend's death wakes it at once (end-of-stream),
+     * a stopped heartbeat is checked at least this often.
+     */
+    private static final long MAX_SLEEP_MS = 50;
 
     private static final java.util.function.Consumer<SelectionKey> IGNORE_KEY = key -> { };
 
@@ -58,9 +62,15 @@ public final class NetFront implements Frontend
     private final int domainId;
     private final long features;
     private final long backendPid;
+    private final PeerWatch watch;
+    // the device file's identity (device and inode) at connect: close() deletes only that file
+    private final Object fileKey;
     private boolean connected;
     private boolean closed;
-    private int pollsSinceCheck;
+    // why the frontend is no longer connected (null while it is)
+    private String disconnectReason;
+    // the mapping faulted (its file was truncated): nothing may touch it again, counters included
+    private boolean mappingLost;
 
     private NetFront(final FrontendContext context, final Device device, final Doorbell doorbell, final Selector selector,
         final Handshake.Welcome welcome, final FrontRing txRing, final FrontRing rxRing, final TxPath tx, final RxPath rx)
@@ -76,7 +86,10 @@ public final class NetFront implements Frontend
         this.rxRing = rxRing;
         this.tx = tx;
         this.rx = rx;
+        this.watch = new PeerWatch(device, doorbell, context.backendTimeoutMs(), System.nanoTime());
+        this.fileKey = fileKeyOf(device.path());
         this.connected = true;
+        tx.onMemoryFault(this::onMemoryFault);
     }
 
     /**
@@ -254,6 +267,17 @@ public final class NetFront implements Frontend
         return connected;
     }
 
+    /**
+     * Why the frontend is not connected any more, or null while it is: the backend closed the
+     * connection or died, its heartbeat stopped, it broke the protocol (which response, what was
+     * wrong), it flooded the doorbell, the device file was truncated under the mapping, or the
+     * application closed the frontend. Logged once when it happened.
+     */
+    public String disconnectReason()
+    {
+        return disconnectReason;
+    }
+
     /** The mapped device, for tools and tests that inspect shared state; unmapped by {@link #close()}. */
     public Device device()
     {
@@ -274,29 +298,70 @@ public final class NetFront implements Frontend
         {
             return SendResult.NOT_CONNECTED;
         }
-        if (!tx.send(header, headerOffset, headerLength, payload, payloadOffset, payloadLength, correlationId))
+        final int inFlightBefore = tx.inFlight();
+        try
         {
-            return SendResult.BACK_PRESSURED;
+            if (!tx.send(header, headerOffset, headerLength, payload, payloadOffset, payloadLength, correlationId))
+            {
+                return SendResult.BACK_PRESSURED;
+            }
         }
-        return SendResult.SENT;
+        catch (final InternalError fault)
+        {
+            // give back what the claim took (private memory only) before the fault voids it
+            tx.abortOpenClaim();
+            onMemoryFault(checked(fault));
+        }
+        // a commit that faulted still put the packet in flight: it completes as DISCONNECTED
+        return connected || tx.inFlight() > inFlightBefore ? SendResult.SENT : SendResult.NOT_CONNECTED;
     }
 
     @Override
     public TxClaim tryClaim(final int headerLength, final int[] fragmentLengths, final int fragmentCount)
     {
-        return connected ? tx.tryClaim(headerLength, fragmentLengths, fragmentCount) : null;
+        if (!connected)
+        {
+            return null;
+        }
+        try
+        {
+            return tx.tryClaim(headerLength, fragmentLengths, fragmentCount);
+        }
+        catch (final InternalError fault)
+        {
+            // give back what the claim took (private memory only) before the fault voids it
+            tx.abortOpenClaim();
+            onMemoryFault(checked(fault));
+            return null;
+        }
     }
 
     @Override
     public TxClaim tryClaim(final int headerLength, final int payloadLength)
     {
-        return connected ? tx.tryClaim(headerLength, payloadLength) : null;
+        if (!connected)
+        {
+            return null;
+        }
+        try
+        {
+            return tx.tryClaim(headerLength, payloadLength);
+        }
+        catch (final InternalError fault)
+        {
+            // give back what the claim took (private memory only) before the fault voids it
+            tx.abortOpenClaim();
+            onMemoryFault(checked(fault));
+            return null;
+        }
     }
 
     /**
      * {@inheritDoc} After {@link #close()} it does nothing and returns 0: close() accounted the
      * packets then in flight ({@code tx_disconnected}) and unmapped the device, which must not be
-     * touched again.
+     * touched again. Nothing the backend does makes it throw: a protocol violation, a stopped
+     * heartbeat, a doorbell storm or a fault on the mapping disconnects (see
+     * {@link #disconnectReason()}) and completes every packet in flight as DISCONNECTED, once.
      */
     @Override
     public int poll(final TxCompletionHandler completions, final RxHandler receiver)
@@ -309,44 +374,105 @@ public final class NetFront implements Frontend
         {
             return tx.failAll(completions);
         }
-        int work = 0;
-        tx.flush();
-        final int completed = tx.processResponses(completions);
-        final int received = rx.processResponses(receiver);
-        if (completed < 0 || received < 0)
+        try
         {
-            LOG.error("frontend {}: backend wrote an impossible ring index or response id; disconnecting", context.name());
-            disconnect();
+            return pollConnected(completions, receiver);
+        }
+        catch (final InternalError fault)
+        {
+            onMemoryFault(checked(fault));
             return tx.failAll(completions);
         }
-        work += completed + received;
+    }
+
+    private int pollConnected(final TxCompletionHandler completions, final RxHandler receiver)
+    {
+        // first, so that a file truncated under the mapping is seen before the mapping is touched
+        final long now = System.nanoTime();
+        if (watch.isDue(now) && !checkPeer(now))
+        {
+            return tx.failAll(completions);
+        }
+        tx.flush();
+        final int completed = tx.processResponses(completions);
+        if (completed < 0)
+        {
+            disconnect("backend broke the protocol: " + tx.violation());
+            return tx.failAll(completions);
+        }
+        final int received = rx.processResponses(receiver);
+        if (received < 0)
+        {
+            disconnect("backend broke the protocol: " + rx.violation());
+            return completed + tx.failAll(completions);
+        }
         if (rx.postBuffers() > 0 && rxRing.pushRequestsAndCheckNotify())
         {
             doorbell.ring();
         }
-        if (++pollsSinceCheck >= LIVENESS_CHECK_INTERVAL)
-        {
-            pollsSinceCheck = 0;
-            checkPeer();
-        }
-        return work;
+        return completed + received;
     }
 
-    private void checkPeer()
+    /** Checks the backend now; false (and disconnected, with the reason) when it is gone or broken. */
+    private boolean checkPeer(final long nowNs)
     {
-        if (doorbell.drain() < 0)
+        final String reason = watch.check(nowNs);
+        if (reason == null)
         {
-            LOG.warn("frontend {}: backend closed the connection", context.name());
-            disconnect();
+            return true;
         }
+        if (watch.checkFile() != null)
+        {
+            mappingLost = true;
+            tx.close("the frontend disconnected: " + reason);
+        }
+        disconnect(reason);
+        return false;
     }
 
-    private void disconnect()
+    /** A fault on the mapping: disconnect, and never touch the mapping again. */
+    private void onMemoryFault(final InternalError fault)
+    {
+        if (mappingLost)
+        {
+            return;
+        }
+        mappingLost = true;
+        final String file = watch.checkFile();
+        final String reason = "device memory faulted (" + fault.getMessage() + "): "
+            + (file != null ? file : "the device file " + device.path() + " was changed under the mapping; the mapping is no longer touched");
+        tx.close("the frontend disconnected: " + reason);
+        disconnect(reason);
+    }
+
+    /** {@code fault} when it is a fault on mapped memory; any other InternalError is rethrown. */
+    private static InternalError checked(final InternalError fault)
+    {
+        if (!MemoryFault.is(fault))
+        {
+            throw fault;
+        }
+        return fault;
+    }
+
+    private void disconnect(final String reason)
     {
         if (connected)
         {
             connected = false;
-            device.setFrontendState(XenbusState.CLOSED);
+            disconnectReason = reason;
+            if (reason == CLOSED_BY_APPLICATION)
+            {
+                LOG.info("frontend {} disconnected: {}", context.name(), reason);
+            }
+            else
+            {
+                LOG.error("frontend {} disconnected: {}", context.name(), reason);
+            }
+            if (!mappingLost)
+            {
+                device.setFrontendState(XenbusState.CLOSED);
+            }
             doorbell.close();
         }
     }
@@ -371,24 +497,32 @@ public final class NetFront implements Frontend
         {
             return;
         }
-        tx.flush();
-        // Arm both rings' response events, then look again (RING_FINAL_CHECK_FOR_RESPONSES) so a
-        // response that raced the arming is seen instead of slept through.
-        if (txRing.finalCheckForResponses() | rxRing.finalCheckForResponses())
+        try
         {
+            tx.flush();
+            // Arm both rings' response events, then look again (RING_FINAL_CHECK_FOR_RESPONSES) so a
+            // response that raced the arming is seen instead of slept through.
+            if (txRing.finalCheckForResponses() | rxRing.finalCheckForResponses())
+            {
+                return;
+            }
+        }
+        catch (final InternalError fault)
+        {
+            onMemoryFault(checked(fault));
             return;
         }
         try
         {
-            // The action form of select: no selected-key set, so waking up allocates nothing.
-            selector.select(IGNORE_KEY, timeoutMillis);
+            // The action form of select: no selected-key set, so waking up allocates nothing. At
+            // most MAX_SLEEP_MS, so that a sleeping frontend still watches its backend's heartbeat.
+            selector.select(IGNORE_KEY, Math.max(1, Math.min(timeoutMillis, MAX_SLEEP_MS)));
         }
         catch (final IOException ex)
         {
             throw new SplitnetException("frontend " + context.name() + ": waiting on the doorbell failed: " + ex, ex);
         }
-        pollsSinceCheck = 0;
-        checkPeer();
+        checkPeer(System.nanoTime());
     }
 
     @Override
@@ -399,22 +533,33 @@ public final class NetFront implements Frontend
             return;
         }
         closed = true;
-        if (connected)
+        if (connected && !mappingLost)
         {
             device.setFrontendState(XenbusState.CLOSING);
         }
-        disconnect();
+        disconnect(CLOSED_BY_APPLICATION);
         final int lost = tx.inFlight();
         if (lost > 0)
         {
-            DeviceCounters.attach(device.countersValues()).get(DeviceCounter.TX_DISCONNECTED).getAndAddRelease(lost);
+            if (!mappingLost)
+            {
+                DeviceCounters.attach(device.countersValues()).get(DeviceCounter.TX_DISCONNECTED).getAndAddRelease(lost);
+            }
             LOG.warn("frontend {} closed with {} packets in flight; poll until inFlight() is 0 to learn their fate", context.name(), lost);
         }
         closeQuietly(selector);
-        tx.close();
+        tx.close("the frontend is closed");
         final java.nio.file.Path file = device.path();
         device.close();
-        deleteQuietly(file);
+        if (fileKey == null || fileKey.equals(fileKeyOf(file)))
+        {
+            deleteQuietly(file);
+        }
+        else
+        {
+            LOG.warn("frontend {}: {} is no longer this frontend's file (another was put in its place); left alone",
+                context.name(), file);
+        }
     }
 
     private static void closeQuietly(final AutoCloseable c)
@@ -429,6 +574,20 @@ public final class NetFront implements Frontend
             {
                 // nothing more to release
             }
+        }
+    }
+
+    /** The file's device and inode (BasicFileAttributes.fileKey), or null when it cannot be read. */
+    private static Object fileKeyOf(final java.nio.file.Path file)
+    {
+        try
+        {
+            return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+        }
+        catch (final IOException ex)
+        {
+            return null;
         }
     }
 

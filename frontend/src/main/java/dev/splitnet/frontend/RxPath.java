@@ -22,6 +22,12 @@ import static dev.splitnet.mmap.NetifDescriptor.*;
  * netfront's receive side: posts writable grants of its receive frames on the RX ring, gathers
  * the responses of one packet (more_data chains), ends foreign access, hands the application a
  * view onto its own frames, then grants and posts the buffers again.
+ *
+ * <p>It trusts nothing the backend wrote: a response for a buffer not posted (an unknown, stale or
+ * duplicate id), more responses than posted buffers, a status that is neither a length nor an error
+ * code, or bytes outside the posted buffer is a protocol violation ({@link #violation()}), and the
+ * frontend disconnects. A chain's buffers go back to the free list only when its last response
+ * has been handled: a chain split across polls is never posted (and overwritten) half-delivered.
  */
 final class RxPath
 {
@@ -41,10 +47,14 @@ final class RxPath
 
     private final View view = new View();
     private boolean packetBad;
+    // ids of the buffers of the chain being gathered, reposted only once the chain ends
+    private final int[] chain = new int[NetifLimits.MAX_RX_BUFFERS_PER_PACKET];
+    private int chainLength;
 
     private final AtomicCounter rxPackets;
     private final AtomicCounter rxBytes;
-    private int protocolErrors;
+    private int droppedPackets;
+    private String violation;
 
     RxPath(final FrontRing ring, final GrantTable grants, final UnsafeBuffer frames, final int firstFrame,
         final int bufferCount, final DeviceCounters counters)
@@ -112,16 +122,28 @@ final class RxPath
         return bufferCount - unpostedCount;
     }
 
-    /** Responses the backend wrote that did not make sense (ignored, counted). */
-    int protocolErrors()
+    /** Packets the backend marked failed (a buffer with an error status): dropped, not delivered. */
+    int droppedPackets()
     {
-        return protocolErrors;
+        return droppedPackets;
+    }
+
+    /** Buffers of a chain whose last response has not arrived yet (held, not posted). */
+    int heldForChain()
+    {
+        return chainLength;
+    }
+
+    /** The protocol violation that made {@link #processResponses} return -1, or null. */
+    String violation()
+    {
+        return violation;
     }
 
     /**
      * Consumes RX responses and delivers complete packets.
      *
-     * @return packets delivered, or -1 when the backend wrote an impossible response index.
+     * @return packets delivered, or -1 when the backend broke the protocol ({@link #violation()} says how).
      */
     int processResponses(final RxHandler handler)
     {
@@ -130,8 +152,10 @@ final class RxPath
         {
             return 0;
         }
-        if (available < 0 || available > ring.size() - ring.freeRequests())
+        if (available < 0 || available > ring.outstandingRequests())
         {
+            violation = "RX rsp_prod is " + available + " past rsp_cons but only " + ring.outstandingRequests()
+                + " buffers were posted: more responses than requests";
             return -1;
         }
         int delivered = 0;
@@ -146,21 +170,34 @@ final class RxPath
             ring.consumeResponse();
             if (id >= bufferCount || !posted[id])
             {
-                protocolErrors++;
-                continue;
+                violation = "RX response id=" + id + (id >= bufferCount ? " is not a receive buffer (0 to " + (bufferCount - 1) + ")"
+                    : " names a buffer not posted (a duplicate, unknown or stale response)");
+                return -1;
             }
             posted[id] = false;
             final int frame = firstFrame + id;
             if (!postedPermanent[id] && !grants.endForeignAccess(frame))
             {
-                // The backend answered while still writing: never reuse the frame under it.
-                protocolErrors++;
-                continue;
+                // never reuse the frame under a backend still writing it
+                violation = "RX response id=" + id + " came while the backend still held the buffer's grant";
+                return -1;
             }
-            unposted[unpostedCount++] = id;
-            if (status < 0 || dataOffset + status > DeviceLayout.PAGE_SIZE || view.count == NetifLimits.MAX_RX_BUFFERS_PER_PACKET)
+            if (chainLength == chain.length)
             {
+                violation = "RX chain longer than " + chain.length + " buffers (more than a 64 KiB packet)";
+                return -1;
+            }
+            chain[chainLength++] = id;
+            if (status == NetifConstants.NETIF_RSP_ERROR || status == NetifConstants.NETIF_RSP_DROPPED)
+            {
+                // the backend could not fill this buffer: the packet is dropped, honestly
                 packetBad = true;
+            }
+            else if (status < 0 || dataOffset + status > DeviceLayout.PAGE_SIZE)
+            {
+                violation = "RX response id=" + id + " has offset=" + dataOffset + " status=" + status
+                    + (status < 0 ? ", not a length nor an error code" : ", past the end of its " + DeviceLayout.PAGE_SIZE + "-byte buffer");
+                return -1;
             }
             else
             {
@@ -168,22 +205,40 @@ final class RxPath
             }
             if ((flags & NetifConstants.NETRXF_MORE_DATA) == 0)
             {
-                if (!packetBad)
+                try
                 {
-                    rxPackets.incrementRelease();
-                    rxBytes.getAndAddRelease(view.length);
-                    delivered++;
-                    handler.onPacket(view);
+                    if (!packetBad)
+                    {
+                        rxPackets.incrementRelease();
+                        rxBytes.getAndAddRelease(view.length);
+                        delivered++;
+                        handler.onPacket(view);
+                    }
+                    else
+                    {
+                        droppedPackets++;
+                    }
                 }
-                else
+                finally
                 {
-                    protocolErrors++;
+                    // also when the handler throws: the buffers are the frontend's, not the handler's
+                    endChain();
                 }
-                view.reset();
-                packetBad = false;
             }
         }
         return delivered;
+    }
+
+    /** The chain was handled: its buffers may be posted again. */
+    private void endChain()
+    {
+        for (int i = 0; i < chainLength; i++)
+        {
+            unposted[unpostedCount++] = chain[i];
+        }
+        chainLength = 0;
+        view.reset();
+        packetBad = false;
     }
 
     /** Views onto the frames of the packet being delivered. */

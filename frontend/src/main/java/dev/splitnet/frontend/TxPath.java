@@ -67,6 +67,10 @@ final class TxPath
     // per ring id of a frame request: how many consecutive frames from idResource it holds
     private final int[] idFrames;
     private final int[] idHead;
+    // per ring id: a request carrying it was published and its response is not in yet. A response
+    // for any other id (a duplicate, an unknown or a stale id) is a protocol violation: the head id
+    // stays held until its whole packet completes, so "held" alone cannot tell a duplicate.
+    private final boolean[] awaitingResponse;
     // per head id: the packet
     private final long[] headCorrelation;
     private final int[] headRemaining;
@@ -80,8 +84,13 @@ final class TxPath
     private final long[] pendingByStatus = new long[PacketStatus.values().length];
 
     private final Claim claim = new Claim();
-    // set by close(): nothing may reach the (unmapped) device any more
+    // set by close() or after a memory fault: nothing may reach the device any more
     private boolean closed;
+    private String closedReason;
+    // told when a commit hit a memory fault (the device file was truncated under the mapping)
+    private java.util.function.Consumer<InternalError> faultListener = fault -> { };
+    // what the backend did wrong, when processResponses returned -1
+    private String violation;
     private final int[] chunkLengths = new int[NetifLimits.MAX_PAYLOAD_FRAGMENTS];
 
     private final AtomicCounter txPackets;
@@ -115,6 +124,7 @@ final class TxPath
         this.idResource = new int[ring.size()];
         this.idFrames = new int[ring.size()];
         this.idHead = new int[ring.size()];
+        this.awaitingResponse = new boolean[ring.size()];
         this.headCorrelation = new long[ring.size()];
         this.headRemaining = new int[ring.size()];
         this.headStatus = new short[ring.size()];
@@ -148,6 +158,27 @@ final class TxPath
     int inFlight()
     {
         return inFlight;
+    }
+
+    /** Who hears of a memory fault inside {@link TxClaim#commit} (the frontend, which disconnects). */
+    void onMemoryFault(final java.util.function.Consumer<InternalError> listener)
+    {
+        this.faultListener = listener;
+    }
+
+    /** The protocol violation that made {@link #processResponses} return -1, or null. */
+    String violation()
+    {
+        return violation;
+    }
+
+    /** Gives back what an open claim holds without touching shared memory (a send interrupted by a fault). */
+    void abortOpenClaim()
+    {
+        if (claim.active)
+        {
+            claim.abortPrivately();
+        }
     }
 
     /**
@@ -264,7 +295,7 @@ final class TxPath
      * Consumes TX responses: frees what each request held, completes packets whose last response
      * arrived.
      *
-     * @return packets completed, or -1 when the backend wrote an impossible response index.
+     * @return packets completed, or -1 when the backend broke the protocol ({@link #violation()} says how).
      */
     int processResponses(final TxCompletionHandler handler)
     {
@@ -298,8 +329,10 @@ final class TxPath
         {
             return 0;
         }
-        if (available < 0 || available > ring.size() - ring.freeRequests())
+        if (available < 0 || available > ring.outstandingRequests())
         {
+            violation = "TX rsp_prod is " + available + " past rsp_cons but only " + ring.outstandingRequests()
+                + " requests were published: more responses than requests";
             return -1;
         }
         int completed = 0;
@@ -310,10 +343,13 @@ final class TxPath
             final int id = sring.getShort(offset + TX_RSP_ID_OFFSET) & 0xFFFF;
             final short status = sring.getShort(offset + TX_RSP_STATUS_OFFSET);
             ring.consumeResponse();
-            if (id >= idHead.length || !ids.isHeld(id))
+            if (id >= idHead.length || !awaitingResponse[id])
             {
+                violation = "TX response id=" + id + (id >= idHead.length ? " is not a ring id (0 to " + (idHead.length - 1) + ")"
+                    : ids.isHeld(id) ? " was answered already or not yet published (a duplicate response)" : " has no request (an unknown or stale id)");
                 return -1;
             }
+            awaitingResponse[id] = false;
             release(id);
             final int head = idHead[id];
             if (status != NetifConstants.NETIF_RSP_OKAY && headStatus[head] == NetifConstants.NETIF_RSP_OKAY)
@@ -371,7 +407,11 @@ final class TxPath
         }
     }
 
-    /** After the backend went away: every packet in flight completes as DISCONNECTED. */
+    /**
+     * After the backend went away: every packet in flight completes as DISCONNECTED, once (its
+     * count drops to 0 before the handler hears of it, so a later call does not report it again).
+     * After a memory fault the shared counters are not touched: they live in the faulting mapping.
+     */
     int failAll(final TxCompletionHandler handler)
     {
         int completed = 0;
@@ -382,7 +422,10 @@ final class TxPath
                 headRemaining[head] = 0;
                 inFlight--;
                 completed++;
-                byStatus[PacketStatus.DISCONNECTED.ordinal()].incrementRelease();
+                if (!closed)
+                {
+                    byStatus[PacketStatus.DISCONNECTED.ordinal()].incrementRelease();
+                }
                 handler.onTxComplete(headCorrelation[head], PacketStatus.DISCONNECTED);
             }
         }
@@ -394,9 +437,10 @@ final class TxPath
      * The frontend is closing and its device will be unmapped: an open claim is voided (its
      * buffers no longer reach the mapping) and nothing here touches shared memory again.
      */
-    void close()
+    void close(final String reason)
     {
         closed = true;
+        closedReason = reason;
         claim.detach();
     }
 
@@ -500,28 +544,58 @@ final class TxPath
             return fragments[index];
         }
 
+        /**
+         * {@inheritDoc} A memory fault on the way (the device file truncated under the mapping) does
+         * not escape: the packet is in flight all the same, the frontend disconnects, and the next
+         * poll completes it as DISCONNECTED.
+         */
         @Override
         public void commit(final long correlationId)
         {
             checkActive();
-            if (headerById)
+            boolean registered = false;
+            try
             {
-                commitHeaderById();
+                if (headerById)
+                {
+                    commitHeaderById();
+                }
+                else
+                {
+                    commitClassic();
+                }
+                register(correlationId);
+                registered = true;
+                ring.produce(headRemaining[headId]);
+                unpushedBytes += total;
+                if (++unpushedPackets >= pushBatch)
+                {
+                    flush();
+                }
+                active = false;
             }
-            else
+            catch (final InternalError fault)
             {
-                commitClassic();
+                if (!MemoryFault.is(fault))
+                {
+                    throw fault;
+                }
+                if (!registered)
+                {
+                    idHead[headId] = headId;
+                    headRemaining[headId] = 1;
+                    register(correlationId);
+                }
+                active = false;
+                faultListener.accept(fault);
             }
+        }
+
+        private void register(final long correlationId)
+        {
             headCorrelation[headId] = correlationId;
             headStatus[headId] = NetifConstants.NETIF_RSP_OKAY;
             inFlight++;
-            ring.produce(headRemaining[headId]);
-            unpushedBytes += total;
-            if (++unpushedPackets >= pushBatch)
-            {
-                flush();
-            }
-            active = false;
         }
 
         /**
@@ -624,12 +698,19 @@ final class TxPath
             sring.putShort(offset + TX_REQ_FLAGS_OFFSET, (short)flags);
             sring.putShort(offset + TX_REQ_ID_OFFSET, (short)id);
             sring.putShort(offset + TX_REQ_SIZE_OFFSET, (short)size);
+            awaitingResponse[id] = true;
         }
 
         @Override
         public void abort()
         {
             checkActive();
+            abortPrivately();
+        }
+
+        /** Gives the claim's ids, slot and frames back; touches no shared memory. */
+        void abortPrivately()
+        {
             ids.release(headId);
             if (useHeaderSlots && !headerById)
             {
@@ -647,7 +728,7 @@ final class TxPath
         {
             if (closed)
             {
-                throw new IllegalStateException("the frontend is closed: the claim is void and its buffers are gone");
+                throw new IllegalStateException("the claim is void and its buffers are gone: " + closedReason);
             }
             if (!active)
             {

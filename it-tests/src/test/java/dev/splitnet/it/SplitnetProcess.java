@@ -162,6 +162,17 @@ final class SplitnetProcess implements AutoCloseable
         throw new AssertionError("no \"" + key + "\" in " + json);
     }
 
+    /** The string value of {@code key} in a one-line JSON object, or null when it is JSON null. */
+    static String text(final String json, final String key)
+    {
+        final Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\":(null|\"([^\"]*)\")").matcher(json);
+        if (!m.find())
+        {
+            throw new AssertionError("no \"" + key + "\" in " + json);
+        }
+        return m.group(2);
+    }
+
     @Override
     public void close()
     {

@@ -1,6 +1,7 @@
 package dev.splitnet.mmap;
 
 import java.nio.charset.StandardCharsets;
+import org.agrona.concurrent.AtomicBuffer;
 
 /**
  * Byte layout of the control page at offset 0 of a device file: the splitnet counterpart of the
@@ -16,9 +17,14 @@ import java.nio.charset.StandardCharsets;
  *   96 p2m_offset | 104 counters_metadata_offset | 112 counters_values_offset | 120 frames_offset
  *  128 frontend_features_offered:u64 | 136 device_name_length:u32 | 140 device_name (up to 116 bytes)
  *  256 frontend_state:u32  (frontend's line)
- *  384 backend_state:u32 | 388 domain_id:u32 | 392 features_negotiated:u64 (backend's line)
+ *  384 backend_state:u32 | 388 domain_id:u32 | 392 features_negotiated:u64
+ *  400 backend_heartbeat:u64 (backend's line)
  *  4096 end of control page
  * </pre>
+ *
+ * <p>{@code backend_heartbeat} is a counter the backend advances from its duty cycle's housekeeping
+ * (at least every 250 ms, even while it blocks); a frontend that sees it stand still for its
+ * {@code backendTimeoutMs} treats the backend as gone (stopped or hung: the socket cannot tell).
  */
 public final class ControlDescriptor
 {
@@ -59,11 +65,30 @@ public final class ControlDescriptor
     public static final int BACKEND_STATE_OFFSET = 384;
     public static final int DOMAIN_ID_OFFSET = 388;
     public static final int FEATURES_NEGOTIATED_OFFSET = 392;
+    public static final int BACKEND_HEARTBEAT_OFFSET = FEATURES_NEGOTIATED_OFFSET + Long.BYTES;
 
     public static final int CONTROL_LENGTH = 4096;
 
     private ControlDescriptor()
     {
+    }
+
+    /**
+     * The backend's beat: advances {@code backend_heartbeat}. Only the backend writes it, so a plain
+     * read and an ordered (release) store suffice; pairs with the acquire in {@link #backendHeartbeat}.
+     */
+    public static void beat(final AtomicBuffer control)
+    {
+        control.putLongRelease(BACKEND_HEARTBEAT_OFFSET, control.getLong(BACKEND_HEARTBEAT_OFFSET) + 1);
+    }
+
+    /**
+     * The backend's heartbeat counter, read by the frontend. Acquire pairs with the release in
+     * {@link #beat}; only a change matters, never the value.
+     */
+    public static long backendHeartbeat(final AtomicBuffer control)
+    {
+        return control.getLongAcquire(BACKEND_HEARTBEAT_OFFSET);
     }
 
     /** The major part of a layout version word. */

@@ -15,6 +15,9 @@ public final class FrontRing
     private final int mask;
     private final int entryLength;
     private int reqProdPvt;
+    // the req_prod last published: the backend may answer only requests below it. Kept here, not
+    // read back from the shared ring, which the backend can overwrite.
+    private int reqProd;
     private int rspCons;
 
     public FrontRing(final AtomicBuffer sring, final int size, final int entryLength)
@@ -36,6 +39,7 @@ public final class FrontRing
         sring.putInt(REQ_EVENT_OFFSET, start + 1);
         sring.putInt(RSP_EVENT_OFFSET, start + 1);
         reqProdPvt = start;
+        reqProd = start;
         rspCons = start;
     }
 
@@ -69,13 +73,14 @@ public final class FrontRing
      */
     public boolean pushRequestsAndCheckNotify()
     {
-        // Plain load: this side is the only writer of req_prod.
-        final int old = sring.getInt(REQ_PROD_OFFSET);
+        // The private copy: this side is the only rightful writer of req_prod.
+        final int old = reqProd;
         final int now = reqProdPvt;
         if (old == now)
         {
             return false;
         }
+        reqProd = now;
         // Volatile store of req_prod: a release of the request entries written before it (pairs
         // with the backend's acquire of req_prod in availableRequests, Xen's wmb()).
         sring.putIntVolatile(REQ_PROD_OFFSET, now);
@@ -93,6 +98,15 @@ public final class FrontRing
         // Acquire pairs with the backend's volatile store of rsp_prod in pushResponsesAndCheckNotify
         // (Xen's wmb() then rmb()): the responses below the loaded index are visible.
         return sring.getIntAcquire(RSP_PROD_OFFSET) - rspCons;
+    }
+
+    /**
+     * Requests published and not yet answered by a consumed response: the most responses the
+     * backend may honestly have produced. More means it wrote an impossible rsp_prod.
+     */
+    public int outstandingRequests()
+    {
+        return reqProd - rspCons;
     }
 
     /** Offset of the next response to consume. */
