@@ -55,12 +55,9 @@ final class BackendCommand implements Callable<Integer>
         final DatagramChannel wire = openEgress();
         final BackendMode.Stats stats = new BackendMode.Stats();
         final BackendContext context = new BackendContext().directory(directory).idleMode(idle).maxFrontends(maxFrontends)
-            .distinctFrontendUids(distinctUids);
-        final var modeHandler = new java.util.concurrent.atomic.AtomicReference<dev.splitnet.api.PacketHandler>();
-        context.handler(packet -> modeHandler.getPlain().onPacket(packet));
+            .distinctFrontendUids(distinctUids).handler(mode.handler(wire, stats));
         final NetBack backend = NetBack.launch(context);
-        modeHandler.set(mode.handler(backend, wire, stats));
-        final NetBackRunner runner = new NetBackRunner(backend, Idle.strategy(idle, backend::awaitWork, context.blockTimeoutMs()),
+        final NetBackRunner runner = new NetBackRunner(backend,
             ex -> System.err.println("splitnet backend: duty cycle error: " + ex));
         final CountDownLatch stopped = new CountDownLatch(1);
         final Thread hook = new Thread(() ->
@@ -95,7 +92,7 @@ final class BackendCommand implements Callable<Integer>
         }
         if (runner.failure() != null)
         {
-            System.err.println("splitnet backend: " + runner.failure().getMessage());
+            System.err.println("splitnet backend: " + CommandLineAdvice.describe(runner.failure()));
             return 1;
         }
         return 0;

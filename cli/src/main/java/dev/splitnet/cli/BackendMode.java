@@ -1,8 +1,8 @@
 package dev.splitnet.cli;
 
 import dev.splitnet.api.Backend;
+import dev.splitnet.api.ForwardingHandler;
 import dev.splitnet.api.Packet;
-import dev.splitnet.api.PacketHandler;
 import dev.splitnet.api.PacketStatus;
 import java.io.IOException;
 import java.nio.channels.DatagramChannel;
@@ -36,22 +36,22 @@ public enum BackendMode
     }
 
     /** The handler for this mode; {@code egress} may be null when there is no wire. */
-    PacketHandler handler(final Backend backend, final DatagramChannel egress, final Stats stats)
+    ForwardingHandler handler(final DatagramChannel egress, final Stats stats)
     {
         final StreamChecksum checksum = new StreamChecksum();
         switch (this)
         {
             case SWITCH:
-                return packet -> count(stats, switchPacket(backend, egress, packet, stats));
+                return (backend, packet) -> count(stats, switchPacket(backend, egress, packet, stats));
             case ECHO:
-                return packet -> count(stats, deliver(backend, packet.domainId(), packet, stats));
+                return (backend, packet) -> count(stats, deliver(backend, packet.domainId(), packet, stats));
             case VERIFY:
-                return packet -> count(stats, verify(packet, checksum, stats));
+                return (backend, packet) -> count(stats, verify(packet, checksum, stats));
             case FORWARD:
-                return packet -> count(stats, toWire(egress, packet, stats));
+                return (backend, packet) -> count(stats, toWire(egress, packet, stats));
             case SINK:
             default:
-                return packet -> count(stats, PacketStatus.OKAY);
+                return (backend, packet) -> count(stats, PacketStatus.OKAY);
         }
     }
 

@@ -32,7 +32,7 @@ public enum DeviceCounter
     EGRESS_PACKETS("egress_packets", "backend: packets written whole to a channel by zero-copy transfer", Side.BACKEND),
     RX_DELIVERED("rx_delivered", "backend: packets copied into RX buffers", Side.BACKEND),
     RX_DELIVERED_BYTES("rx_delivered_bytes", "backend: bytes copied into RX buffers", Side.BACKEND),
-    RX_NO_BUFFER("rx_no_buffer", "backend: deliveries dropped for want of posted RX buffers", Side.BACKEND),
+    RX_DROPPED_NO_BUFFER("rx_dropped_no_buffer", "backend: deliveries dropped for want of posted RX buffers", Side.BACKEND),
     BACKEND_DOORBELLS_SENT("be_doorbells_sent", "backend: doorbells sent", Side.BACKEND),
     BACKEND_DOORBELLS_RECEIVED("be_doorbells_received", "backend: doorbells received", Side.BACKEND),
     ERROR_BAD_GREF("error_bad_gref", "backend: requests with a gref outside the table or not granted", Side.BACKEND),

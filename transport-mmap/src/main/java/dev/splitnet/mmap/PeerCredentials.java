@@ -42,7 +42,7 @@ public record PeerCredentials(int pid, int uid, int gid)
         catch (final ReflectiveOperationException | RuntimeException ex)
         {
             throw new DeviceFileException("cannot read the connecting process's credentials (" + ex
-                + "); run with the flags of jvm.options (--add-exports=java.base/sun.nio.ch=ALL-UNNAMED)");
+                + "); start the JVM with " + JvmFlags.SOCKET_DESCRIPTOR);
         }
         try
         {

@@ -58,7 +58,7 @@ class ContainerBadInputIT
                 {
                     final int code = c.waitForExit(60);
                     assertNotEquals(0, code, c.stderr());
-                    assertEquals(List.of("splitnet " + args[0] + ": directory /splitnet is not writable; fix its permissions or pass another --dir"),
+                    assertEquals(List.of("splitnet " + args[0] + ": directory /splitnet is not writable; fix its permissions or choose another directory (--dir)"),
                         c.errorLines(), "one line saying what is wrong: " + c.stderr());
                     assertEquals("", c.lastLine(), "no summary for a run that never started");
                 }
@@ -82,7 +82,8 @@ class ContainerBadInputIT
             final List<String> errors = frontend.errorLines();
             assertEquals(1, errors.size(), frontend.stderr());
             assertTrue(errors.get(0).startsWith("splitnet frontend: no backend is listening on /splitnet/elsewhere/backend.sock")
-                && errors.get(0).contains("start one with 'splitnet backend --dir /splitnet/elsewhere' or raise --connect-timeout"),
+                && errors.get(0).contains("start a backend in /splitnet/elsewhere or wait longer for one (the connect timeout) "
+                    + "('splitnet backend --dir DIR' starts one; --connect-timeout waits longer)"),
                 errors.get(0));
             assertFalse(Files.exists(dir.resolve("elsewhere/lost.dev")), "a frontend that gave up leaves no device file");
             assertTrue(backend.isRunning(), backend.stderr());
@@ -102,7 +103,7 @@ class ContainerBadInputIT
                 final List<String> errors = frontend.errorLines();
                 assertEquals(1, errors.size(), frontend.stderr());
                 // As a user: /splitnet cannot be created in the image's root. As root: it can, but no backend is there.
-                assertTrue(errors.get(0).equals("splitnet frontend: cannot create directory /splitnet: permission denied; choose another with --dir")
+                assertTrue(errors.get(0).equals("splitnet frontend: cannot create directory /splitnet: permission denied; choose another directory (--dir)")
                     || errors.get(0).startsWith("splitnet frontend: no backend is listening on /splitnet/backend.sock"), errors.get(0));
             }
             // A directory that is not there at all, for stat.
