@@ -92,7 +92,7 @@ final class BackendCommand implements Callable<Integer>
         }
         if (runner.failure() != null)
         {
-            System.err.println("splitnet backend: " + CommandLineAdvice.describe(runner.failure()));
+            System.err.println("splitnet backend: " + CommandLineAdvice.describe(runner.failure(), "backend"));
             return 1;
         }
         return 0;

@@ -12,8 +12,8 @@ final class CommandLineAdvice
     {
     }
 
-    /** The library's message followed by the option to use, if one helps. */
-    static String describe(final Throwable failure)
+    /** The library's message followed by the option of {@code command} to use, if one helps. */
+    static String describe(final Throwable failure, final String command)
     {
         final String message = failure.getMessage();
         if (!(failure instanceof SplitnetException))
@@ -23,7 +23,8 @@ final class CommandLineAdvice
         switch (((SplitnetException)failure).remedy())
         {
             case DIRECTORY:
-                return message + " (--dir)";
+                // stat and layout take the directory or file as their argument, not as --dir
+                return command.equals("stat") || command.equals("layout") ? message : message + " (--dir)";
             case NAME:
                 return message + " (--name)";
             case REPLACE_STALE:

@@ -170,7 +170,7 @@ final class FrontendCommand implements Callable<Integer>
                     throw ex; // never connected: the one-line error is the whole story
                 }
                 // after traffic flowed, the summary still tells the fate of every packet
-                failure = CommandLineAdvice.describe(ex);
+                failure = CommandLineAdvice.describe(ex, "frontend");
                 System.err.println("splitnet frontend " + name + ": " + failure);
                 break;
             }

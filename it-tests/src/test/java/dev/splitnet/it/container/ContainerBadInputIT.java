@@ -46,6 +46,32 @@ class ContainerBadInputIT
     }
 
     @Test
+    void shouldNeverCallALiveFrontendInAnotherContainerStale() throws Exception
+    {
+        try (SharedDirectory dir = SharedDirectory.create("livename");
+            SplitnetContainer backend = SplitnetContainer.backend("livename-backend", dir, "--mode", "sink");
+            SplitnetContainer live = SplitnetContainer.start("livename-x", dir, "frontend", "--dir", SharedDirectory.MOUNT,
+                "--name", "x", "--duration", "20", "--quiet"))
+        {
+            HostView.await(dir, d -> d.containsKey("x") && String.valueOf(d.get("x").backendState()).equals("CONNECTED"), "the live frontend connected");
+            for (final String replace : new String[] { "--quiet", "--replace" })
+            {
+                try (SplitnetContainer second = SplitnetContainer.start("livename-second" + replace.substring(1), dir, "frontend",
+                    "--dir", SharedDirectory.MOUNT, "--name", "x", "--count", "1", "--connect-timeout", "2000", replace))
+                {
+                    assertEquals(1, second.waitForExit(60), second.stderr());
+                    final List<String> errors = second.errorLines();
+                    assertEquals(1, errors.size(), second.stderr());
+                    assertTrue(errors.get(0).contains("in use by a running frontend") && !errors.get(0).contains("stale"), errors.get(0));
+                }
+                final Map<String, Object> stat = SplitnetContainer.stat(dir);
+                assertEquals("CONNECTED", device(stat, "x").get("backend_state"), "the live device is kept: " + stat);
+                assertTrue(live.isRunning(), live.stderr());
+            }
+        }
+    }
+
+    @Test
     void shouldRefuseAReadOnlySharedDirectoryInOneLine() throws Exception
     {
         try (SharedDirectory dir = SharedDirectory.create("readonly"))
@@ -110,7 +136,7 @@ class ContainerBadInputIT
             try (SplitnetContainer stat = SplitnetContainer.start("nodir-stat", dir, "stat", "/splitnet/missing", "--json"))
             {
                 assertEquals(1, stat.waitForExit(60), stat.stderr());
-                assertEquals(List.of("splitnet stat: directory /splitnet/missing does not exist; pass the directory the backend uses"),
+                assertEquals(List.of("splitnet stat: directory /splitnet/missing does not exist; use the directory the backend uses"),
                     stat.errorLines());
             }
         }
