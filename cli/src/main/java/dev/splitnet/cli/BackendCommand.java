@@ -75,9 +75,10 @@ final class BackendCommand implements Callable<Integer>
             if (!quiet)
             {
                 final long packets = stats.packets.get();
-                System.err.printf(Locale.ROOT, "[backend] frontends=%d packets=%d (%d/s) delivered=%d egress=%d dropped=%d verify_failures=%d%n",
+                System.err.printf(Locale.ROOT, "[backend] frontends=%d packets=%d (%d/s) delivered=%d egress=%d dropped=%d "
+                    + "(no_rx_buffer=%d wire=%d) verify_failures=%d%n",
                     backend.connectedCount(), packets, packets - lastPackets, stats.delivered.get(), stats.egress.get(),
-                    stats.dropped.get(), stats.verifyFailures.get());
+                    stats.dropped.get(), stats.droppedNoRxBuffer.get(), stats.droppedWire.get(), stats.verifyFailures.get());
                 lastPackets = packets;
             }
         }

@@ -33,6 +33,10 @@ public enum BackendMode
         final AtomicLong egress = new AtomicLong();
         final AtomicLong verifyFailures = new AtomicLong();
         final AtomicLong dropped = new AtomicLong();
+        /** Of the dropped: the destination frontend had too few receive buffers posted (rx_dropped_no_buffer). */
+        final AtomicLong droppedNoRxBuffer = new AtomicLong();
+        /** Of the dropped: no wire, a packet too big for a datagram, or the write failed. */
+        final AtomicLong droppedWire = new AtomicLong();
     }
 
     /** The handler for this mode; {@code egress} may be null when there is no wire. */
@@ -85,6 +89,11 @@ public enum BackendMode
         {
             stats.delivered.lazySet(stats.delivered.get() + 1);
         }
+        else if (status == PacketStatus.DROPPED)
+        {
+            // deliver drops only for want of posted receive buffers
+            stats.droppedNoRxBuffer.lazySet(stats.droppedNoRxBuffer.get() + 1);
+        }
         return status;
     }
 
@@ -92,6 +101,7 @@ public enum BackendMode
     {
         if (egress == null || packet.headerLength() + packet.payloadLength() > MAX_DATAGRAM)
         {
+            stats.droppedWire.lazySet(stats.droppedWire.get() + 1);
             return PacketStatus.DROPPED;
         }
         try
@@ -102,6 +112,7 @@ public enum BackendMode
         }
         catch (final IOException ex)
         {
+            stats.droppedWire.lazySet(stats.droppedWire.get() + 1);
             return PacketStatus.DROPPED;
         }
     }
