@@ -51,7 +51,7 @@ class ContainerBadInputIT
         try (SharedDirectory dir = SharedDirectory.create("livename");
             SplitnetContainer backend = SplitnetContainer.backend("livename-backend", dir, "--mode", "sink");
             SplitnetContainer live = SplitnetContainer.start("livename-x", dir, "frontend", "--dir", SharedDirectory.MOUNT,
-                "--name", "x", "--duration", "20", "--quiet"))
+                "--name", "x", "--duration", "60", "--quiet"))
         {
             HostView.await(dir, d -> d.containsKey("x") && String.valueOf(d.get("x").backendState()).equals("CONNECTED"), "the live frontend connected");
             for (final String replace : new String[] { "--quiet", "--replace" })
