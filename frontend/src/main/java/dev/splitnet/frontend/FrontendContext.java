@@ -3,6 +3,7 @@ package dev.splitnet.frontend;
 import dev.splitnet.api.Features;
 import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.DeviceGeometry;
+import dev.splitnet.mmap.DeviceLayout;
 import java.nio.file.Path;
 
 /**
@@ -190,6 +191,28 @@ public final class FrontendContext
     public DeviceGeometry geometry()
     {
         return geometry;
+    }
+
+    /**
+     * How many packets of at most {@code maxPacketLength} bytes (header and payload) may be on their
+     * way to this frontend at once, delivered by the backend and not yet handed to the application
+     * by {@code poll}, with none of them {@code DROPPED} for want of receive buffers: the buffers the
+     * frontend posts (its RX frames, at most the RX ring's entries) over the 4 KiB buffers one such
+     * packet fills. The backend holds no packet for a frontend without buffers: it drops it (counted
+     * as {@code rx_dropped_no_buffer} on the receiver, the sender's completion says DROPPED). An
+     * application that echoes keeps its packets sent and not yet received back within this window.
+     */
+    public int rxWindow(final int maxPacketLength)
+    {
+        if (maxPacketLength < 0 || maxPacketLength > dev.splitnet.api.NetifConstants.XEN_NETIF_MAX_TX_SIZE)
+        {
+            throw new IllegalArgumentException("maxPacketLength=" + maxPacketLength + " must be 0 to "
+                + dev.splitnet.api.NetifConstants.XEN_NETIF_MAX_TX_SIZE);
+        }
+        final DeviceGeometry shape = DeviceGeometry.of(ringPages, headerSlotSize, txFrames, rxFrames);
+        final int buffers = Math.min(shape.rxFrameCount(), shape.rxRingEntries());
+        final int perPacket = Math.max(1, (maxPacketLength + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
+        return buffers / perPacket;
     }
 
     /** Validates every setting; throws IllegalArgumentException naming the bad one. */
