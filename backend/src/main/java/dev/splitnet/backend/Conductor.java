@@ -305,6 +305,7 @@ final class Conductor implements AutoCloseable
         /** Returns true when done with this connection, one way or the other. */
         boolean advance()
         {
+            boolean inspecting = false;
             try
             {
                 if (receiver.receive(in) < 0)
@@ -323,12 +324,14 @@ final class Conductor implements AutoCloseable
                         close();
                         return true;
                     }
+                    // not done: descriptors that came with the first bytes stay with the receiver
                     return false;
                 }
                 in.flip();
                 // the answer is written with a deadline from here on
                 channel.keyFor(selector).cancel();
-                if (Handshake.magic(in) == Handshake.INSPECT_MAGIC)
+                inspecting = Handshake.magic(in) == Handshake.INSPECT_MAGIC;
+                if (inspecting)
                 {
                     inspect(channel, Handshake.decodeInspect(in));
                 }
@@ -340,12 +343,17 @@ final class Conductor implements AutoCloseable
             catch (final IOException | RuntimeException ex)
             {
                 LOG.warn("backend: handshake failed: {}", ex.getMessage());
-                refuse(channel, ex.getMessage());
+                if (inspecting)
+                {
+                    refuseInspection(channel, ex.getMessage());
+                }
+                else
+                {
+                    refuse(channel, ex.getMessage());
+                }
             }
-            finally
-            {
-                receiver.close();
-            }
+            // done with the connection: whatever descriptors it brought and no device took are closed
+            receiver.close();
             return true;
         }
 
@@ -500,13 +508,16 @@ final class Conductor implements AutoCloseable
         Vif vif = null;
         BackendCounters.Block block = null;
         boolean registered = false;
+        boolean wroteState = false;
         try
         {
-            device.setBackendState(XenbusState.INIT_WAIT);
+            // checked before the backend writes anything into the device
             if (device.frontendState() != XenbusState.INITIALISED)
             {
                 throw new dev.splitnet.api.SplitnetException("frontend state is " + device.frontendState() + ", expected INITIALISED");
             }
+            device.setBackendState(XenbusState.INIT_WAIT);
+            wroteState = true;
             final int domainId = allocateDomainId();
             final long features = Features.consistent(hello.featuresOffered() & context.acceptedFeatures() & Features.SUPPORTED);
             device.recordConnection(domainId, features);
@@ -542,7 +553,10 @@ final class Conductor implements AutoCloseable
             }
             else
             {
-                device.setBackendState(XenbusState.CLOSED);
+                if (wroteState)
+                {
+                    device.setBackendState(XenbusState.CLOSED);
+                }
                 device.close();
             }
             if (block != null && !registered)
@@ -568,6 +582,20 @@ final class Conductor implements AutoCloseable
             }
         }
         throw new dev.splitnet.api.SplitnetException("no free domain id");
+    }
+
+    private static void refuseInspection(final SocketChannel channel, final String reason)
+    {
+        try
+        {
+            Handshake.writeFully(channel, Handshake.encode(new Handshake.Inspected(Handshake.STATUS_REFUSED, String.valueOf(reason))),
+                System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+        }
+        catch (final IOException | RuntimeException ignore)
+        {
+            // the tool is gone; nothing to tell it
+        }
+        closeQuietly(channel);
     }
 
     private static void refuse(final SocketChannel channel, final String reason)

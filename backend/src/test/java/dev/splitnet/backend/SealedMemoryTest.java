@@ -51,13 +51,21 @@ class SealedMemoryTest
         int open(String path, int flags, int mode);
 
         int close(int fd);
+
+        int fallocate(int fd, int mode, long offset, long length);
     }
 
     private static final int MFD_CLOEXEC = 1;
     private static final int MFD_ALLOW_SEALING = 2;
     private static final int F_ADD_SEALS = 1033;
+    private static final int MFD_HUGETLB = 4;
+    private static final int F_GET_SEALS = 1034;
     private static final int F_SEAL_SEAL = 1;
+    private static final int F_SEAL_SHRINK = 2;
+    private static final int F_SEAL_GROW = 4;
+    private static final int F_SEAL_FUTURE_WRITE = 0x10;
     private static final int O_RDWR = 2;
+    private static final int FALLOC_FL_PUNCH_HOLE_KEEP_SIZE = 3;
 
     @TempDir
     Path parent;
@@ -109,26 +117,45 @@ class SealedMemoryTest
     @Test
     void aBackendRefusesEveryDescriptorThatIsNotSealedMemoryAndClosesIt() throws Exception
     {
-        // a regular file with a name: anyone who can open it could truncate it
-        final Path plain = parent.resolve("plain.bin");
-        Files.write(plain, new byte[8192]);
-        assertRefusedAndClosed("plain", CLib.C.open(plain.toString(), O_RDWR, 0), "is a file with 1 name(s), not sealed memory");
-        // a memfd nobody sealed
-        assertRefusedAndClosed("unsealed", memfd(), "has seals 0x0");
-        // a memfd sealed against sealing only: it can still shrink
-        final int sealSealOnly = memfd();
-        assertEquals(0, CLib.C.fcntl(sealSealOnly, F_ADD_SEALS, F_SEAL_SEAL));
-        assertRefusedAndClosed("sealonly", sealSealOnly, "has seals 0x1");
+        // a file with a name, on tmpfs: its seals are fixed at "seal" and it could be truncated by name
+        final Path plain = Files.createTempFile(Path.of("/dev/shm"), "splitnet-test-plain", ".bin");
+        try
+        {
+            Files.write(plain, new byte[8192]);
+            assertRefusedAndClosed("plain", CLib.C.open(plain.toString(), O_RDWR, 0), "has seals 0x1, expected exactly 0x6");
+        }
+        finally
+        {
+            Files.deleteIfExists(plain);
+        }
+        // memfds sealed too little or too much: each is refused with its seals named
+        assertRefusedAndClosed("unsealed", memfd(0), "has seals 0x0, expected exactly 0x6");
+        assertRefusedAndClosed("sealonly", memfd(F_SEAL_SEAL), "has seals 0x1");
+        assertRefusedAndClosed("shrinkonly", memfd(F_SEAL_SHRINK), "has seals 0x2");
+        assertRefusedAndClosed("growonly", memfd(F_SEAL_GROW), "has seals 0x4");
+        // sealed for good by its sender: the backend could not add future-write after mapping it
+        assertRefusedAndClosed("final", memfd(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), "has seals 0x7");
+        // future-write already set: the backend could not even map it writable
+        assertRefusedAndClosed("nowrite", memfd(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE), "has seals 0x16");
+        // hugetlbfs memory can lose its pages: refused by its file system type (where the kernel makes one)
+        final int huge = CLib.C.memfd_create("splitnet-test-huge-" + MEMFD_NAMES.incrementAndGet(), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
+        if (huge >= 0)
+        {
+            assertEquals(0, CLib.C.fcntl(huge, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW));
+            assertRefusedAndClosed("huge", huge, "not tmpfs");
+        }
         // a socket
         try (SocketChannel socket = SocketChannel.open(StandardProtocolFamily.UNIX))
         {
-            final Handshake.Welcome welcome = RawHello.hello(dir, "socket", DescriptorPassing.socketFd(socket));
+            final int fd = DescriptorPassing.socketFd(socket); // the channel closes it
+            final Handshake.Welcome welcome = RawHello.hello(dir, "socket", fd);
             assertEquals(Handshake.STATUS_REFUSED, welcome.status());
-            assertTrue(welcome.reason().contains("is a socket, not a memory file"), welcome.reason());
+            assertTrue(welcome.reason().contains("cannot be sealed"), welcome.reason());
+            awaitOnlyOurs(fd);
         }
         // two descriptors: refused before either is looked at, both closed
-        final int first = memfd();
-        final int second = memfd();
+        final int first = memfd(F_SEAL_SHRINK | F_SEAL_GROW);
+        final int second = memfd(F_SEAL_SHRINK | F_SEAL_GROW);
         final Handshake.Welcome two = RawHello.hello(dir, "two", first, second);
         assertEquals(Handshake.STATUS_REFUSED, two.status());
         assertTrue(two.reason().contains("more than one descriptor"), two.reason());
@@ -136,6 +163,76 @@ class SealedMemoryTest
         awaitOnlyOurs(second);
         CLib.C.close(first);
         CLib.C.close(second);
+    }
+
+    @Test
+    void memoryAlreadyConnectedCannotBeSentAgainUnderAnotherName() throws Exception
+    {
+        try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("victim")))
+        {
+            // the backend sealed it against new writers once mapped: shrink, grow, future-write, seal
+            final int fd = Integer.parseInt(front.device().memoryHandle().substring("/proc/self/fd/".length()));
+            assertEquals(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL, CLib.C.fcntl(fd, F_GET_SEALS, 0));
+            // a process that can reach it (its owner, a tool given it by INSPECT) sends it as its own
+            final Handshake.Welcome welcome = RawHello.hello(dir, "thief", fd);
+            assertEquals(Handshake.STATUS_REFUSED, welcome.status());
+            assertTrue(welcome.reason().contains("has seals 0x17"), welcome.reason());
+            assertTrue(front.isConnected());
+        }
+    }
+
+    @Test
+    void neitherTheFrontendNorAnyoneElseCanPunchAHoleOrMapItWritableAgain() throws Exception
+    {
+        try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("holes")))
+        {
+            final int fd = CLib.C.open(front.device().memoryHandle(), O_RDWR, 0);
+            assertTrue(fd >= 0);
+            try
+            {
+                // a punched page of shmem would be taken away under the backend's mapping
+                assertEquals(-1, CLib.C.fallocate(fd, FALLOC_FL_PUNCH_HOLE_KEEP_SIZE, 0, 4096), "punching a hole must be refused");
+                assertEquals(1, Native.getLastError(), "EPERM");
+                try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(Path.of(front.device().memoryHandle()),
+                    java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE))
+                {
+                    assertThrows(IOException.class, () -> channel.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, 4096));
+                }
+            }
+            finally
+            {
+                CLib.C.close(fd);
+            }
+            assertTrue(front.isConnected());
+        }
+    }
+
+    @Test
+    void aHelloInPiecesKeepsTheMemoryItsFirstPieceCarried() throws Exception
+    {
+        final Path claim = dir.resolve("pieces" + DeviceDirectory.DEVICE_SUFFIX);
+        try (Device device = Device.create(claim, "pieces", dev.splitnet.mmap.DeviceGeometry.of(1, 128, 64, 32), 0, 0L, false, true))
+        {
+            device.setFrontendState(XenbusState.INITIALISED);
+            final int fd = Integer.parseInt(device.memoryHandle().substring("/proc/self/fd/".length()));
+            final java.nio.ByteBuffer hello = Handshake.encode(new Handshake.Hello(dev.splitnet.mmap.ControlDescriptor.LAYOUT_VERSION,
+                ProcessHandle.current().pid(), 0L, "pieces"));
+            try (SocketChannel channel = SocketChannel.open(java.net.UnixDomainSocketAddress.of(dir.resolve(DeviceDirectory.SOCKET_NAME))))
+            {
+                final java.nio.ByteBuffer first = hello.duplicate().limit(5);
+                DescriptorPassing.send(channel, first, fd, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+                Thread.sleep(100); // several conductor ticks read the first piece alone
+                hello.position(5);
+                Handshake.writeFully(channel, hello, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+                final java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                while (Handshake.completeLength(in.duplicate().flip(), Handshake.WELCOME_MAGIC) == 0)
+                {
+                    assertTrue(channel.read(in) >= 0, "the backend closed without a WELCOME");
+                }
+                final Handshake.Welcome welcome = Handshake.decodeWelcome(in.flip());
+                assertEquals(Handshake.STATUS_OK, welcome.status(), welcome.reason());
+            }
+        }
     }
 
     private void assertRefusedAndClosed(final String name, final int fd, final String reason) throws Exception
@@ -154,9 +251,17 @@ class SealedMemoryTest
         }
     }
 
-    private static int memfd()
+    /** A fresh 8 KiB memfd with {@code seals} added. */
+    private static int memfd(final int seals)
     {
-        return CLib.C.memfd_create("splitnet-test-" + MEMFD_NAMES.incrementAndGet(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        final int fd = CLib.C.memfd_create("splitnet-test-" + MEMFD_NAMES.incrementAndGet(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        assertTrue(fd >= 0, "memfd_create");
+        assertEquals(0, CLib.C.fallocate(fd, 0, 0, 8192));
+        if (seals != 0)
+        {
+            assertEquals(0, CLib.C.fcntl(fd, F_ADD_SEALS, seals));
+        }
+        return fd;
     }
 
     /**

@@ -279,17 +279,23 @@ public final class Device implements AutoCloseable
         DeviceMapping mapping = null;
         try
         {
-            memory = DeviceFile.adoptMemory(memoryFd, claimPath, expectedOwnerUid);
+            // a backend is sent memory sealed shrink|grow only; a tool is sent memory its backend sealed
+            memory = DeviceFile.adoptMemory(memoryFd, claimPath, expectedOwnerUid, readOnly);
+            final long length = memory.size();
             if (!readOnly)
             {
-                checkClaim(claimPath, expectedOwnerUid);
+                checkClaim(claimPath, expectedOwnerUid, length);
             }
-            final long length = memory.size();
             if (length < CONTROL_LENGTH)
             {
                 throw new DeviceFileException("the memory of " + claimPath + ": " + length + " bytes is too short for a device");
             }
             mapping = DeviceMapping.map(memory, length, readOnly);
+            if (!readOnly)
+            {
+                // mapped writable first: after these seals no new writable mapping can be made
+                memory.sealAfterMapping();
+            }
             return validated(mapping, memory, null, claimPath);
         }
         catch (final IOException ex)
@@ -301,22 +307,37 @@ public final class Device implements AutoCloseable
         catch (final RuntimeException ex)
         {
             closeQuietly(mapping);
-            // null: adoptMemory failed and has closed the descriptor itself (closing it again could
-            // close a descriptor another thread has opened since under the same number)
+            // null: adoptMemory failed and closed the descriptor itself (closing the number again
+            // could close a descriptor another thread has opened since under it)
             closeQuietly(memory);
             throw ex;
         }
     }
 
-    private static void checkClaim(final Path claimPath, final int expectedOwnerUid)
+    /**
+     * The claim at {@code claimPath} must be a claim of that user, held by a live frontend (its
+     * lock), for memory of the size sent.
+     */
+    private static void checkClaim(final Path claimPath, final int expectedOwnerUid, final long memoryLength)
     {
+        final ClaimFile.Contents contents;
         try (DeviceFile claimFile = DeviceFile.openExisting(claimPath, true, expectedOwnerUid))
         {
-            if (ClaimFile.read(claimFile) == null)
-            {
-                throw new DeviceFileException(claimPath + " is not a claim file; a frontend that sends sealed memory claims its name "
-                    + "with a " + ClaimFile.LENGTH + "-byte claim file");
-            }
+            contents = ClaimFile.read(claimFile);
+        }
+        if (contents == null)
+        {
+            throw new DeviceFileException(claimPath + " is not a claim file; a frontend that sends sealed memory claims its name "
+                + "with a " + ClaimFile.LENGTH + "-byte claim file");
+        }
+        if (contents.memoryLength() != memoryLength)
+        {
+            throw new DeviceFileException("the claim " + claimPath + " is for " + contents.memoryLength() + " bytes of memory, but "
+                + memoryLength + " were sent");
+        }
+        if (!DeviceFile.isLocked(claimPath))
+        {
+            throw new DeviceFileException("the claim " + claimPath + " is held by no process: it is stale, not the sender's");
         }
     }
 

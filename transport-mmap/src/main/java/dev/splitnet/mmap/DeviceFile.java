@@ -26,12 +26,17 @@ public final class DeviceFile implements AutoCloseable
 
     /**
      * The seals a frontend puts on its device memory once it is initialised: its size can never
-     * change again (so no page the backend maps can vanish under it: no SIGBUS), and no seal can
-     * be added or removed. Writes stay allowed: the frontend keeps writing rings and frames.
+     * change again, so no page the backend maps can go beyond the end of the file (no SIGBUS).
+     * Writes stay allowed: the frontend keeps writing rings and frames.
      */
-    static final int MEMORY_SEALS = LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL;
-    /** What a backend requires of device memory it is sent: the size fixed for good. */
-    private static final int REQUIRED_SEALS = LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL;
+    static final int MEMORY_SEALS = LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW;
+    /**
+     * The seals the backend adds once it has mapped the memory: no new writable mapping, no
+     * write(2) and no hole punched (shmem refuses FALLOC_FL_PUNCH_HOLE under future-write), and
+     * nothing can be changed any more. The mappings made before (the frontend's, the backend's)
+     * keep writing. The frontend cannot add these itself: the backend's writable mapping comes after.
+     */
+    static final int BACKEND_SEALS = LibC.F_SEAL_FUTURE_WRITE | LibC.F_SEAL_SEAL;
 
     private final Path path;
     private final int fd;
@@ -76,12 +81,12 @@ public final class DeviceFile implements AutoCloseable
      * {@code expectedOwnerUid}, its size sealed). {@code path} is the claim file's name, for
      * messages. The descriptor is this object's from now on, also when a check fails (it is closed).
      */
-    static DeviceFile adoptMemory(final int fd, final Path path, final int expectedOwnerUid)
+    static DeviceFile adoptMemory(final int fd, final Path path, final int expectedOwnerUid, final boolean sealedByBackend)
     {
         final DeviceFile file = new DeviceFile(path, fd, true);
         try
         {
-            file.checkMemory(expectedOwnerUid);
+            file.checkMemory(expectedOwnerUid, sealedByBackend ? MEMORY_SEALS | BACKEND_SEALS : MEMORY_SEALS);
             return file;
         }
         catch (final RuntimeException ex)
@@ -108,8 +113,13 @@ public final class DeviceFile implements AutoCloseable
      * A new, read-only descriptor of the same open inode (through {@code /proc/self/fd/N}), for a
      * tool that may look but not write; the caller closes it.
      */
-    int reopenReadOnly()
+    synchronized int reopenReadOnly()
     {
+        // synchronized with close(): once this descriptor is closed its number may name another file
+        if (closed)
+        {
+            throw new DeviceFileException("the memory of " + path + " is closed");
+        }
         try
         {
             return LibC.open(procFile.getPath(), LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
@@ -212,28 +222,16 @@ public final class DeviceFile implements AutoCloseable
         }
     }
 
-    private void checkMemory(final int expectedOwnerUid)
+    /**
+     * Checks that a received descriptor is a frontend's device memory as it must arrive. The order
+     * matters against a hostile sender: F_GET_SEALS first, which fails at once for anything that is
+     * not shmem (a socket, a pipe, a file on another file system, a FUSE file whose stat would wait
+     * on its server) without calling into any file system; then the file system type (tmpfs, not
+     * hugetlbfs, whose pages can be taken away); then mode, owner and links.
+     */
+    private void checkMemory(final int expectedOwnerUid, final int expectedSeals)
     {
-        final Map<String, Object> attributes = attributes("mode,uid,nlink");
-        final int mode = (Integer)attributes.get("mode");
-        if ((mode & S_IFMT) != S_IFREG)
-        {
-            throw new DeviceFileException("the device memory sent for " + path + " is " + describeType(mode)
-                + ", not a memory file; a frontend sends the memfd of its device");
-        }
-        final int uid = (Integer)attributes.get("uid");
-        if (uid != expectedOwnerUid)
-        {
-            throw new DeviceFileException("the device memory sent for " + path + " is owned by uid " + uid + ", expected uid "
-                + expectedOwnerUid + " (the connecting process's)");
-        }
-        // A memfd has no name; a file with one could be truncated through it by anyone who can open it.
-        final int links = (Integer)attributes.get("nlink");
-        if (links != 0)
-        {
-            throw new DeviceFileException("the device memory sent for " + path + " is a file with " + links
-                + " name(s), not sealed memory; a frontend sends the memfd of its device");
-        }
+        final String what = "the device memory sent for " + path;
         final int seals;
         try
         {
@@ -241,14 +239,73 @@ public final class DeviceFile implements AutoCloseable
         }
         catch (final LastErrorException ex)
         {
-            throw new DeviceFileException("the device memory sent for " + path + " cannot be sealed ("
-                + LibC.strerror(ex.getErrorCode()) + "); a frontend sends a sealed memfd");
+            throw new DeviceFileException(what + " cannot be sealed (" + LibC.strerror(ex.getErrorCode())
+                + "): it is not a memfd (a socket, a pipe or a file); a frontend sends the sealed memfd of its device");
         }
-        if ((seals & REQUIRED_SEALS) != REQUIRED_SEALS)
+        if (seals != expectedSeals)
         {
-            throw new DeviceFileException("the device memory sent for " + path + " has seals 0x" + Integer.toHexString(seals)
-                + ", expected at least 0x" + Integer.toHexString(REQUIRED_SEALS)
-                + " (shrink, grow, seal): its size could still change under the backend");
+            throw new DeviceFileException(what + " has seals 0x" + Integer.toHexString(seals) + ", expected exactly 0x"
+                + Integer.toHexString(expectedSeals) + (expectedSeals == MEMORY_SEALS
+                    ? " (shrink and grow; the backend adds future-write and seal itself once it has mapped the memory, so memory "
+                        + "already sealed further, by another backend or its sender, is refused)"
+                    : " (shrink, grow, future-write and seal: memory its backend has mapped)"));
+        }
+        final long type;
+        try
+        {
+            type = LibC.fileSystemType(fd);
+        }
+        catch (final LastErrorException ex)
+        {
+            throw new DeviceFileException("cannot tell the file system of " + what + ": " + LibC.strerror(ex.getErrorCode()));
+        }
+        if (type != LibC.TMPFS_MAGIC)
+        {
+            throw new DeviceFileException(what + " is on file system type 0x" + Long.toHexString(type)
+                + ", not tmpfs (a hugetlbfs memfd can lose its pages and fault); a frontend sends a plain memfd");
+        }
+        final Map<String, Object> attributes = attributes("mode,uid,nlink");
+        final int mode = (Integer)attributes.get("mode");
+        if ((mode & S_IFMT) != S_IFREG)
+        {
+            throw new DeviceFileException(what + " is " + describeType(mode) + ", not a memory file; a frontend sends the memfd of its device");
+        }
+        final int uid = (Integer)attributes.get("uid");
+        if (uid != expectedOwnerUid)
+        {
+            throw new DeviceFileException(what + " is owned by uid " + uid + ", expected uid " + expectedOwnerUid
+                + " (the connecting process's)");
+        }
+        // A memfd has no name; a file with one could be truncated through it by anyone who can open it.
+        final int links = (Integer)attributes.get("nlink");
+        if (links != 0)
+        {
+            throw new DeviceFileException(what + " is a file with " + links + " name(s), not sealed memory; a frontend sends the memfd "
+                + "of its device");
+        }
+    }
+
+    /**
+     * Backend, after mapping the memory: adds {@link #BACKEND_SEALS}, so that from now on nobody (the
+     * frontend included) can punch a hole into it or map it writable again, and checks that the
+     * memory carries every seal.
+     */
+    void sealAfterMapping()
+    {
+        try
+        {
+            LibC.addSeals(fd, BACKEND_SEALS);
+        }
+        catch (final LastErrorException ex)
+        {
+            throw new DeviceFileException("cannot seal the memory of " + path + " against new writers ("
+                + LibC.strerror(ex.getErrorCode()) + "): its sender sealed it further meanwhile, or the kernel is older than Linux 5.1");
+        }
+        final int seals = LibC.seals(fd);
+        if (seals != (MEMORY_SEALS | BACKEND_SEALS))
+        {
+            throw new DeviceFileException("the memory of " + path + " has seals 0x" + Integer.toHexString(seals) + " after sealing, expected 0x"
+                + Integer.toHexString(MEMORY_SEALS | BACKEND_SEALS));
         }
     }
 

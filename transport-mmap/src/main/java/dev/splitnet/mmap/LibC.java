@@ -46,6 +46,13 @@ final class LibC
     static final int F_SEAL_SEAL = 0x0001;
     static final int F_SEAL_SHRINK = 0x0002;
     static final int F_SEAL_GROW = 0x0004;
+    static final int F_SEAL_WRITE = 0x0008;
+    static final int F_SEAL_FUTURE_WRITE = 0x0010;
+    static final int EINVAL = 22;
+    /** statfs f_type of tmpfs/shmem, where memfds live (linux/magic.h); hugetlbfs is 0x958458f6. */
+    static final long TMPFS_MAGIC = 0x01021994L;
+    /** struct statfs on 64-bit Linux: f_type (long) first; 120 bytes in all. */
+    private static final int STATFS_SIZE = 120;
 
     /** fcntl commands of open file description locks (Linux 3.15), the same on every architecture. */
     private static final int F_OFD_GETLK = 36;
@@ -72,6 +79,8 @@ final class LibC
         int fchmod(int fd, int mode) throws LastErrorException;
 
         int ftruncate(int fd, long length) throws LastErrorException;
+
+        int fstatfs(int fd, Pointer statfs) throws LastErrorException;
 
         long sendmsg(int fd, Pointer msghdr, int flags) throws LastErrorException;
 
@@ -234,6 +243,15 @@ final class LibC
     static int seals(final int fd)
     {
         return calls().fcntl(fd, F_GET_SEALS, 0);
+    }
+
+    /** The type of the file system a descriptor's file is on (fstatfs f_type). */
+    static long fileSystemType(final int fd)
+    {
+        final Memory statfs = new Memory(STATFS_SIZE);
+        statfs.clear();
+        calls().fstatfs(fd, statfs);
+        return statfs.getLong(0);
     }
 
     /** ftruncate(2). */

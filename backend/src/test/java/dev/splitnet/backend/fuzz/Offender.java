@@ -192,10 +192,13 @@ final class Offender implements Runnable
         final int domain = front.domainId();
         handler.offenderDomain(domain);
         final DeviceLayout layout = front.device().layout();
-        // the memory itself: the file, or the memfd reopened through this process's descriptor of it
+        // the memory itself: the file, mapped here apart from the NetFront's mapping; or, sealed, the
+        // NetFront's own mapping (its backend sealed it against any new writable mapping), with the
+        // memfd reopened through this process's descriptor of it for the resize attempts
         final java.io.File memory = sealed ? new java.io.File(front.device().memoryHandle()) : front.device().path().toFile();
-        MappedByteBuffer mapped = IoUtil.mapExistingFile(memory, "offender");
-        final FieldCorrupter corrupter = new FieldCorrupter(layout, new UnsafeBuffer(mapped), corruptions);
+        MappedByteBuffer mapped = sealed ? null : IoUtil.mapExistingFile(memory, "offender");
+        final FieldCorrupter corrupter = new FieldCorrupter(layout, sealed ? front.device().mapping().buffer() : new UnsafeBuffer(mapped),
+            corruptions);
         String threw = null;
         boolean selfDisconnected = false;
         boolean truncated = false;
@@ -266,8 +269,11 @@ final class Offender implements Runnable
             {
                 threw = threw == null ? "close: " + t.getClass().getSimpleName() : threw;
             }
-            IoUtil.unmap(mapped);
-            mapped = null;
+            if (mapped != null)
+            {
+                IoUtil.unmap(mapped);
+                mapped = null;
+            }
             recordOutcome(k, domain, threw, selfDisconnected, truncated, traffic);
         }
     }
