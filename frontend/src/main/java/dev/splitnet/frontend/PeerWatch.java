@@ -1,5 +1,6 @@
 package dev.splitnet.frontend;
 
+import dev.splitnet.api.XenbusState;
 import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.Device;
 import dev.splitnet.mmap.Doorbell;
@@ -91,7 +92,10 @@ final class PeerWatch
         }
         if (doorbell.drain() < 0)
         {
-            return "backend closed the connection (it exited or died)";
+            // a backend that lets a frontend go says so in its state first; a dead one cannot
+            final XenbusState state = device.backendState();
+            return state == XenbusState.CONNECTED ? "backend closed the connection (it exited or died)"
+                : "backend closed the connection (it disconnected this frontend or shut down: backend state " + state + ")";
         }
         floodsInARow = doorbell.isFlooding() ? floodsInARow + 1 : 0;
         if (floodsInARow >= MAX_FLOODS_IN_A_ROW)

@@ -216,6 +216,13 @@ final class HostileBackend implements AutoCloseable
         return written;
     }
 
+    /** Writes the backend's state, then closes the doorbell socket. */
+    void hangUp(final XenbusState state) throws IOException
+    {
+        device.setBackendState(state);
+        channel.close();
+    }
+
     /** Truncates the frontend's device file under both sides' mappings. */
     void truncateFile(final long length) throws IOException
     {

@@ -422,6 +422,22 @@ class HostileBackendTest
         completions.assertEach(0, IN_FLIGHT, PacketStatus.DISCONNECTED);
     }
 
+    /** The socket's end-of-stream, with the backend's state saying whether it let go or died. */
+    @ParameterizedTest(name = "backend state {0}")
+    @CsvSource({
+        "CONNECTED, backend closed the connection (it exited or died)",
+        "CLOSED, backend closed the connection (it disconnected this frontend or shut down: backend state CLOSED)",
+    })
+    void shouldDisconnectWhenTheBackendClosesTheSocket(final dev.splitnet.api.XenbusState state, final String reason) throws Exception
+    {
+        connect();
+        send(0, IN_FLIGHT);
+        backend.hangUp(state);
+        pollUntilDisconnected();
+        assertEquals(reason, front.disconnectReason());
+        completions.assertEach(0, IN_FLIGHT, PacketStatus.DISCONNECTED);
+    }
+
     /** Every completion by correlation id, in order. */
     private static final class Completions implements TxCompletionHandler
     {
