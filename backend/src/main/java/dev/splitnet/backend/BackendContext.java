@@ -15,6 +15,7 @@ public final class BackendContext
     public static final String MAX_FRONTENDS_PROP = "splitnet.backend.max.frontends";
     /** The longest a blocked backend goes without beating (see {@link #blockTimeoutMs}). */
     public static final long MAX_BLOCK_TIMEOUT_MS = 250;
+    public static final String ALLOW_FILE_MEMORY_PROP = "splitnet.backend.allow.file.memory";
 
     private Path directory = Path.of(System.getProperty(DIR_PROP, DeviceDirectory.defaultPath().toString()));
     private IdleMode idleMode = IdleMode.valueOf(System.getProperty(IDLE_PROP, IdleMode.BACKOFF.name()));
@@ -24,6 +25,7 @@ public final class BackendContext
     private long blockTimeoutMs = 100;
     private PacketHandler handler = packet -> PacketStatus.OKAY;
     private boolean distinctFrontendUids;
+    private boolean allowFileMemory = Boolean.getBoolean(ALLOW_FILE_MEMORY_PROP);
 
     public BackendContext directory(final Path directory)
     {
@@ -112,6 +114,23 @@ public final class BackendContext
     public boolean distinctFrontendUids()
     {
         return distinctFrontendUids;
+    }
+
+    /**
+     * Accept frontends whose device memory is a file (no sealed memfd sent with the HELLO). Off by
+     * default: a file-backed device can be truncated by its frontend (or any process of its user)
+     * under the backend's mapping, a SIGBUS the backend can only put right after the fact, possibly
+     * costing other frontends packets in flight; sealed memory cannot change size at all.
+     */
+    public BackendContext allowFileMemory(final boolean allowFileMemory)
+    {
+        this.allowFileMemory = allowFileMemory;
+        return this;
+    }
+
+    public boolean allowFileMemory()
+    {
+        return allowFileMemory;
     }
 
     /** What to do with each transmitted packet. */

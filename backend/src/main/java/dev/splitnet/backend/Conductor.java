@@ -6,8 +6,10 @@ import dev.splitnet.mmap.BackendCounters;
 import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.Device;
 import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.DescriptorPassing;
 import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceDirectory;
+import dev.splitnet.mmap.DeviceFile;
 import dev.splitnet.mmap.DeviceFileException;
 import dev.splitnet.mmap.Doorbell;
 import dev.splitnet.mmap.Handshake;
@@ -70,6 +72,8 @@ final class Conductor implements AutoCloseable
     private final Map<Integer, Integer> uidByDomain = new HashMap<>();
     private final Map<Integer, String> nameByUid = new HashMap<>();
     private final Map<Integer, BackendCounters.Block> countersByDomain = new HashMap<>();
+    // the device of each registered vif, for INSPECT (opened under the names lock; see close(Vif))
+    private final Map<Integer, Device> deviceByDomain = new HashMap<>();
     private final BackendCounters backendCounters;
     private final Thread thread;
     private volatile boolean running = true;
@@ -167,6 +171,11 @@ final class Conductor implements AutoCloseable
     private void close(final Vif vif)
     {
         final Path file = vif.device().path();
+        synchronized (names)
+        {
+            // first, so no INSPECT reopens the memory of a device being closed
+            deviceByDomain.remove(vif.domainId(), vif.device());
+        }
         try
         {
             vif.close();
@@ -232,7 +241,7 @@ final class Conductor implements AutoCloseable
             }
             if (pending.size() == MAX_PENDING)
             {
-                closeQuietly(pending.pollFirst().channel);
+                pending.pollFirst().close();
                 evicted++;
             }
             try
@@ -241,7 +250,7 @@ final class Conductor implements AutoCloseable
                 channel.register(selector, SelectionKey.OP_READ);
                 pending.addLast(new PendingConnection(channel, System.nanoTime() + HANDSHAKE_TIMEOUT_NS));
             }
-            catch (final IOException ex)
+            catch (final IOException | RuntimeException ex)
             {
                 closeQuietly(channel);
             }
@@ -273,17 +282,24 @@ final class Conductor implements AutoCloseable
         }
     }
 
-    /** A socket between accept and WELCOME; its HELLO may arrive in pieces. */
+    /**
+     * A socket between accept and its answer: a frontend's HELLO (with the descriptor of its sealed
+     * memory) or a tool's INSPECT, which may arrive in pieces. Read with recvmsg, so a descriptor
+     * that comes with the message is received, never silently dropped; every descriptor not taken
+     * over by a device is closed when the connection is done.
+     */
     private final class PendingConnection
     {
         private final SocketChannel channel;
         private final long deadline;
         private final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        private final DescriptorPassing.Receiver receiver;
 
         PendingConnection(final SocketChannel channel, final long deadline)
         {
             this.channel = channel;
             this.deadline = deadline;
+            this.receiver = new DescriptorPassing.Receiver(channel);
         }
 
         /** Returns true when done with this connection, one way or the other. */
@@ -291,40 +307,131 @@ final class Conductor implements AutoCloseable
         {
             try
             {
-                if (channel.read(in) < 0)
+                if (receiver.receive(in) < 0)
                 {
-                    closeQuietly(channel);
+                    close();
                     return true;
                 }
                 in.flip();
-                final int length = Handshake.completeLength(in, Handshake.HELLO_MAGIC);
+                final int length = Handshake.completeLength(in, Handshake.HELLO_MAGIC, Handshake.INSPECT_MAGIC);
                 in.compact();
                 if (length == 0)
                 {
                     if (System.nanoTime() - deadline > 0)
                     {
                         LOG.warn("backend: a client connected but sent no HELLO within 5 s; closed");
-                        closeQuietly(channel);
+                        close();
                         return true;
                     }
                     return false;
                 }
                 in.flip();
-                // the handshake is blocking from here on (WELCOME written with a deadline)
+                // the answer is written with a deadline from here on
                 channel.keyFor(selector).cancel();
-                connect(channel, Handshake.decodeHello(in));
+                if (Handshake.magic(in) == Handshake.INSPECT_MAGIC)
+                {
+                    inspect(channel, Handshake.decodeInspect(in));
+                }
+                else
+                {
+                    connect(channel, Handshake.decodeHello(in), receiver);
+                }
             }
             catch (final IOException | RuntimeException ex)
             {
                 LOG.warn("backend: handshake failed: {}", ex.getMessage());
                 refuse(channel, ex.getMessage());
             }
+            finally
+            {
+                receiver.close();
+            }
             return true;
+        }
+
+        /** Closes the connection and every descriptor it brought. */
+        void close()
+        {
+            receiver.close();
+            closeQuietly(channel);
         }
     }
 
-    private void connect(final SocketChannel channel, final Handshake.Hello hello) throws IOException
+    /**
+     * Answers a tool's INSPECT: a read-only descriptor of a connected device's sealed memory, for
+     * root, this backend's user or the device's owner only (as the kernel reports the caller).
+     */
+    private void inspect(final SocketChannel channel, final Handshake.Inspect request) throws IOException
     {
+        final PeerCredentials peer = PeerCredentials.of(channel);
+        int memory = -1;
+        String refusal = null;
+        synchronized (names)
+        {
+            final Integer domainId = names.get(request.deviceName());
+            final Device device = domainId == null ? null : deviceByDomain.get(domainId);
+            final Integer owner = domainId == null ? null : uidByDomain.get(domainId);
+            if (device == null)
+            {
+                refusal = "device " + request.deviceName() + " is not connected to this backend";
+            }
+            else if (!device.isSealedMemory())
+            {
+                refusal = "device " + request.deviceName() + " is file-backed: its file is its memory";
+            }
+            else if (peer.uid() != 0 && peer.uid() != DeviceFile.processUid() && (owner == null || peer.uid() != owner))
+            {
+                refusal = "uid " + peer.uid() + " may not look at device " + request.deviceName() + " (owned by uid " + owner + ")";
+            }
+            else
+            {
+                // opened under the lock: close(Vif) removes the device from the map before closing it
+                memory = device.openReadOnlyMemory();
+            }
+        }
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        try
+        {
+            if (memory < 0)
+            {
+                Handshake.writeFully(channel, Handshake.encode(new Handshake.Inspected(Handshake.STATUS_REFUSED, refusal)), deadline);
+            }
+            else
+            {
+                DescriptorPassing.send(channel, Handshake.encode(new Handshake.Inspected(Handshake.STATUS_OK, "")), memory, deadline);
+            }
+        }
+        finally
+        {
+            if (memory >= 0)
+            {
+                DescriptorPassing.close(memory); // the tool has its own now
+            }
+            closeQuietly(channel);
+        }
+    }
+
+    /**
+     * Connects a frontend. {@code received} holds what descriptors came with its HELLO: at most one,
+     * its sealed device memory, taken over by the device when attached (the caller closes any left).
+     */
+    private void connect(final SocketChannel channel, final Handshake.Hello hello, final DescriptorPassing.Receiver received)
+        throws IOException
+    {
+        if (received.descriptorCount() > 1 || received.overflowed())
+        {
+            refuse(channel, "the HELLO of device " + hello.deviceName() + " came with more than one descriptor; "
+                + "a frontend sends at most one, its sealed device memory");
+            return;
+        }
+        if (received.descriptorCount() == 0 && !context.allowFileMemory())
+        {
+            refuse(channel, "device " + hello.deviceName() + " sent no sealed memory with its HELLO; this backend accepts only sealed "
+                + "device memory (a file-backed device can be truncated under the backend); start the frontend with sealed memory "
+                + "(the default), or allow file-backed devices on the backend (BackendContext.allowFileMemory, "
+                + "splitnet backend --allow-file-memory)");
+            return;
+        }
         if (ControlDescriptor.major(hello.version()) != ControlDescriptor.major(ControlDescriptor.LAYOUT_VERSION))
         {
             refuse(channel, "layout version " + ControlDescriptor.major(hello.version()) + ".x is not supported (backend speaks "
@@ -381,7 +488,9 @@ final class Conductor implements AutoCloseable
         final Device device;
         try
         {
-            device = Device.attach(file.toFile(), false, peer.uid());
+            device = received.descriptorCount() == 1
+                ? Device.attachSealedMemory(received.takeDescriptor(), file, false, peer.uid())
+                : Device.attach(file.toFile(), false, peer.uid());
         }
         catch (final DeviceFileException ex)
         {
@@ -416,6 +525,7 @@ final class Conductor implements AutoCloseable
                 uidByDomain.put(domainId, peer.uid());
                 nameByUid.put(peer.uid(), hello.deviceName());
                 countersByDomain.put(domainId, block);
+                deviceByDomain.put(domainId, device);
                 registered = true;
             }
             // capacity is maxFrontends and at most that many vifs live: the offer cannot fail
@@ -502,7 +612,7 @@ final class Conductor implements AutoCloseable
         }
         for (final PendingConnection connection : pending)
         {
-            closeQuietly(connection.channel);
+            connection.close();
         }
         pending.clear();
         closeQuietly(selector);

@@ -33,7 +33,8 @@ class DeviceFileSwapTest
     @BeforeEach
     void startBackend()
     {
-        final NetBack backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF).handler(packet -> PacketStatus.OKAY));
+        final NetBack backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF).handler(packet -> PacketStatus.OKAY)
+            .allowFileMemory(true)); // the swaps below are of file-backed device files
         runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, backend);
         AgentRunner.startOnThread(runner);
     }

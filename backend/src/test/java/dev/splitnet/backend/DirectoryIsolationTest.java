@@ -86,8 +86,8 @@ class DirectoryIsolationTest
     {
         assumeTrue(isRoot(), "needs root to give the device file away");
         final Path dir = parent.resolve("owner");
-        try (NetBackRunner runner = new NetBackRunner(NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF)),
-            new BackoffIdleStrategy(), Throwable::printStackTrace))
+        try (NetBackRunner runner = new NetBackRunner(NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF)
+            .allowFileMemory(true)), new BackoffIdleStrategy(), Throwable::printStackTrace))
         {
             // a complete device file, then given to another user: the process that says HELLO for it is not its owner
             final Path file = dir.resolve("given" + DeviceDirectory.DEVICE_SUFFIX);

@@ -101,7 +101,8 @@ class HostileFrontendTest
         // a fragment may span frames (feature frame-spans): room for the largest
         final UnsafeBuffer scratch = new UnsafeBuffer(new byte[65536]);
         final PacketHandler handler = packet -> onPacket(packet, scratch);
-        backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF).handler(handler));
+        // file-backed devices allowed too: the truncation case needs one
+        backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF).handler(handler).allowFileMemory(true));
         runner = new NetBackRunner(backend, new BackoffIdleStrategy(), Throwable::printStackTrace);
     }
 
@@ -1137,7 +1138,7 @@ class HostileFrontendTest
     @Test
     void frontendTruncatingItsDeviceFileMustNotStopTheBackend() throws Exception
     {
-        final NetFront evil = connect("evil");
+        final NetFront evil = connect(new FrontendContext().directory(dir).name("evil").connectTimeoutMs(5000).sealedMemory(false));
         final NetFront good = connect("good");
         final UnsafeBuffer header = new UnsafeBuffer(new byte[64]);
         final UnsafeBuffer payload = new UnsafeBuffer(new byte[5000]);
@@ -1162,6 +1163,44 @@ class HostileFrontendTest
         }
         assertTrue(runner.isRunning(), "the duty cycle survives");
         fronts.remove(evil); // its own pages are gone too: closing it would fault in this thread
+    }
+
+    /**
+     * With sealed memory (the default) the same attack cannot happen: the kernel refuses every
+     * resize of the memory (by the name tools see, its claim file, nothing can reach it), the
+     * backend never faults, and both frontends are served on.
+     */
+    @Test
+    void frontendCannotTruncateItsSealedMemory() throws Exception
+    {
+        final NetFront evil = connect("evil");
+        final NetFront good = connect("good");
+        assertTrue(evil.device().isSealedMemory());
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[64]);
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[5000]);
+        final long length = evil.device().layout().fileLength();
+        try (RandomAccessFile memory = new RandomAccessFile(evil.device().memoryHandle(), "rw"))
+        {
+            for (final long target : new long[] {DeviceLayout.PAGE_SIZE, 0, length - DeviceLayout.PAGE_SIZE, length + DeviceLayout.PAGE_SIZE})
+            {
+                final java.io.IOException refused = assertThrows(java.io.IOException.class, () -> memory.setLength(target));
+                assertTrue(String.valueOf(refused.getMessage()).contains("Operation not permitted"), refused.toString());
+                assertEquals(length, memory.length());
+            }
+        }
+        // the claim file is no way in: truncating it takes nothing from the memory
+        try (RandomAccessFile claim = new RandomAccessFile(dir.resolve("evil.dev").toFile(), "rw"))
+        {
+            claim.setLength(0);
+        }
+        for (int i = 0; i < 5; i++)
+        {
+            assertEquals(PacketStatus.OKAY, sendAndComplete(evil, header, payload, 5000));
+            assertEquals(PacketStatus.OKAY, sendAndComplete(good, header, payload, 5000));
+        }
+        assertEquals(2, backend.connectedCount());
+        assertEquals(0, CounterReadings.read(evil.device(), dir, evil.domainId()).get(DeviceCounter.ERROR_FATAL));
+        assertTrue(runner.isRunning(), "the duty cycle survives");
     }
 
     /** Copies what is written to two streams. */

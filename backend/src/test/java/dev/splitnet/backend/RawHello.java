@@ -2,6 +2,7 @@ package dev.splitnet.backend;
 
 import dev.splitnet.api.Features;
 import dev.splitnet.mmap.ControlDescriptor;
+import dev.splitnet.mmap.DescriptorPassing;
 import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.Handshake;
 import java.io.IOException;
@@ -23,10 +24,16 @@ final class RawHello
     /** Says HELLO for {@code name} to the backend in {@code dir} and reads its answer. */
     static Handshake.Welcome hello(final Path dir, final String name) throws IOException
     {
+        return hello(dir, name, new int[0]);
+    }
+
+    /** Says HELLO for {@code name} with {@code descriptors} attached (SCM_RIGHTS) and reads the answer. */
+    static Handshake.Welcome hello(final Path dir, final String name, final int... descriptors) throws IOException
+    {
         try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve(DeviceDirectory.SOCKET_NAME))))
         {
-            Handshake.writeFully(channel, Handshake.encode(new Handshake.Hello(ControlDescriptor.LAYOUT_VERSION,
-                ProcessHandle.current().pid(), Features.SUPPORTED, name)), System.nanoTime() + 5_000_000_000L);
+            DescriptorPassing.send(channel, Handshake.encode(new Handshake.Hello(ControlDescriptor.LAYOUT_VERSION,
+                ProcessHandle.current().pid(), Features.SUPPORTED, name)), descriptors, System.nanoTime() + 5_000_000_000L);
             final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
             while (true)
             {

@@ -56,7 +56,7 @@ class UnattributedFaultTest
                 throw new InternalError("a fault occurred in a recent unsafe memory access operation in compiled Java code");
             }
             return PacketStatus.OKAY;
-        }));
+        }).allowFileMemory(true));
         runner = new NetBackRunner(backend, new BackoffIdleStrategy(), reported::add);
         final NetFront a = connect("a");
         final NetFront bystander = connect("b");
@@ -94,7 +94,8 @@ class UnattributedFaultTest
 
     private NetFront connect(final String name)
     {
-        final NetFront front = NetFront.connect(new FrontendContext().directory(dir).name(name).connectTimeoutMs(2000));
+        // file-backed: a truncated file is the fault these tests are about (sealed memory cannot be truncated)
+        final NetFront front = NetFront.connect(new FrontendContext().directory(dir).name(name).connectTimeoutMs(2000).sealedMemory(false));
         fronts.add(front);
         return front;
     }
@@ -119,7 +120,7 @@ class UnattributedFaultTest
                 throw new InternalError("a fault occurred in a recent unsafe memory access operation in compiled Java code");
             }
             return PacketStatus.OKAY;
-        }));
+        }).allowFileMemory(true));
         runner = new NetBackRunner(backend, new BackoffIdleStrategy(), reported::add);
         final NetFront offender = connect("offender");
         final NetFront bystander = connect("bystander");

@@ -46,6 +46,10 @@ final class BackendCommand implements Callable<Integer>
     @Option(names = "--distinct-uids", description = "Refuse a frontend running as the same user as a connected one.")
     boolean distinctUids;
 
+    @Option(names = "--allow-file-memory", description = "Also accept frontends whose device memory is a file "
+        + "(frontend --file-memory), which they can truncate under the backend; by default only sealed memory is accepted.")
+    boolean allowFileMemory;
+
     @Option(names = "--quiet", description = "No progress line each second.")
     boolean quiet;
 
@@ -55,7 +59,7 @@ final class BackendCommand implements Callable<Integer>
         final DatagramChannel wire = openEgress();
         final BackendMode.Stats stats = new BackendMode.Stats();
         final BackendContext context = new BackendContext().directory(directory).idleMode(idle).maxFrontends(maxFrontends)
-            .distinctFrontendUids(distinctUids);
+            .distinctFrontendUids(distinctUids).allowFileMemory(allowFileMemory);
         final var modeHandler = new java.util.concurrent.atomic.AtomicReference<dev.splitnet.api.PacketHandler>();
         context.handler(packet -> modeHandler.getPlain().onPacket(packet));
         final NetBack backend = NetBack.launch(context);

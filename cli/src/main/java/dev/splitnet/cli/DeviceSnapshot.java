@@ -1,7 +1,9 @@
 package dev.splitnet.cli;
 
 import dev.splitnet.api.XenbusState;
+import dev.splitnet.mmap.ClaimFile;
 import dev.splitnet.mmap.Device;
+import dev.splitnet.mmap.DeviceFileException;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.CounterReadings;
 import dev.splitnet.mmap.DeviceDirectory;
@@ -56,6 +58,18 @@ public record DeviceSnapshot(String name, Path file, int domainId, XenbusState f
             final Map<DeviceCounter, Long> counters = new EnumMap<>(
                 CounterReadings.read(device, file.getParent(), device.domainId()).asMap());
             return new DeviceSnapshot(device.deviceName(), file, device.domainId(), device.frontendState(), device.backendState(), counters);
+        }
+        catch (final DeviceFileException ex)
+        {
+            // sealed memory with no backend to show it: what the claim file says, and no counters
+            final ClaimFile.Contents claim = ClaimFile.readFrom(file);
+            if (claim == null)
+            {
+                throw ex;
+            }
+            final String fileName = file.getFileName().toString();
+            return new DeviceSnapshot(fileName.substring(0, fileName.length() - DeviceDirectory.DEVICE_SUFFIX.length()), file, 0,
+                XenbusState.fromCode(claim.frontendState()), XenbusState.UNKNOWN, new EnumMap<>(DeviceCounter.class));
         }
     }
 

@@ -85,6 +85,10 @@ final class FrontendCommand implements Callable<Integer>
     @Option(names = "--replace", description = "Replace a stale device file left by a frontend that died.")
     boolean replace;
 
+    @Option(names = "--file-memory", description = "Keep the device memory in DIR/NAME.dev itself instead of a sealed memfd "
+        + "(the backend must run with --allow-file-memory).")
+    boolean fileMemory;
+
     @Option(names = "--no-header-slots", description = "Offer no extensions: plain Xen netif requests (same as --features none).")
     boolean plain;
 
@@ -133,7 +137,7 @@ final class FrontendCommand implements Callable<Integer>
             throw new CommandLine.ParameterException(new CommandLine(this), "--wire-percent must be 0-100 and --window >= 1");
         }
         final FrontendContext context = new FrontendContext().directory(directory).name(name)
-            .connectTimeoutMs(connectTimeoutMs).replaceStale(replace).features(offeredFeatures())
+            .connectTimeoutMs(connectTimeoutMs).replaceStale(replace).sealedMemory(!fileMemory).features(offeredFeatures())
             .initialRingIndex((int)initialRingIndex).ringPages(ringPages);
         final Map<DeviceCounter, Long> counters = new EnumMap<>(DeviceCounter.class);
         int domainId = 0;

@@ -34,7 +34,9 @@ final class LayoutCommand implements Callable<Integer>
         }
         try (Device device = Device.attach(file.toFile(), true))
         {
-            System.out.println(device.layout().toJson());
+            final String layout = device.layout().toJson();
+            // where the memory lives: a sealed memfd (the file is its claim) or the file itself
+            System.out.println(layout.substring(0, layout.length() - 1) + ",\"memory\":\"" + (device.isSealedMemory() ? "sealed" : "file") + "\"}");
         }
         return 0;
     }

@@ -20,6 +20,8 @@ public final class FrontendContext
     public static final String CONNECT_TIMEOUT_MS_PROP = "splitnet.frontend.connect.timeout.ms";
     public static final String TX_PUSH_BATCH_PROP = "splitnet.frontend.tx.push.batch";
     public static final String BACKEND_TIMEOUT_MS_PROP = "splitnet.frontend.backend.timeout.ms";
+    /** {@code sealed} (the default) or {@code file}: where the device memory lives. */
+    public static final String MEMORY_PROP = "splitnet.frontend.memory";
 
     private Path directory = Path.of(System.getProperty(DIR_PROP, DeviceDirectory.defaultPath().toString()));
     private String name = System.getProperty(NAME_PROP, "fe-" + ProcessHandle.current().pid());
@@ -33,6 +35,7 @@ public final class FrontendContext
     private long features = Features.SUPPORTED;
     private int initialRingIndex;
     private boolean replaceStale;
+    private boolean sealedMemory = !"file".equals(System.getProperty(MEMORY_PROP, "sealed"));
     private DeviceGeometry geometry;
 
     public FrontendContext directory(final Path directory)
@@ -164,6 +167,24 @@ public final class FrontendContext
     public boolean replaceStale()
     {
         return replaceStale;
+    }
+
+    /**
+     * Keep the device memory in a sealed memfd (the default): it cannot be resized once made, so
+     * nothing can truncate it under the backend's mapping, and it reaches the backend only as a
+     * descriptor passed with the HELLO; {@code DIR/NAME.dev} is then a small claim file. With
+     * {@code false} the memory is the file {@code DIR/NAME.dev} itself (kernels without memfd, or
+     * to look at the memory with file tools); the backend must be told to accept that.
+     */
+    public FrontendContext sealedMemory(final boolean sealedMemory)
+    {
+        this.sealedMemory = sealedMemory;
+        return this;
+    }
+
+    public boolean sealedMemory()
+    {
+        return sealedMemory;
     }
 
     public DeviceGeometry geometry()

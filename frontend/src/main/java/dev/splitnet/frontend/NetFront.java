@@ -105,7 +105,7 @@ public final class NetFront implements Frontend
         final DeviceDirectory directory = DeviceDirectory.create(context.directory());
         final java.nio.file.Path file = directory.deviceFile(context.name());
         final Device device = Device.create(file, context.name(), context.geometry(), context.initialRingIndex(),
-            context.features(), context.replaceStale());
+            context.features(), context.replaceStale(), context.sealedMemory());
         SocketChannel channel = null;
         Selector selector = null;
         try
@@ -124,7 +124,7 @@ public final class NetFront implements Frontend
 
             final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(context.connectTimeoutMs());
             channel = openWithRetry(directory, deadline);
-            final Handshake.Welcome welcome = exchange(channel, context, deadline);
+            final Handshake.Welcome welcome = exchange(channel, context, device, deadline);
             if (welcome.status() != Handshake.STATUS_OK)
             {
                 throw new SplitnetException("backend refused device " + context.name() + ": " + welcome.reason());
@@ -197,13 +197,14 @@ public final class NetFront implements Frontend
         }
     }
 
-    private static Handshake.Welcome exchange(final SocketChannel channel, final FrontendContext context, final long deadline)
+    private static Handshake.Welcome exchange(final SocketChannel channel, final FrontendContext context, final Device device, final long deadline)
         throws IOException
     {
         channel.configureBlocking(false);
         final long handshakeDeadline = Math.max(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
-        Handshake.writeFully(channel, Handshake.encode(new Handshake.Hello(ControlDescriptor.LAYOUT_VERSION,
-            ProcessHandle.current().pid(), context.features(), context.name())), handshakeDeadline);
+        // with the descriptor of the sealed memory, if that is what the device has
+        Handshake.sendHello(channel, new Handshake.Hello(ControlDescriptor.LAYOUT_VERSION,
+            ProcessHandle.current().pid(), context.features(), context.name()), device, handshakeDeadline);
         final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
         while (true)
         {

@@ -4,7 +4,9 @@ import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.XenbusState;
 import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.BackRing;
+import dev.splitnet.mmap.DescriptorPassing;
 import dev.splitnet.mmap.Device;
+import dev.splitnet.mmap.DeviceFile;
 import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.Handshake;
@@ -61,22 +63,36 @@ final class HostileBackend implements AutoCloseable
         try
         {
             final SocketChannel accepted = server.accept();
+            accepted.configureBlocking(false);
             final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-            while (true)
+            final Handshake.Hello hello;
+            // the HELLO brings the frontend's sealed memory (SCM_RIGHTS), or nothing for file memory
+            try (DescriptorPassing.Receiver receiver = new DescriptorPassing.Receiver(accepted))
             {
-                if (accepted.read(in) < 0)
+                while (true)
                 {
-                    throw new IOException("frontend closed before its HELLO");
+                    if (receiver.receive(in) < 0)
+                    {
+                        throw new IOException("frontend closed before its HELLO");
+                    }
+                    in.flip();
+                    if (Handshake.completeLength(in, Handshake.HELLO_MAGIC) > 0)
+                    {
+                        break;
+                    }
+                    in.compact();
+                    Thread.sleep(1);
                 }
-                in.flip();
-                if (Handshake.completeLength(in, Handshake.HELLO_MAGIC) > 0)
-                {
-                    break;
-                }
-                in.compact();
+                hello = Handshake.decodeHello(in);
+                final Path file = directory.deviceFile(hello.deviceName());
+                device = receiver.descriptorCount() == 1
+                    ? Device.attachSealedMemory(receiver.takeDescriptor(), file, false, DeviceFile.processUid())
+                    : Device.attach(file.toFile(), false);
             }
-            final Handshake.Hello hello = Handshake.decodeHello(in);
-            device = Device.attach(directory.deviceFile(hello.deviceName()).toFile(), false);
+            catch (final InterruptedException ex)
+            {
+                throw new IOException("interrupted", ex);
+            }
             final DeviceLayout layout = device.layout();
             tx = new BackRing(device.txRing(), layout.txRingEntries(), NetifDescriptor.TX_ENTRY_LENGTH);
             rx = new BackRing(device.rxRing(), layout.rxRingEntries(), NetifDescriptor.RX_ENTRY_LENGTH);
@@ -223,7 +239,7 @@ final class HostileBackend implements AutoCloseable
         channel.close();
     }
 
-    /** Truncates the frontend's device file under both sides' mappings. */
+    /** Truncates the frontend's device file under both sides' mappings (file memory only: sealed memory cannot shrink). */
     void truncateFile(final long length) throws IOException
     {
         try (RandomAccessFile file = new RandomAccessFile(device.path().toFile(), "rw"))

@@ -57,9 +57,15 @@ class HostileBackendTest
 
     private void connect(final long backendTimeoutMs) throws Exception
     {
+        connect(backendTimeoutMs, true);
+    }
+
+    /** With {@code sealed} false the memory is a file (which a backend can truncate), as before sealed memory. */
+    private void connect(final long backendTimeoutMs, final boolean sealed) throws Exception
+    {
         backend = HostileBackend.listen(dir, 0);
         front = NetFront.connect(new FrontendContext().directory(dir).name("victim").txFrames(64).rxFrames(16)
-            .connectTimeoutMs(5_000).backendTimeoutMs(backendTimeoutMs));
+            .connectTimeoutMs(5_000).backendTimeoutMs(backendTimeoutMs).sealedMemory(sealed));
         backend.connected();
     }
 
@@ -343,12 +349,15 @@ class HostileBackendTest
         completions.assertEach(0, IN_FLIGHT, PacketStatus.DISCONNECTED);
     }
 
-    /** After 20 ms the wall-clock check runs first and sees the short file; at once, the access faults. */
+    /**
+     * File-backed memory (sealed memory cannot shrink): after 20 ms the wall-clock check runs first
+     * and sees the short file; at once, the access faults.
+     */
     @ParameterizedTest(name = "poll {0} ms after the truncation")
     @CsvSource({"20", "0"})
     void shouldDisconnectWithoutAnErrorEscapingWhenTheFileIsTruncated(final long delayMs) throws Exception
     {
-        connect();
+        connect(3_600_000, false);
         send(0, IN_FLIGHT);
         final int[] ids = backend.takeTxRequestIds();
         backend.txResponse(ids[0], NetifConstants.NETIF_RSP_OKAY);

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class DeviceFileIT
 {
     /** The default geometry's file length (docs/PROTOCOL.md 2.2). */
-    private static final long DEFAULT_FILE_LENGTH = 5_337_088L;
+    static final long DEFAULT_FILE_LENGTH = 5_337_088L;
 
     @TempDir
     Path dir;
@@ -49,8 +49,9 @@ class DeviceFileIT
             .redirectErrorStream(true).start();
         final String mountOutput = new String(mount.getInputStream().readAllBytes());
         assumeTrue(mount.waitFor() == 0, "cannot mount a tmpfs here: " + mountOutput);
+        // file-backed memory must fit the file system: one line naming the bytes, nothing left behind
         try (SplitnetProcess frontend = SplitnetProcess.start("file-no-space", "frontend", "--dir", small.toString(),
-            "--name", "big", "--connect-timeout", "300", "--count", "1"))
+            "--name", "big", "--connect-timeout", "300", "--count", "1", "--file-memory"))
         {
             assertEquals(1, frontend.waitFor(60), frontend.stderr());
             final String err = frontend.stderr().strip();
@@ -60,6 +61,20 @@ class DeviceFileIT
             try (var list = Files.list(small))
             {
                 assertEquals(List.of(), list.toList(), "no device or temporary file left behind");
+            }
+        }
+        // sealed memory (the default) is not in the file system: only its 32-byte claim is, so the
+        // same frontend fits the 3 MB tmpfs and fails only for want of a backend, again leaving nothing
+        try (SplitnetProcess frontend = SplitnetProcess.start("sealed-fits", "frontend", "--dir", small.toString(),
+            "--name", "big", "--connect-timeout", "300", "--count", "1"))
+        {
+            assertEquals(1, frontend.waitFor(60), frontend.stderr());
+            final String err = frontend.stderr().strip();
+            assertTrue(err.contains("no backend is listening"), err);
+            assertFalse(err.contains("bytes free"), err);
+            try (var list = Files.list(small))
+            {
+                assertEquals(List.of(), list.toList(), "no claim or temporary file left behind");
             }
         }
         finally

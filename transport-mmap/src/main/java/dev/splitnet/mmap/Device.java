@@ -13,10 +13,17 @@ import org.agrona.concurrent.UnsafeBuffer;
 import static dev.splitnet.mmap.ControlDescriptor.*;
 
 /**
- * A mapped device file and flyweights over each of its regions, as {@link DeviceLayout} places
- * them. The frontend {@link #create}s it and holds a lock on it while alive; the backend and the
- * tools {@link #attach} to it. Either way the file is opened by name once ({@link DeviceFile}) and
- * everything else goes through that descriptor.
+ * A mapped device and flyweights over each of its regions, as {@link DeviceLayout} places them.
+ * The frontend {@link #create}s it and holds a lock on {@code DIR/NAME.dev} while alive; the
+ * backend and the tools attach to it.
+ *
+ * <p>The device's memory is either <b>sealed</b> (the default for frontends): a memfd sealed
+ * against shrinking and growing once initialised, which reaches the backend only as a descriptor
+ * passed with the HELLO, while {@code NAME.dev} is a 32-byte {@link ClaimFile}; or <b>file-backed</b>:
+ * {@code NAME.dev} is the memory, opened by name once ({@link DeviceFile}) with everything else
+ * through that descriptor. Only sealed memory is safe from a frontend that truncates it under the
+ * backend's mapping (a SIGBUS the backend can only recover from after the fact), so a backend
+ * accepts file-backed devices only when told to.
  */
 public final class Device implements AutoCloseable
 {
@@ -24,6 +31,7 @@ public final class Device implements AutoCloseable
     private final DeviceMapping mapping;
     private final DeviceLayout layout;
     private final DeviceFile file;
+    private final DeviceFile claim;
     private final boolean owner;
     private final UnsafeBuffer control;
     private final UnsafeBuffer txRing;
@@ -35,12 +43,14 @@ public final class Device implements AutoCloseable
     private final UnsafeBuffer countersValues;
     private final UnsafeBuffer frames;
 
-    private Device(final DeviceMapping mapping, final DeviceLayout layout, final DeviceFile file, final boolean owner, final Path path)
+    private Device(final DeviceMapping mapping, final DeviceLayout layout, final DeviceFile file, final DeviceFile claim,
+        final boolean owner, final Path path)
     {
         this.path = path;
         this.mapping = mapping;
         this.layout = layout;
         this.file = file;
+        this.claim = claim;
         this.owner = owner;
         this.control = mapping.region(0, CONTROL_LENGTH);
         this.txRing = mapping.region(layout.txRingOffset(), layout.ringBytes());
@@ -65,12 +75,28 @@ public final class Device implements AutoCloseable
     public static Device create(final Path file, final String name, final DeviceGeometry geometry,
         final int initialRingIndex, final long featuresOffered, final boolean replaceStale)
     {
+        return create(file, name, geometry, initialRingIndex, featuresOffered, replaceStale, false);
+    }
+
+    /**
+     * Frontend: creates a device, its memory sealed ({@code sealedMemory}: a memfd, with
+     * {@code file} a {@link ClaimFile} locked by this process) or file-backed (the memory is
+     * {@code file}, as {@link #create(Path, String, DeviceGeometry, int, long, boolean)} makes it).
+     * Sealed memory is reserved, initialised (every page written), then sealed against any change
+     * of size before anyone else can see it.
+     *
+     * @throws DeviceFileException when the device cannot be made, with nothing left behind.
+     */
+    public static Device create(final Path file, final String name, final DeviceGeometry geometry,
+        final int initialRingIndex, final long featuresOffered, final boolean replaceStale, final boolean sealedMemory)
+    {
         final DeviceLayout layout = DeviceLayout.of(geometry);
         // Built under a temporary name, locked, initialised, then renamed into place: a NAME.dev
         // anyone can see is always complete and locked by its live owner, so a backend cleaning up
         // after a dead frontend can never delete a file a new frontend is still creating.
         final Path temporary = file.resolveSibling("." + file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
-        DeviceFile deviceFile = null;
+        DeviceFile named = null;
+        DeviceFile memory = null;
         DeviceMapping mapping = null;
         try
         {
@@ -79,34 +105,52 @@ public final class Device implements AutoCloseable
                 checkStale(file, replaceStale);
             }
             Files.deleteIfExists(temporary); // left by a dead process that had our pid
-            deviceFile = DeviceFile.createNew(temporary);
-            if (!deviceFile.tryLock())
+            named = DeviceFile.createNew(temporary);
+            if (!named.tryLock())
             {
-                throw new DeviceFileException(temporary + " is locked by another process; pick another --name");
+                throw new DeviceFileException(temporary + " is locked by another process; pick another name");
             }
-            SpaceReservation.reserve(deviceFile, layout.fileLength(), file);
-            mapping = DeviceMapping.map(deviceFile, layout.fileLength(), false);
-            final Device device = new Device(mapping, layout, deviceFile, true, file);
+            if (sealedMemory)
+            {
+                ClaimFile.write(named, XenbusState.INITIALISING.code(), ProcessHandle.current().pid(), layout.fileLength());
+                memory = DeviceFile.createSealableMemory(file, name);
+            }
+            else
+            {
+                memory = named;
+            }
+            SpaceReservation.reserve(memory, layout.fileLength(), file);
+            mapping = DeviceMapping.map(memory, layout.fileLength(), false);
+            final Device device = new Device(mapping, layout, memory, sealedMemory ? named : null, true, file);
             device.initialise(name, initialRingIndex, featuresOffered);
+            if (sealedMemory)
+            {
+                // sealed before the descriptor leaves this process: nobody ever sees it resizable
+                memory.seal();
+            }
             Files.deleteIfExists(file); // stale, checked above
             Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
             return device;
         }
         catch (final IOException ex)
         {
-            abandon(mapping, deviceFile, temporary);
+            abandon(mapping, memory, named, temporary);
             throw new DeviceFileException("cannot create device file " + file + ": " + ex, ex);
         }
         catch (final RuntimeException ex)
         {
-            abandon(mapping, deviceFile, temporary);
+            abandon(mapping, memory, named, temporary);
             throw ex;
         }
     }
 
-    private static void abandon(final DeviceMapping mapping, final DeviceFile deviceFile, final Path temporary)
+    private static void abandon(final DeviceMapping mapping, final DeviceFile memory, final DeviceFile deviceFile, final Path temporary)
     {
         closeQuietly(mapping);
+        if (memory != deviceFile)
+        {
+            closeQuietly(memory);
+        }
         // Deleted while still locked, so no other frontend takes the half-made file for its own.
         deleteQuietly(temporary);
         closeQuietly(deviceFile);
@@ -128,11 +172,11 @@ public final class Device implements AutoCloseable
     {
         if (DeviceFile.isLocked(file))
         {
-            throw new DeviceFileException("device file " + file + " is in use by a running frontend; pick another --name");
+            throw new DeviceFileException("device file " + file + " is in use by a running frontend; pick another name");
         }
         if (!replaceStale)
         {
-            throw new DeviceFileException("stale device file " + file + " left by a frontend that is gone; delete it or pass --replace");
+            throw new DeviceFileException("stale device file " + file + " left by a frontend that is gone; delete it or replace it (--replace)");
         }
     }
 
@@ -178,7 +222,9 @@ public final class Device implements AutoCloseable
      * Backend or tool: opens an existing device file once (a symbolic link is not followed, a FIFO
      * does not block), checks on that descriptor that it is a regular file owned by
      * {@code expectedOwnerUid}, maps it from the same descriptor and validates its layout as
-     * untrusted input.
+     * untrusted input. A {@link ClaimFile} (a device whose memory is sealed) is looked at read-only
+     * through the backend ({@link SealedMemoryInspection}); writing to sealed memory is the
+     * frontend's and its backend's alone.
      */
     public static Device attach(final File file, final boolean readOnly, final int expectedOwnerUid)
     {
@@ -187,20 +233,23 @@ public final class Device implements AutoCloseable
         try
         {
             deviceFile = DeviceFile.openExisting(file.toPath(), readOnly, expectedOwnerUid);
+            if (ClaimFile.read(deviceFile) != null)
+            {
+                deviceFile.close();
+                if (!readOnly)
+                {
+                    throw new DeviceFileException(file + " is the claim of a device whose memory is sealed: its backend receives the "
+                        + "memory with the frontend's HELLO, and tools see it read-only through the backend");
+                }
+                return attachSealedMemory(SealedMemoryInspection.readOnlyMemory(file.toPath()), file.toPath(), true, expectedOwnerUid);
+            }
             final long length = deviceFile.size();
             if (length < CONTROL_LENGTH)
             {
                 throw new DeviceFileException(file + ": " + length + " bytes is too short for a device file");
             }
             mapping = DeviceMapping.map(deviceFile, length, readOnly);
-            final UnsafeBuffer control = mapping.region(0, CONTROL_LENGTH);
-            // Acquire pairs with the release store of the version in initialise().
-            if (control.getIntAcquire(LAYOUT_VERSION_OFFSET) == 0)
-            {
-                throw new DeviceFileException(file + ": not ready (layout version not yet written)");
-            }
-            final DeviceLayout layout = DeviceLayout.readFrom(control, length, file.toString());
-            return new Device(mapping, layout, deviceFile, false, file.toPath());
+            return validated(mapping, deviceFile, null, file.toPath());
         }
         catch (final IOException ex)
         {
@@ -214,6 +263,72 @@ public final class Device implements AutoCloseable
             closeQuietly(deviceFile);
             throw ex;
         }
+    }
+
+    /**
+     * Backend (or a tool given a read-only descriptor by the backend): takes over {@code memoryFd},
+     * the device memory a frontend sent with its HELLO, checks that it is sealed memory owned by
+     * {@code expectedOwnerUid}, and, for the backend, that {@code claimPath} is that user's claim
+     * file; then maps it and validates its layout as untrusted input. The descriptor is this
+     * method's from the call on: closed with the device, or at once when anything is wrong.
+     */
+    public static Device attachSealedMemory(final int memoryFd, final Path claimPath, final boolean readOnly, final int expectedOwnerUid)
+    {
+        DeviceFile memory = null;
+        DeviceMapping mapping = null;
+        try
+        {
+            memory = DeviceFile.adoptMemory(memoryFd, claimPath, expectedOwnerUid);
+            if (!readOnly)
+            {
+                checkClaim(claimPath, expectedOwnerUid);
+            }
+            final long length = memory.size();
+            if (length < CONTROL_LENGTH)
+            {
+                throw new DeviceFileException("the memory of " + claimPath + ": " + length + " bytes is too short for a device");
+            }
+            mapping = DeviceMapping.map(memory, length, readOnly);
+            return validated(mapping, memory, null, claimPath);
+        }
+        catch (final IOException ex)
+        {
+            closeQuietly(mapping);
+            closeQuietly(memory);
+            throw new DeviceFileException("cannot map the memory of " + claimPath + ": " + ex, ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            closeQuietly(mapping);
+            // null: adoptMemory failed and has closed the descriptor itself (closing it again could
+            // close a descriptor another thread has opened since under the same number)
+            closeQuietly(memory);
+            throw ex;
+        }
+    }
+
+    private static void checkClaim(final Path claimPath, final int expectedOwnerUid)
+    {
+        try (DeviceFile claimFile = DeviceFile.openExisting(claimPath, true, expectedOwnerUid))
+        {
+            if (ClaimFile.read(claimFile) == null)
+            {
+                throw new DeviceFileException(claimPath + " is not a claim file; a frontend that sends sealed memory claims its name "
+                    + "with a " + ClaimFile.LENGTH + "-byte claim file");
+            }
+        }
+    }
+
+    private static Device validated(final DeviceMapping mapping, final DeviceFile memory, final DeviceFile claim, final Path path)
+    {
+        final UnsafeBuffer control = mapping.region(0, CONTROL_LENGTH);
+        // Acquire pairs with the release store of the version in initialise().
+        if (control.getIntAcquire(LAYOUT_VERSION_OFFSET) == 0)
+        {
+            throw new DeviceFileException(path + ": not ready (layout version not yet written)");
+        }
+        final DeviceLayout layout = DeviceLayout.readFrom(control, mapping.length(), path.toString());
+        return new Device(mapping, layout, memory, claim, false, path);
     }
 
     private static void closeQuietly(final AutoCloseable closeable)
@@ -308,10 +423,24 @@ public final class Device implements AutoCloseable
         return XenbusState.fromCode(control.getIntVolatile(BACKEND_STATE_OFFSET));
     }
 
-    /** Frontend only. Release store: readers of the state see what was written before it. */
+    /**
+     * Frontend only. Release store: readers of the state see what was written before it. With
+     * sealed memory the state is mirrored into the claim file, for tools that find no backend.
+     */
     public void setFrontendState(final XenbusState state)
     {
         control.putIntRelease(FRONTEND_STATE_OFFSET, state.code());
+        if (claim != null)
+        {
+            try
+            {
+                ClaimFile.writeFrontendState(claim, state.code());
+            }
+            catch (final DeviceFileException ignore)
+            {
+                // the mirror is advisory (tools only); the control page is the state
+            }
+        }
     }
 
     /** Backend only. Release store: readers of the state see what was written before it. */
@@ -358,6 +487,36 @@ public final class Device implements AutoCloseable
         return file.firstHole();
     }
 
+    /** Whether the device's memory is a sealed memfd (not the file at {@link #path()}). */
+    public boolean isSealedMemory()
+    {
+        return file.isMemory();
+    }
+
+    /**
+     * {@code /proc/self/fd/N} of the memory's descriptor in this process: a name for the open
+     * memory (tests reopen it; a sealed one refuses any resize).
+     */
+    public String memoryHandle()
+    {
+        return file.procFile().getPath();
+    }
+
+    /** The memory's descriptor, for sending it with the HELLO. */
+    int memoryFd()
+    {
+        return file.fd();
+    }
+
+    /**
+     * Backend: a new read-only descriptor of the memory, for a tool that asked to look (the caller
+     * sends and closes it).
+     */
+    public int openReadOnlyMemory()
+    {
+        return file.reopenReadOnly();
+    }
+
     /** Whether this process holds the frontend's lock on the file. */
     public boolean isOwner()
     {
@@ -381,11 +540,15 @@ public final class Device implements AutoCloseable
         }
     }
 
-    /** Unmaps, and closes the descriptor (for the owner that releases the lock). */
+    /** Unmaps, and closes the descriptors (for the owner that releases the lock). */
     @Override
     public void close()
     {
         mapping.close();
         file.close();
+        if (claim != null)
+        {
+            claim.close();
+        }
     }
 }

@@ -24,16 +24,106 @@ public final class DeviceFile implements AutoCloseable
     private static final int S_IFMT = 0170000;
     private static final int S_IFREG = 0100000;
 
+    /**
+     * The seals a frontend puts on its device memory once it is initialised: its size can never
+     * change again (so no page the backend maps can vanish under it: no SIGBUS), and no seal can
+     * be added or removed. Writes stay allowed: the frontend keeps writing rings and frames.
+     */
+    static final int MEMORY_SEALS = LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL;
+    /** What a backend requires of device memory it is sent: the size fixed for good. */
+    private static final int REQUIRED_SEALS = LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL;
+
     private final Path path;
     private final int fd;
     private final File procFile;
+    private final boolean memory;
     private boolean closed;
 
-    private DeviceFile(final Path path, final int fd)
+    private DeviceFile(final Path path, final int fd, final boolean memory)
     {
         this.path = path;
         this.fd = fd;
         this.procFile = new File("/proc/self/fd/" + fd);
+        this.memory = memory;
+    }
+
+    private DeviceFile(final Path path, final int fd)
+    {
+        this(path, fd, false);
+    }
+
+    /**
+     * Creates a frontend's device memory: a memfd (no name in any directory, mode 0600) that can be
+     * sealed. {@code path} is the claim file's name, for messages.
+     */
+    static DeviceFile createSealableMemory(final Path path, final String deviceName)
+    {
+        try
+        {
+            return new DeviceFile(path, LibC.memfdCreate("splitnet:" + deviceName), true);
+        }
+        catch (final LastErrorException ex)
+        {
+            throw new DeviceFileException("cannot create sealed memory for device " + deviceName + ": memfd_create: "
+                + LibC.strerror(ex.getErrorCode()) + " (errno " + ex.getErrorCode() + "); a kernel without memfd (before Linux 3.17) "
+                + "needs file-backed device memory (FrontendContext.sealedMemory(false), splitnet frontend --file-memory)", ex);
+        }
+    }
+
+    /**
+     * Backend or tool: takes over a descriptor of device memory received over the socket and checks
+     * on it that it is sealed memory (a regular file with no name, owned by
+     * {@code expectedOwnerUid}, its size sealed). {@code path} is the claim file's name, for
+     * messages. The descriptor is this object's from now on, also when a check fails (it is closed).
+     */
+    static DeviceFile adoptMemory(final int fd, final Path path, final int expectedOwnerUid)
+    {
+        final DeviceFile file = new DeviceFile(path, fd, true);
+        try
+        {
+            file.checkMemory(expectedOwnerUid);
+            return file;
+        }
+        catch (final RuntimeException ex)
+        {
+            file.close();
+            throw ex;
+        }
+    }
+
+    /** Frontend: seals its initialised memory ({@link #MEMORY_SEALS}). */
+    void seal()
+    {
+        try
+        {
+            LibC.addSeals(fd, MEMORY_SEALS);
+        }
+        catch (final LastErrorException ex)
+        {
+            throw new DeviceFileException("cannot seal the memory of " + path + ": " + LibC.strerror(ex.getErrorCode()), ex);
+        }
+    }
+
+    /**
+     * A new, read-only descriptor of the same open inode (through {@code /proc/self/fd/N}), for a
+     * tool that may look but not write; the caller closes it.
+     */
+    int reopenReadOnly()
+    {
+        try
+        {
+            return LibC.open(procFile.getPath(), LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+        }
+        catch (final LastErrorException ex)
+        {
+            throw new DeviceFileException("cannot reopen the memory of " + path + " read-only: " + LibC.strerror(ex.getErrorCode()), ex);
+        }
+    }
+
+    /** Whether this is device memory (a memfd) rather than a file with a name. */
+    boolean isMemory()
+    {
+        return memory;
     }
 
     /** The effective uid of this process: the owner a backend expects unless told otherwise. */
@@ -119,6 +209,46 @@ public final class DeviceFile implements AutoCloseable
         if (links != 1)
         {
             throw new DeviceFileException(path + " has " + links + " hard links, expected 1; a frontend's device file has only its own name");
+        }
+    }
+
+    private void checkMemory(final int expectedOwnerUid)
+    {
+        final Map<String, Object> attributes = attributes("mode,uid,nlink");
+        final int mode = (Integer)attributes.get("mode");
+        if ((mode & S_IFMT) != S_IFREG)
+        {
+            throw new DeviceFileException("the device memory sent for " + path + " is " + describeType(mode)
+                + ", not a memory file; a frontend sends the memfd of its device");
+        }
+        final int uid = (Integer)attributes.get("uid");
+        if (uid != expectedOwnerUid)
+        {
+            throw new DeviceFileException("the device memory sent for " + path + " is owned by uid " + uid + ", expected uid "
+                + expectedOwnerUid + " (the connecting process's)");
+        }
+        // A memfd has no name; a file with one could be truncated through it by anyone who can open it.
+        final int links = (Integer)attributes.get("nlink");
+        if (links != 0)
+        {
+            throw new DeviceFileException("the device memory sent for " + path + " is a file with " + links
+                + " name(s), not sealed memory; a frontend sends the memfd of its device");
+        }
+        final int seals;
+        try
+        {
+            seals = LibC.seals(fd);
+        }
+        catch (final LastErrorException ex)
+        {
+            throw new DeviceFileException("the device memory sent for " + path + " cannot be sealed ("
+                + LibC.strerror(ex.getErrorCode()) + "); a frontend sends a sealed memfd");
+        }
+        if ((seals & REQUIRED_SEALS) != REQUIRED_SEALS)
+        {
+            throw new DeviceFileException("the device memory sent for " + path + " has seals 0x" + Integer.toHexString(seals)
+                + ", expected at least 0x" + Integer.toHexString(REQUIRED_SEALS)
+                + " (shrink, grow, seal): its size could still change under the backend");
         }
     }
 

@@ -12,21 +12,28 @@ import java.nio.charset.StandardCharsets;
  * carries doorbell bytes only.
  *
  * <pre>
- * HELLO   (frontend -> backend): magic "SNHI", length, version:u32, pid:u64, features_offered:u64,
- *                                name_length:u16, device name (UTF-8)
- * WELCOME (backend -> frontend): magic "SNWE", length, status:i32, domain_id:u32,
- *                                features_negotiated:u64, backend_pid:u64, reason_length:u16, reason
+ * HELLO     (frontend -> backend): magic "SNHI", length, version:u32, pid:u64, features_offered:u64,
+ *                                  name_length:u16, device name (UTF-8)
+ *                                  + SCM_RIGHTS: the sealed device memory's descriptor (none: file-backed)
+ * WELCOME   (backend -> frontend): magic "SNWE", length, status:i32, domain_id:u32,
+ *                                  features_negotiated:u64, backend_pid:u64, reason_length:u16, reason
+ * INSPECT   (tool -> backend):     magic "SNIN", length, name_length:u16, device name
+ * INSPECTED (backend -> tool):     magic "SNIR", length, status:i32, reason_length:u16, reason
+ *                                  + SCM_RIGHTS when status is 0: a read-only descriptor of the memory
  * </pre>
  */
 public final class Handshake
 {
     public static final int HELLO_MAGIC = 0x49484E53;   // "SNHI"
     public static final int WELCOME_MAGIC = 0x45574E53; // "SNWE"
+    public static final int INSPECT_MAGIC = 0x4E494E53; // "SNIN"
+    public static final int INSPECTED_MAGIC = 0x52494E53; // "SNIR"
     public static final int MAX_MESSAGE_LENGTH = 1024;
     public static final int STATUS_OK = 0;
     public static final int STATUS_REFUSED = 1;
 
     private static final int FRAME_HEADER_LENGTH = 8;
+    private static final int MAX_REASON_LENGTH = MAX_MESSAGE_LENGTH - 64;
 
     private Handshake()
     {
@@ -42,6 +49,82 @@ public final class Handshake
     {
     }
 
+    /** A tool's request to look at a connected device's sealed memory. */
+    public record Inspect(String deviceName)
+    {
+    }
+
+    /** A backend's answer to an INSPECT; a descriptor comes with it when {@code status} is OK. */
+    public record Inspected(int status, String reason)
+    {
+    }
+
+    /**
+     * Frontend: sends its HELLO, with the device's memory descriptor attached when the memory is
+     * sealed (the backend has no other way to it), waiting until {@code deadlineNs} for room.
+     */
+    public static void sendHello(final SocketChannel channel, final Hello hello, final Device device, final long deadlineNs)
+    {
+        DescriptorPassing.send(channel, encode(hello), device.isSealedMemory() ? device.memoryFd() : -1, deadlineNs);
+    }
+
+    public static ByteBuffer encode(final Inspect inspect)
+    {
+        final byte[] name = inspect.deviceName().getBytes(StandardCharsets.UTF_8);
+        final int nameLength = Math.min(name.length, MAX_REASON_LENGTH);
+        final ByteBuffer b = frame(INSPECT_MAGIC, 2 + nameLength);
+        b.putShort((short)nameLength).put(name, 0, nameLength);
+        return b.flip();
+    }
+
+    public static ByteBuffer encode(final Inspected inspected)
+    {
+        final byte[] reason = inspected.reason().getBytes(StandardCharsets.UTF_8);
+        final int reasonLength = Math.min(reason.length, MAX_REASON_LENGTH);
+        final ByteBuffer b = frame(INSPECTED_MAGIC, 4 + 2 + reasonLength);
+        b.putInt(inspected.status()).putShort((short)reasonLength).put(reason, 0, reasonLength);
+        return b.flip();
+    }
+
+    public static Inspect decodeInspect(final ByteBuffer buffer)
+    {
+        try
+        {
+            final ByteBuffer b = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            b.position(b.position() + FRAME_HEADER_LENGTH);
+            final byte[] name = new byte[b.getShort() & 0xFFFF];
+            b.get(name);
+            return new Inspect(new String(name, StandardCharsets.UTF_8));
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new HandshakeException("malformed INSPECT: " + ex);
+        }
+    }
+
+    public static Inspected decodeInspected(final ByteBuffer buffer)
+    {
+        try
+        {
+            final ByteBuffer b = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            b.position(b.position() + FRAME_HEADER_LENGTH);
+            final int status = b.getInt();
+            final byte[] reason = new byte[b.getShort() & 0xFFFF];
+            b.get(reason);
+            return new Inspected(status, new String(reason, StandardCharsets.UTF_8));
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new HandshakeException("malformed INSPECTED: " + ex);
+        }
+    }
+
+    /** The magic of the message at the start of {@code buffer}; call after {@link #completeLength} said it is whole. */
+    public static int magic(final ByteBuffer buffer)
+    {
+        return buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN).getInt();
+    }
+
     public static ByteBuffer encode(final Hello hello)
     {
         final byte[] name = hello.deviceName().getBytes(StandardCharsets.UTF_8);
@@ -53,7 +136,7 @@ public final class Handshake
     public static ByteBuffer encode(final Welcome welcome)
     {
         final byte[] reason = welcome.reason().getBytes(StandardCharsets.UTF_8);
-        final int reasonLength = Math.min(reason.length, MAX_MESSAGE_LENGTH - 64);
+        final int reasonLength = Math.min(reason.length, MAX_REASON_LENGTH);
         final ByteBuffer b = frame(WELCOME_MAGIC, 4 + 4 + 8 + 8 + 2 + reasonLength);
         b.putInt(welcome.status()).putInt(welcome.domainId()).putLong(welcome.featuresNegotiated()).putLong(welcome.backendPid())
             .putShort((short)reasonLength).put(reason, 0, reasonLength);
@@ -74,6 +157,12 @@ public final class Handshake
      */
     public static int completeLength(final ByteBuffer buffer, final int expectedMagic)
     {
+        return completeLength(buffer, expectedMagic, expectedMagic);
+    }
+
+    /** As {@link #completeLength(ByteBuffer, int)}, for a message that may be either of two kinds. */
+    public static int completeLength(final ByteBuffer buffer, final int expectedMagic, final int otherMagic)
+    {
         if (buffer.remaining() < FRAME_HEADER_LENGTH)
         {
             return 0;
@@ -81,7 +170,7 @@ public final class Handshake
         final ByteBuffer b = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         final int magic = b.getInt();
         final int length = b.getInt();
-        if (magic != expectedMagic)
+        if (magic != expectedMagic && magic != otherMagic)
         {
             throw new HandshakeException("unexpected handshake magic 0x" + Integer.toHexString(magic)
                 + " (expected 0x" + Integer.toHexString(expectedMagic) + "): the peer is not a splitnet peer of this version");

@@ -8,10 +8,11 @@ import com.sun.jna.Pointer;
 
 /**
  * The few Linux system calls the JDK does not offer for a device file: {@code open} with
- * {@code O_NOFOLLOW | O_NONBLOCK} on a raw descriptor, open file description locks, and
- * {@code posix_fallocate}. Called through JNA (on the class path through Chronicle Bytes), only
- * when a device file is created, attached or probed, never per packet. Linux on 64-bit only, like
- * the rest of the shared memory format.
+ * {@code O_NOFOLLOW | O_NONBLOCK} on a raw descriptor, open file description locks,
+ * {@code posix_fallocate}, {@code memfd_create} and its seals, and {@code sendmsg}/{@code recvmsg}
+ * for passing a descriptor over a Unix socket. Called through JNA, only when a device is created,
+ * attached or probed, never per packet. Linux on 64-bit only, like the rest of the shared memory
+ * format.
  */
 final class LibC
 {
@@ -33,6 +34,18 @@ final class LibC
     static final int ENOSYS = 38;
     static final int ELOOP = 40;
     static final int EOPNOTSUPP = 95;
+    static final int ENOMEM = 12;
+    static final int EPERM = 1;
+
+    /** memfd_create flags (linux/memfd.h). */
+    static final int MFD_CLOEXEC = 1;
+    static final int MFD_ALLOW_SEALING = 2;
+    /** fcntl commands and seal bits of memfd sealing (linux/fcntl.h), the same on every architecture. */
+    static final int F_ADD_SEALS = 1033;
+    static final int F_GET_SEALS = 1034;
+    static final int F_SEAL_SEAL = 0x0001;
+    static final int F_SEAL_SHRINK = 0x0002;
+    static final int F_SEAL_GROW = 0x0004;
 
     /** fcntl commands of open file description locks (Linux 3.15), the same on every architecture. */
     private static final int F_OFD_GETLK = 36;
@@ -51,6 +64,18 @@ final class LibC
         int close(int fd) throws LastErrorException;
 
         int fcntl(int fd, int cmd, Pointer lock) throws LastErrorException;
+
+        int fcntl(int fd, int cmd, int arg) throws LastErrorException;
+
+        int memfd_create(String name, int flags) throws LastErrorException;
+
+        int fchmod(int fd, int mode) throws LastErrorException;
+
+        int ftruncate(int fd, long length) throws LastErrorException;
+
+        long sendmsg(int fd, Pointer msghdr, int flags) throws LastErrorException;
+
+        long recvmsg(int fd, Pointer msghdr, int flags) throws LastErrorException;
 
         // returns the error number instead of setting errno
         int posix_fallocate(int fd, long offset, long length);
@@ -180,6 +205,53 @@ final class LibC
         lock.setShort(FLOCK_TYPE_OFFSET, type); // l_whence SEEK_SET, l_start 0, l_len 0: the whole file
         lock.setInt(FLOCK_PID_OFFSET, 0); // must be 0 for OFD locks
         return lock;
+    }
+
+    /** memfd_create(2): an anonymous shared-memory file, mode 0600, sealable; returns its descriptor. */
+    static int memfdCreate(final String name)
+    {
+        final int fd = calls().memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        try
+        {
+            // a memfd starts 0777; it has no name in any directory, but /proc/PID/fd/N reopens it
+            calls().fchmod(fd, 0600);
+        }
+        catch (final LastErrorException ex)
+        {
+            closeQuietly(fd);
+            throw ex;
+        }
+        return fd;
+    }
+
+    /** Adds seals to a memfd (fcntl F_ADD_SEALS). */
+    static void addSeals(final int fd, final int seals)
+    {
+        calls().fcntl(fd, F_ADD_SEALS, seals);
+    }
+
+    /** The seals of a file (fcntl F_GET_SEALS); throws EINVAL for a file that cannot be sealed. */
+    static int seals(final int fd)
+    {
+        return calls().fcntl(fd, F_GET_SEALS, 0);
+    }
+
+    /** ftruncate(2). */
+    static void ftruncate(final int fd, final long length)
+    {
+        calls().ftruncate(fd, length);
+    }
+
+    /** sendmsg(2) with a prepared msghdr; returns the bytes sent. */
+    static long sendmsg(final int fd, final Pointer msghdr, final int flags)
+    {
+        return calls().sendmsg(fd, msghdr, flags);
+    }
+
+    /** recvmsg(2) with a prepared msghdr; returns the bytes received, 0 at end of stream. */
+    static long recvmsg(final int fd, final Pointer msghdr, final int flags)
+    {
+        return calls().recvmsg(fd, msghdr, flags);
     }
 
     /** posix_fallocate(3); returns 0 or the error number. */

@@ -1,7 +1,6 @@
 package dev.splitnet.mmap;
 
 import com.sun.jna.LastErrorException;
-import java.lang.reflect.Method;
 import java.nio.channels.SocketChannel;
 
 /**
@@ -16,34 +15,10 @@ import java.nio.channels.SocketChannel;
  */
 public record PeerCredentials(int pid, int uid, int gid)
 {
-    private static final Method FD_VAL = fdValMethod();
-
-    private static Method fdValMethod()
-    {
-        try
-        {
-            // sun.nio.ch is exported to the unnamed module by the flags splitnet needs anyway (jvm.options)
-            return Class.forName("sun.nio.ch.SelChImpl").getMethod("getFDVal");
-        }
-        catch (final ReflectiveOperationException ex)
-        {
-            throw new ExceptionInInitializerError(ex);
-        }
-    }
-
     /** The credentials of {@code channel}'s peer; throws when the channel has none (not a Unix socket). */
     public static PeerCredentials of(final SocketChannel channel)
     {
-        final int fd;
-        try
-        {
-            fd = (Integer)FD_VAL.invoke(channel);
-        }
-        catch (final ReflectiveOperationException | RuntimeException ex)
-        {
-            throw new DeviceFileException("cannot read the connecting process's credentials (" + ex
-                + "); run with the flags of jvm.options (--add-exports=java.base/sun.nio.ch=ALL-UNNAMED)");
-        }
+        final int fd = DescriptorPassing.socketFd(channel);
         try
         {
             final int[] ucred = LibC.peerCredentials(fd);

@@ -35,6 +35,10 @@ final class SpaceReservation
         {
             return;
         }
+        if (file.isMemory() && (error == LibC.ENOSPC || error == LibC.ENOMEM))
+        {
+            throw noMemory(name, length);
+        }
         if (error == LibC.ENOSPC)
         {
             throw noSpace(name, length);
@@ -80,6 +84,13 @@ final class SpaceReservation
         return new DeviceFileException("cannot create device file " + name + ": it needs " + length + " bytes and the file system of " +
             directory + " has " + usableSpace(directory) + " bytes free; pass a --dir on a larger file system, or in a container " +
             "give it more shared memory (docker run --shm-size=" + mebibytes + "m or more, one device per frontend)");
+    }
+
+    private static DeviceFileException noMemory(final Path name, final long length)
+    {
+        return new DeviceFileException("cannot create device " + name + ": its sealed memory needs " + length + " bytes and the "
+            + "system (or this process's memory limit) cannot give them; free memory, raise the limit (docker run --memory), "
+            + "or choose a smaller geometry");
     }
 
     private static String usableSpace(final Path directory)

@@ -24,6 +24,9 @@ public final class FuzzAccounting
 
     final LongAdder episodes = new LongAdder();
     final LongAdder truncations = new LongAdder();
+    /** Resizes of sealed memory tried and refused by the kernel. */
+    final LongAdder truncationsRefused = new LongAdder();
+    final LongAdder sealedEpisodes = new LongAdder();
     final LongAdder floods = new LongAdder();
     final LongAdder floodBytes = new LongAdder();
     final LongAdder offenderPackets = new LongAdder();
@@ -92,9 +95,10 @@ public final class FuzzAccounting
     public String progressLine()
     {
         final double s = seconds();
-        return String.format("fuzz %.0fs: %,d fields (%,.0f/s), %,d episodes, %,d truncations, %,d floods; offender %s;"
-            + " bystander sent=%,d okay=%,d error=%,d dropped=%,d echoes=%,d foreign=%,d",
-            s, fields(), fields() / Math.max(s, 1e-3), episodes.sum(), truncations.sum(), floods.sum(), outcomeSummary(),
+        return String.format("fuzz %.0fs: %,d fields (%,.0f/s), %,d episodes (%,d sealed), %,d truncations, %,d sealed resizes refused,"
+            + " %,d floods; offender %s; bystander sent=%,d okay=%,d error=%,d dropped=%,d echoes=%,d foreign=%,d",
+            s, fields(), fields() / Math.max(s, 1e-3), episodes.sum(), sealedEpisodes.sum(), truncations.sum(), truncationsRefused.sum(),
+            floods.sum(), outcomeSummary(),
             bystanderSent.sum(), bystanderOkay.sum(), bystanderError.sum(), bystanderDropped.sum(), bystanderEchoes.sum(),
             bystanderForeign.sum());
     }
@@ -110,8 +114,9 @@ public final class FuzzAccounting
     public String report(final long seed)
     {
         final StringBuilder sb = new StringBuilder();
-        sb.append(String.format("fuzz seed %d: %,d fields in %.1f s (%,.0f fields/s), %,d episodes, %,d truncate-and-regrow, %,d floods (%,d bytes), %,d offender packets sent, %,d packets handled%n",
-            seed, fields(), seconds(), fields() / Math.max(seconds(), 1e-3), episodes.sum(), truncations.sum(), floods.sum(),
+        sb.append(String.format("fuzz seed %d: %,d fields in %.1f s (%,.0f fields/s), %,d episodes (%,d with sealed memory), %,d truncate-and-regrow, %,d sealed resizes refused, %,d floods (%,d bytes), %,d offender packets sent, %,d packets handled%n",
+            seed, fields(), seconds(), fields() / Math.max(seconds(), 1e-3), episodes.sum(), sealedEpisodes.sum(), truncations.sum(),
+            truncationsRefused.sum(), floods.sum(),
             floodBytes.sum(), offenderPackets.sum(), handled.sum()));
         sb.append("  fields by region:");
         for (final Region r : Region.values())

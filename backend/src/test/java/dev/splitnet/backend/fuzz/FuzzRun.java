@@ -92,7 +92,8 @@ public final class FuzzRun
         Bystander bystander = null;
         try
         {
-            final NetBack backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF).handler(handler));
+            final NetBack backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF).handler(handler)
+                .allowFileMemory(true)); // one offender episode in four is file-backed
             handler.backend(backend);
             runner = new NetBackRunner(backend, new BackoffIdleStrategy(), runnerErrors::add);
             bystanderFront = NetFront.connect(new FrontendContext().directory(dir).name("bystander").connectTimeoutMs(5000));

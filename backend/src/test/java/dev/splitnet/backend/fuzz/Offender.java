@@ -28,8 +28,10 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * The offender: episode after episode, connects a real {@link NetFront} that sends traffic while a
  * {@link FieldCorrupter} writes a few hundred to a few thousand hostile fields into its device
- * file (mapped here, apart from the NetFront's own mapping); now and then truncates and regrows
- * the file, or floods the backend's socket. Whatever the NetFront does (throws, disconnects
+ * memory (mapped here, apart from the NetFront's own mapping); now and then floods the backend's
+ * socket, or tries to change the memory's size: three episodes in four use sealed memory (the
+ * default), whose resize the kernel must refuse (counted; a resize that works is a violation), the
+ * fourth a file-backed device, which is truncated and regrown only when truncation is switched on. Whatever the NetFront does (throws, disconnects
  * itself, is disconnected), the outcome is recorded, it is closed, and the next episode connects a
  * fresh one. Each episode's choices come from a random seeded by (run seed, episode number) only.
  */
@@ -40,6 +42,10 @@ final class Offender implements Runnable
         Features.HEADER_SLOTS | Features.PERMANENT_GRANTS, Features.PERMANENT_GRANTS | Features.FRAME_SPANS,
     };
     private static final int TRUNCATE_ONE_IN = 40;
+    /** Sealed episodes try to resize their memory this often (it costs nothing: the kernel refuses). */
+    private static final int SEALED_TRUNCATE_ONE_IN = 4;
+    /** Episodes with file-backed memory: one in this many. */
+    private static final int FILE_MEMORY_ONE_IN = 4;
     private static final int FLOOD_ONE_IN = 8;
     private static final long REASON_DEADLINE_NS = TimeUnit.SECONDS.toNanos(5);
     private static final int MAX_CONNECT_FAILURES = 10;
@@ -159,12 +165,14 @@ final class Offender implements Runnable
         final boolean traffic = rng.nextBoolean();
         final SplittableRandom corruptions = rng.split();
         final SplittableRandom trafficRandom = rng.split();
+        final boolean sealed = rng.nextInt(FILE_MEMORY_ONE_IN) != 0;
+        boolean sealedTruncate = rng.nextInt(SEALED_TRUNCATE_ONE_IN) == 0;
 
         final NetFront front;
         try
         {
             front = NetFront.connect(new FrontendContext().directory(dir).name("offender").features(features)
-                .connectTimeoutMs(5000).replaceStale(true));
+                .connectTimeoutMs(5000).replaceStale(true).sealedMemory(sealed));
             connectFailures = 0;
         }
         catch (final Throwable t)
@@ -177,11 +185,16 @@ final class Offender implements Runnable
             return;
         }
         accounting.episodes.increment();
+        if (sealed)
+        {
+            accounting.sealedEpisodes.increment();
+        }
         final int domain = front.domainId();
         handler.offenderDomain(domain);
         final DeviceLayout layout = front.device().layout();
-        final Path file = front.device().path();
-        MappedByteBuffer mapped = IoUtil.mapExistingFile(file.toFile(), "offender");
+        // the memory itself: the file, or the memfd reopened through this process's descriptor of it
+        final java.io.File memory = sealed ? new java.io.File(front.device().memoryHandle()) : front.device().path().toFile();
+        MappedByteBuffer mapped = IoUtil.mapExistingFile(memory, "offender");
         final FieldCorrupter corrupter = new FieldCorrupter(layout, new UnsafeBuffer(mapped), corruptions);
         String threw = null;
         boolean selfDisconnected = false;
@@ -219,10 +232,15 @@ final class Offender implements Runnable
                     flooded = true;
                     flood(front, floodMode, floodMillis, floodBytes);
                 }
-                if (truncate && truncations && written >= truncateAt)
+                if (sealed && sealedTruncate && written >= truncateAt)
+                {
+                    tryToResizeSealed(memory, layout.fileLength(), truncateChoice, truncatePages);
+                    sealedTruncate = false;
+                }
+                if (!sealed && truncate && truncations && written >= truncateAt)
                 {
                     truncated = true;
-                    truncateAndRegrow(file, layout.fileLength(), truncateChoice, truncatePages, truncateMicros);
+                    truncateAndRegrow(memory, layout.fileLength(), truncateChoice, truncatePages, truncateMicros);
                     break;
                 }
                 if (log.hasReason(domain))
@@ -316,16 +334,10 @@ final class Offender implements Runnable
      * the missing pages (and must survive, disconnecting this frontend only). Nothing in this
      * thread touches the file while it is short.
      */
-    private void truncateAndRegrow(final Path file, final long length, final int choice, final int pages, final long micros)
+    private void truncateAndRegrow(final java.io.File file, final long length, final int choice, final int pages, final long micros)
     {
-        final long shortLength = switch (choice)
-        {
-            case 0 -> 0;
-            case 1 -> ControlDescriptor.CONTROL_LENGTH;
-            case 2 -> Math.min(length - DeviceLayout.PAGE_SIZE, (long)pages * DeviceLayout.PAGE_SIZE);
-            default -> length - DeviceLayout.PAGE_SIZE;
-        };
-        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw"))
+        final long shortLength = shortLength(length, choice, pages);
+        try (RandomAccessFile raf = new RandomAccessFile(file, "rw"))
         {
             raf.setLength(shortLength);
             LockSupport.parkNanos(micros * 1000);
@@ -337,6 +349,46 @@ final class Offender implements Runnable
         }
         truncationWindow.opened();
         accounting.truncations.increment();
+    }
+
+    private static long shortLength(final long length, final int choice, final int pages)
+    {
+        return switch (choice)
+        {
+            case 0 -> 0;
+            case 1 -> ControlDescriptor.CONTROL_LENGTH;
+            case 2 -> Math.min(length - DeviceLayout.PAGE_SIZE, (long)pages * DeviceLayout.PAGE_SIZE);
+            default -> length - DeviceLayout.PAGE_SIZE;
+        };
+    }
+
+    /**
+     * Tries to shrink (or, one time in four, grow) sealed memory: the kernel must refuse (EPERM,
+     * the seals), and the memory keeps its size; anything else is a violation.
+     */
+    private void tryToResizeSealed(final java.io.File memory, final long length, final int choice, final int pages)
+    {
+        final long target = choice == 3 ? length + DeviceLayout.PAGE_SIZE : shortLength(length, choice, pages);
+        try (RandomAccessFile raf = new RandomAccessFile(memory, "rw"))
+        {
+            try
+            {
+                raf.setLength(target);
+                accounting.violation("sealed device memory was resized from " + length + " to " + target + " bytes");
+            }
+            catch (final java.io.IOException refused)
+            {
+                if (raf.length() != length)
+                {
+                    accounting.violation("sealed device memory is " + raf.length() + " bytes after a refused resize, expected " + length);
+                }
+                accounting.truncationsRefused.increment();
+            }
+        }
+        catch (final java.io.IOException ex)
+        {
+            accounting.violation("could not open the offender's sealed memory: " + ex);
+        }
     }
 
     /** Floods a socket of the backend's for {@code millis}: the offender's own doorbell or a raw client. */

@@ -40,14 +40,21 @@ public final class ProcessResources
         return kinds;
     }
 
-    /** Lines of /proc/self/maps naming a device file under {@code dir} (a deleted one shows as "NAME.dev (deleted)"). */
+    /**
+     * Lines of /proc/self/maps naming device memory: a device file under {@code dir} (a deleted one
+     * shows as "NAME.dev (deleted)") or any device's sealed memory ("/memfd:splitnet:NAME (deleted)",
+     * whatever its directory: compare with a baseline taken first).
+     */
     public static long deviceMappings(final Path dir) throws IOException
     {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps")))
         {
-            return lines.filter(line -> line.contains(dir.toString()) && line.contains(".dev")).count();
+            return lines.filter(line -> line.contains(dir.toString()) && line.contains(".dev") || line.contains(SEALED_MEMORY_NAME)).count();
         }
     }
+
+    /** How a sealed device memory's mapping is named (DeviceFile's memfd_create name, "splitnet:" + the device name). */
+    private static final String SEALED_MEMORY_NAME = "/memfd:splitnet:";
 
     /**
      * Live threads by name (numbers blanked out), leaving out the JDK's own pooled helpers whose
