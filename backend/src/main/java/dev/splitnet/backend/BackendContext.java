@@ -1,6 +1,7 @@
 package dev.splitnet.backend;
 
 import dev.splitnet.api.Features;
+import dev.splitnet.api.ForwardingHandler;
 import dev.splitnet.api.IdleMode;
 import dev.splitnet.api.PacketHandler;
 import dev.splitnet.api.PacketStatus;
@@ -13,9 +14,9 @@ public final class BackendContext
     public static final String DIR_PROP = "splitnet.dir";
     public static final String IDLE_PROP = "splitnet.backend.idle";
     public static final String MAX_FRONTENDS_PROP = "splitnet.backend.max.frontends";
+    public static final String ALLOW_FILE_MEMORY_PROP = "splitnet.backend.allow.file.memory";
     /** The longest a blocked backend goes without beating (see {@link #blockTimeoutMs}). */
     public static final long MAX_BLOCK_TIMEOUT_MS = 250;
-    public static final String ALLOW_FILE_MEMORY_PROP = "splitnet.backend.allow.file.memory";
 
     private Path directory = Path.of(System.getProperty(DIR_PROP, DeviceDirectory.defaultPath().toString()));
     private IdleMode idleMode = IdleMode.valueOf(System.getProperty(IDLE_PROP, IdleMode.BACKOFF.name()));
@@ -23,7 +24,7 @@ public final class BackendContext
     private int txBudget = 64;
     private long acceptedFeatures = Features.SUPPORTED;
     private long blockTimeoutMs = 100;
-    private PacketHandler handler = packet -> PacketStatus.OKAY;
+    private ForwardingHandler handler = (backend, packet) -> PacketStatus.OKAY;
     private boolean distinctFrontendUids;
     private boolean allowFileMemory = Boolean.getBoolean(ALLOW_FILE_MEMORY_PROP);
 
@@ -38,6 +39,11 @@ public final class BackendContext
         return directory;
     }
 
+    /**
+     * How the backend's duty cycle waits when no frontend has work: {@link NetBack#idleStrategy()}
+     * builds the strategy, and {@link NetBackRunner#NetBackRunner(NetBack, java.util.function.Consumer)} runs it.
+     * {@link IdleMode#BLOCKING} sleeps on the doorbells for at most {@link #blockTimeoutMs()}.
+     */
     public BackendContext idleMode(final IdleMode idleMode)
     {
         this.idleMode = idleMode;
@@ -136,11 +142,19 @@ public final class BackendContext
     /** What to do with each transmitted packet. */
     public BackendContext handler(final PacketHandler handler)
     {
+        this.handler = handler == null ? null : (backend, packet) -> handler.onPacket(packet);
+        return this;
+    }
+
+    /** What to do with each transmitted packet, given the backend (to {@code deliver} it to other frontends). */
+    public BackendContext handler(final ForwardingHandler handler)
+    {
         this.handler = handler;
         return this;
     }
 
-    public PacketHandler handler()
+    /** The handler, in its forwarding form (one given with {@link #handler(PacketHandler)} ignores the backend). */
+    public ForwardingHandler handler()
     {
         return handler;
     }

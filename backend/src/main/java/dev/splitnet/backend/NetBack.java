@@ -3,7 +3,9 @@ package dev.splitnet.backend;
 import dev.splitnet.api.Backend;
 import dev.splitnet.api.Features;
 import dev.splitnet.api.Packet;
+import dev.splitnet.api.PacketHandler;
 import dev.splitnet.api.PacketStatus;
+import dev.splitnet.api.Remedy;
 import dev.splitnet.api.SplitnetException;
 import dev.splitnet.api.XenbusState;
 import dev.splitnet.mmap.BackendCounters;
@@ -15,6 +17,7 @@ import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.DeviceFileException;
 import dev.splitnet.mmap.Doorbell;
 import dev.splitnet.mmap.Handshake;
+import dev.splitnet.mmap.IdleStrategies;
 import dev.splitnet.mmap.JvmFlags;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -37,6 +40,7 @@ import java.util.concurrent.TimeUnit;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.IdleStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +71,8 @@ public final class NetBack implements Backend, Agent
     private final Conductor conductor;
     // the backend's own counters of every frontend, DIR/backend.counters (see BackendCountersDescriptor)
     private final BackendCounters backendCounters;
+    // the context's handler bound to this backend once, so that no packet allocates a lambda
+    private final PacketHandler handler;
     private final Int2ObjectHashMap<Vif> byDomain = new Int2ObjectHashMap<>();
     private Vif[] vifs = new Vif[0];
     private int cycles;
@@ -93,6 +99,8 @@ public final class NetBack implements Backend, Agent
         this.lock = lock;
         this.selector = selector;
         this.conductor = conductor;
+        final dev.splitnet.api.ForwardingHandler forwarding = context.handler();
+        this.handler = packet -> forwarding.onPacket(this, packet);
     }
 
     /**
@@ -119,7 +127,7 @@ public final class NetBack implements Backend, Agent
             if (lock == null)
             {
                 throw new SplitnetException("another backend is running in " + directory.path()
-                    + " (it holds " + lockPath + "); stop it or pass another --dir");
+                    + " (it holds " + lockPath + "); stop it or choose another directory", Remedy.DIRECTORY);
             }
             DeviceDirectory.setPermissions(lockPath, "rw-------");
             // The lock proves no live backend owns the socket file: a leftover one is stale.
@@ -143,7 +151,7 @@ public final class NetBack implements Backend, Agent
             closeQuietly(server);
             closeQuietly(lockChannel);
             throw new SplitnetException("backend cannot listen in " + directory.path() + ": " + ex.getMessage()
-                + "; check the directory is writable or pass another --dir", ex);
+                + "; check the directory is writable or choose another directory", Remedy.DIRECTORY, ex);
         }
         catch (final RuntimeException ex)
         {
@@ -152,6 +160,16 @@ public final class NetBack implements Backend, Agent
             closeQuietly(lockChannel);
             throw ex;
         }
+    }
+
+    /**
+     * A new idle strategy of the context's {@link BackendContext#idleMode()} for this backend's duty
+     * cycle ({@link dev.splitnet.api.IdleMode#BLOCKING} sleeps in {@link #awaitWork} for at most
+     * {@link BackendContext#blockTimeoutMs()}); {@link NetBackRunner#NetBackRunner(NetBack, java.util.function.Consumer)} uses it.
+     */
+    public IdleStrategy idleStrategy()
+    {
+        return IdleStrategies.of(context.idleMode(), this::awaitWork, context.blockTimeoutMs());
     }
 
     /** Connections waiting for their HELLO on the conductor (racy; for tests). */
@@ -178,7 +196,7 @@ public final class NetBack implements Backend, Agent
         final Vif[] current = vifs;
         for (final Vif vif : current)
         {
-            final int handled = vif.processTx(context.handler(), context.txBudget());
+            final int handled = vif.processTx(handler, context.txBudget());
             if (handled < 0)
             {
                 disconnect(vif, vif.fatalReason());

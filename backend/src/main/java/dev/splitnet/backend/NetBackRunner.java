@@ -30,7 +30,18 @@ public final class NetBackRunner implements AutoCloseable
     // written by the duty thread before it ends (volatile: read by the application's threads)
     private volatile Throwable failure;
 
-    /** Starts the duty-cycle thread at once. */
+    /**
+     * Starts the duty-cycle thread at once, idling as the backend's context says
+     * ({@link BackendContext#idleMode()}, see {@link NetBack#idleStrategy()}).
+     *
+     * @param errorHandler hears what the duty cycle could not handle itself, and why it stopped.
+     */
+    public NetBackRunner(final NetBack backend, final Consumer<Throwable> errorHandler)
+    {
+        this(backend, backend.idleStrategy(), errorHandler);
+    }
+
+    /** Starts the duty-cycle thread at once, idling with a strategy of the caller's (which overrides the context's idle mode). */
     public NetBackRunner(final NetBack backend, final IdleStrategy idle, final Consumer<Throwable> errorHandler)
     {
         this.backend = backend;

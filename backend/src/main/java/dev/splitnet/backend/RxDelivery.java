@@ -65,7 +65,7 @@ final class RxDelivery
         this.framesAddress = framesAddress;
         this.delivered = counters.get(DeviceCounter.RX_DELIVERED);
         this.deliveredBytes = counters.get(DeviceCounter.RX_DELIVERED_BYTES);
-        this.noBuffer = counters.get(DeviceCounter.RX_NO_BUFFER);
+        this.noBuffer = counters.get(DeviceCounter.RX_DROPPED_NO_BUFFER);
         this.badGref = counters.get(DeviceCounter.ERROR_BAD_GREF);
         this.sourceError = counters.get(DeviceCounter.RX_SOURCE_ERROR);
     }

@@ -53,7 +53,8 @@ class DirectoryIsolationTest
         final DeviceFileException ex = assertThrows(DeviceFileException.class,
             () -> NetBack.launch(new BackendContext().directory(dir)).close());
         assertEquals("directory " + dir + " has mode 0755: other users may enter it; run chmod 700 " + dir
-            + ", or pass another --dir", ex.getMessage());
+            + ", or choose another directory", ex.getMessage());
+        assertEquals(dev.splitnet.api.Remedy.DIRECTORY, ex.remedy(), "the command line adds its --dir to this");
         assertFalse(Files.exists(dir.resolve(DeviceDirectory.SOCKET_NAME)), "nothing left listening");
     }
 

@@ -59,12 +59,9 @@ final class BackendCommand implements Callable<Integer>
         final DatagramChannel wire = openEgress();
         final BackendMode.Stats stats = new BackendMode.Stats();
         final BackendContext context = new BackendContext().directory(directory).idleMode(idle).maxFrontends(maxFrontends)
-            .distinctFrontendUids(distinctUids).allowFileMemory(allowFileMemory);
-        final var modeHandler = new java.util.concurrent.atomic.AtomicReference<dev.splitnet.api.PacketHandler>();
-        context.handler(packet -> modeHandler.getPlain().onPacket(packet));
+            .distinctFrontendUids(distinctUids).allowFileMemory(allowFileMemory).handler(mode.handler(wire, stats));
         final NetBack backend = NetBack.launch(context);
-        modeHandler.set(mode.handler(backend, wire, stats));
-        final NetBackRunner runner = new NetBackRunner(backend, Idle.strategy(idle, backend::awaitWork, context.blockTimeoutMs()),
+        final NetBackRunner runner = new NetBackRunner(backend,
             ex -> System.err.println("splitnet backend: duty cycle error: " + ex));
         final CountDownLatch stopped = new CountDownLatch(1);
         final Thread hook = new Thread(() ->
@@ -82,9 +79,10 @@ final class BackendCommand implements Callable<Integer>
             if (!quiet)
             {
                 final long packets = stats.packets.get();
-                System.err.printf(Locale.ROOT, "[backend] frontends=%d packets=%d (%d/s) delivered=%d egress=%d dropped=%d verify_failures=%d%n",
+                System.err.printf(Locale.ROOT, "[backend] frontends=%d packets=%d (%d/s) delivered=%d egress=%d dropped=%d "
+                    + "(no_rx_buffer=%d wire=%d) verify_failures=%d%n",
                     backend.connectedCount(), packets, packets - lastPackets, stats.delivered.get(), stats.egress.get(),
-                    stats.dropped.get(), stats.verifyFailures.get());
+                    stats.dropped.get(), stats.droppedNoRxBuffer.get(), stats.droppedWire.get(), stats.verifyFailures.get());
                 lastPackets = packets;
             }
         }
@@ -99,7 +97,7 @@ final class BackendCommand implements Callable<Integer>
         }
         if (runner.failure() != null)
         {
-            System.err.println("splitnet backend: " + runner.failure().getMessage());
+            System.err.println("splitnet backend: " + CommandLineAdvice.describe(runner.failure(), "backend"));
             return 1;
         }
         return 0;

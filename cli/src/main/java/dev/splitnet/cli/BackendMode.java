@@ -1,8 +1,8 @@
 package dev.splitnet.cli;
 
 import dev.splitnet.api.Backend;
+import dev.splitnet.api.ForwardingHandler;
 import dev.splitnet.api.Packet;
-import dev.splitnet.api.PacketHandler;
 import dev.splitnet.api.PacketStatus;
 import java.io.IOException;
 import java.nio.channels.DatagramChannel;
@@ -33,25 +33,29 @@ public enum BackendMode
         final AtomicLong egress = new AtomicLong();
         final AtomicLong verifyFailures = new AtomicLong();
         final AtomicLong dropped = new AtomicLong();
+        /** Of the dropped: the destination frontend had too few receive buffers posted (rx_dropped_no_buffer). */
+        final AtomicLong droppedNoRxBuffer = new AtomicLong();
+        /** Of the dropped: no wire, a packet too big for a datagram, or the write failed. */
+        final AtomicLong droppedWire = new AtomicLong();
     }
 
     /** The handler for this mode; {@code egress} may be null when there is no wire. */
-    PacketHandler handler(final Backend backend, final DatagramChannel egress, final Stats stats)
+    ForwardingHandler handler(final DatagramChannel egress, final Stats stats)
     {
         final StreamChecksum checksum = new StreamChecksum();
         switch (this)
         {
             case SWITCH:
-                return packet -> count(stats, switchPacket(backend, egress, packet, stats));
+                return (backend, packet) -> count(stats, switchPacket(backend, egress, packet, stats));
             case ECHO:
-                return packet -> count(stats, deliver(backend, packet.domainId(), packet, stats));
+                return (backend, packet) -> count(stats, deliver(backend, packet.domainId(), packet, stats));
             case VERIFY:
-                return packet -> count(stats, verify(packet, checksum, stats));
+                return (backend, packet) -> count(stats, verify(packet, checksum, stats));
             case FORWARD:
-                return packet -> count(stats, toWire(egress, packet, stats));
+                return (backend, packet) -> count(stats, toWire(egress, packet, stats));
             case SINK:
             default:
-                return packet -> count(stats, PacketStatus.OKAY);
+                return (backend, packet) -> count(stats, PacketStatus.OKAY);
         }
     }
 
@@ -85,6 +89,11 @@ public enum BackendMode
         {
             stats.delivered.lazySet(stats.delivered.get() + 1);
         }
+        else if (status == PacketStatus.DROPPED)
+        {
+            // deliver drops only for want of posted receive buffers
+            stats.droppedNoRxBuffer.lazySet(stats.droppedNoRxBuffer.get() + 1);
+        }
         return status;
     }
 
@@ -92,6 +101,7 @@ public enum BackendMode
     {
         if (egress == null || packet.headerLength() + packet.payloadLength() > MAX_DATAGRAM)
         {
+            stats.droppedWire.lazySet(stats.droppedWire.get() + 1);
             return PacketStatus.DROPPED;
         }
         try
@@ -102,6 +112,7 @@ public enum BackendMode
         }
         catch (final IOException ex)
         {
+            stats.droppedWire.lazySet(stats.droppedWire.get() + 1);
             return PacketStatus.DROPPED;
         }
     }

@@ -1,5 +1,6 @@
 package dev.splitnet.cli;
 
+import dev.splitnet.api.IdleMode;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceDirectory;
 import java.io.BufferedReader;
@@ -11,6 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -30,11 +33,20 @@ import picocli.CommandLine.Option;
 final class DemoCommand implements Callable<Integer>
 {
     private static final Pattern NUMBER = Pattern.compile("\"([a-z_]+)\":(-?\\d+)");
+    /** The longest run the demo takes: a day. */
+    private static final double MAX_DURATION_SECONDS = 86_400;
+    private static final long SECOND_NS = TimeUnit.SECONDS.toNanos(1);
+    static final String LEGEND = "splitnet demo: each second, per frontend the packets it sent and received; wire: datagrams "
+        + "the UDP sink got (zero-copy egress, payload never mapped); copied: packets the switch copied into the other frontend's "
+        + "receive buffers, payload faults: first CPU reads of their fragments (one per fragment copied); zero-copy bytes: payload "
+        + "written to the wire straight from the granted frames; dropped: packets not delivered, no RX buffer: for want of receive "
+        + "buffers posted by the receiving frontend (the switch holds no packet)";
 
-    @Option(names = "--duration", paramLabel = "SECONDS", description = "How long the frontends send (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--duration", paramLabel = "SECONDS", description = "How long the frontends send, more than 0 (default: ${DEFAULT-VALUE}).")
     double durationSeconds = 5;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "Device directory (default: a new one next to the default directory).")
+    @Option(names = "--dir", paramLabel = "DIR", description = "Device directory, kept after the run (default: a new one next to the "
+        + "default directory, removed after a clean run or a signal).")
     Path directory;
 
     @Option(names = "--min-size", paramLabel = "BYTES", description = "Smallest payload (default: ${DEFAULT-VALUE}).")
@@ -43,28 +55,31 @@ final class DemoCommand implements Callable<Integer>
     @Option(names = "--max-size", paramLabel = "BYTES", description = "Largest payload, at most 65443 so a packet fits a datagram (default: ${DEFAULT-VALUE}).")
     int maxSize = 9000;
 
-    @Option(names = "--wire-percent", paramLabel = "P", description = "Percent of packets sent off the host (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--wire-percent", paramLabel = "P", description = "Percent of packets sent off the host, 0 to 100 (default: ${DEFAULT-VALUE}).")
     int wirePercent = 50;
 
-    @Option(names = "--idle", paramLabel = "MODE", description = "Idle mode of all three processes: busy-spin, backoff, blocking (default: ${DEFAULT-VALUE}).")
-    String idle = "backoff";
+    @Option(names = "--idle", paramLabel = "MODE", converter = IdleModeConverter.class,
+        description = "Idle mode of all three processes: busy-spin, backoff, blocking (default: backoff).")
+    IdleMode idle = IdleMode.BACKOFF;
+
+    // totals by device and counter, each the largest value seen: a device whose file went away keeps its last values
+    private final Map<String, long[]> lastSeen = new TreeMap<>();
 
     @Override
     public Integer call() throws Exception
     {
-        if (maxSize > BackendMode.MAX_DATAGRAM - DemoFrame.HEADER_LENGTH || minSize < 0 || minSize > maxSize)
-        {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--min-size/--max-size must satisfy 0 <= min <= max <= "
-                + (BackendMode.MAX_DATAGRAM - DemoFrame.HEADER_LENGTH));
-        }
+        validate();
         final Path dir = directory != null ? directory : newDirectory();
-        DeviceDirectory.create(dir);
-        final List<Process> processes = new ArrayList<>();
+        final DemoCleanup cleanup = new DemoCleanup(directory == null ? dir : null);
+        final Thread hook = new Thread(cleanup::run, "splitnet-demo-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+        boolean keepLogs = false;
         try (WireSink wire = new WireSink())
         {
-            final Process backend = ChildJvm.start(dir.resolve("backend.log"), "backend", "--dir", dir.toString(), "--mode", "switch",
-                "--egress", "127.0.0.1:" + wire.port(), "--idle", idle, "--quiet");
-            processes.add(backend);
+            DeviceDirectory.create(dir);
+            final String idleName = idle.name().toLowerCase(Locale.ROOT).replace('_', '-');
+            final Process backend = cleanup.add(ChildJvm.start(dir.resolve("backend.log"), "backend", "--dir", dir.toString(), "--mode",
+                "switch", "--egress", "127.0.0.1:" + wire.port(), "--idle", idleName, "--quiet"));
             awaitSocket(dir, backend);
             final String duration = String.valueOf(durationSeconds);
             final String[] names = { "a", "b" };
@@ -72,27 +87,34 @@ final class DemoCommand implements Callable<Integer>
             final List<CompletableFuture<String>> summaries = new ArrayList<>();
             for (int i = 0; i < names.length; i++)
             {
-                final Process frontend = ChildJvm.start(dir.resolve("frontend-" + names[i] + ".log"), "frontend", "--dir", dir.toString(),
-                    "--name", names[i], "--peer", names[1 - i], "--wire-percent", String.valueOf(wirePercent), "--duration", duration,
-                    "--min-size", String.valueOf(minSize), "--max-size", String.valueOf(maxSize), "--random-fragments", "--idle", idle,
-                    "--quiet", "--replace");
-                processes.add(frontend);
+                final Process frontend = cleanup.add(ChildJvm.start(dir.resolve("frontend-" + names[i] + ".log"), "frontend", "--dir",
+                    dir.toString(), "--name", names[i], "--peer", names[1 - i], "--wire-percent", String.valueOf(wirePercent),
+                    "--duration", duration, "--min-size", String.valueOf(minSize), "--max-size", String.valueOf(maxSize),
+                    "--random-fragments", "--idle", idleName, "--quiet", "--replace"));
                 frontends.add(frontend);
                 summaries.add(CompletableFuture.supplyAsync(() -> lastLine(frontend)));
             }
             System.err.printf(Locale.ROOT, "splitnet demo: backend pid %d, frontends %d and %d, dir %s, wire udp 127.0.0.1:%d, %.1f s%n",
                 backend.pid(), frontends.get(0).pid(), frontends.get(1).pid(), dir, wire.port(), durationSeconds);
+            System.err.println(LEGEND);
             final long start = System.nanoTime();
-            int second = 0;
+            final long giveUp = start + (long)((durationSeconds + 60) * 1e9);
+            long nextProgress = start + SECOND_NS;
             while (frontends.stream().anyMatch(Process::isAlive))
             {
-                if (frontends.get(0).waitFor(1, TimeUnit.SECONDS) && !frontends.get(1).isAlive())
+                // wait for the next second (or for both frontends to end), whichever frontend ends first
+                final long now = System.nanoTime();
+                if (now - nextProgress < 0)
                 {
-                    break;
+                    Thread.sleep(Math.min(50, Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextProgress - now))));
+                    continue;
                 }
-                second++;
-                progress(dir, wire, second);
-                if (System.nanoTime() - start > (long)((durationSeconds + 60) * 1e9))
+                progress(dir, wire, (now - start) / 1e9);
+                // on the whole seconds while on time; after a late line (a loaded machine) no sooner than 0.9 s after it
+                final long onGrid = nextProgress + SECOND_NS;
+                final long afterLate = now + SECOND_NS * 9 / 10;
+                nextProgress = afterLate - onGrid > 0 ? afterLate : onGrid;
+                if (now - giveUp > 0)
                 {
                     throw new IllegalStateException("frontends did not finish within 60 s of the run's end; logs in " + dir);
                 }
@@ -106,23 +128,64 @@ final class DemoCommand implements Callable<Integer>
             backend.waitFor(10, TimeUnit.SECONDS);
             Thread.sleep(100); // datagrams already sent are in the sink's socket buffer
             final String json = summary(backend, frontends, lines, wire);
+            explainDrops(json);
             System.out.println(json);
             final boolean clean = value(json, "integrity_errors") == 0 && frontends.stream().allMatch(p -> p.exitValue() == 0);
             if (!clean)
             {
+                keepLogs = true;
                 System.err.println("splitnet demo: a frontend failed or saw corrupt data; logs in " + dir);
-            }
-            else if (directory == null)
-            {
-                deleteDirectory(dir);
             }
             return clean ? 0 : 1;
         }
+        catch (final Exception | Error ex)
+        {
+            keepLogs = true; // its message points at the logs
+            throw ex;
+        }
         finally
         {
-            for (final Process p : processes)
+            if (keepLogs)
             {
-                p.destroyForcibly();
+                cleanup.keepDirectory();
+            }
+            cleanup.run();
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            }
+            catch (final IllegalStateException shuttingDown)
+            {
+                // the hook is running: it cleans up too, once
+            }
+        }
+    }
+
+    /** Every option is checked before anything is started or created. */
+    private void validate()
+    {
+        final picocli.CommandLine commandLine = new picocli.CommandLine(this);
+        if (!(durationSeconds > 0 && durationSeconds <= MAX_DURATION_SECONDS))
+        {
+            throw new picocli.CommandLine.ParameterException(commandLine, "--duration=" + durationSeconds
+                + ": must be more than 0 and at most " + (long)MAX_DURATION_SECONDS + " seconds");
+        }
+        if (maxSize > BackendMode.MAX_DATAGRAM - DemoFrame.HEADER_LENGTH || minSize < 0 || minSize > maxSize)
+        {
+            throw new picocli.CommandLine.ParameterException(commandLine, "--min-size=" + minSize + " --max-size=" + maxSize
+                + ": must satisfy 0 <= min <= max <= " + (BackendMode.MAX_DATAGRAM - DemoFrame.HEADER_LENGTH));
+        }
+        if (wirePercent < 0 || wirePercent > 100)
+        {
+            throw new picocli.CommandLine.ParameterException(commandLine, "--wire-percent=" + wirePercent + ": must be 0 to 100");
+        }
+        if (directory != null)
+        {
+            final Path parent = directory.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent))
+            {
+                throw new picocli.CommandLine.ParameterException(commandLine, "--dir=" + directory + ": its parent " + parent
+                    + " does not exist");
             }
         }
     }
@@ -131,18 +194,6 @@ final class DemoCommand implements Callable<Integer>
     {
         final Path parent = DeviceDirectory.defaultPath().getParent();
         return Files.createTempDirectory(parent, "splitnet-demo-");
-    }
-
-    private static void deleteDirectory(final Path dir) throws IOException
-    {
-        try (var files = Files.list(dir))
-        {
-            for (final Path file : files.toList())
-            {
-                Files.deleteIfExists(file);
-            }
-        }
-        Files.deleteIfExists(dir);
     }
 
     private static void awaitSocket(final Path dir, final Process backend) throws InterruptedException
@@ -176,21 +227,51 @@ final class DemoCommand implements Callable<Integer>
         return last;
     }
 
-    private static void progress(final Path dir, final WireSink wire, final int second)
+    /** One progress line: totals that never go backwards, elapsed wall time. */
+    private void progress(final Path dir, final WireSink wire, final double elapsedSeconds)
     {
-        final StringBuilder sb = new StringBuilder(256);
-        sb.append(String.format(Locale.ROOT, "[demo %2ds]", second));
-        long faults = 0;
-        long pins = 0;
         for (final DeviceSnapshot s : DeviceSnapshot.readAll(dir))
         {
-            sb.append(String.format(Locale.ROOT, " %s(dom %d): sent %d, received %d |", s.name(), s.domainId(),
-                s.get(DeviceCounter.TX_PACKETS), s.get(DeviceCounter.RX_PACKETS)));
-            faults += s.get(DeviceCounter.PAYLOAD_FAULTS);
-            pins += s.get(DeviceCounter.GRANT_PINS);
+            final long[] seen = lastSeen.computeIfAbsent(s.name(), name -> new long[DeviceCounter.COUNT]);
+            for (final DeviceCounter c : DeviceCounter.values())
+            {
+                seen[c.ordinal()] = Math.max(seen[c.ordinal()], s.get(c));
+            }
         }
-        sb.append(String.format(Locale.ROOT, " wire: %d datagrams | payload faults %d, zero-copy pins %d", wire.datagrams(), faults, pins));
+        final StringBuilder sb = new StringBuilder(256);
+        sb.append(String.format(Locale.ROOT, "[demo %4.1f s]", elapsedSeconds));
+        long copied = 0;
+        long faults = 0;
+        long zeroCopyBytes = 0;
+        long dropped = 0;
+        long noBuffer = 0;
+        for (final Map.Entry<String, long[]> e : lastSeen.entrySet())
+        {
+            final long[] c = e.getValue();
+            sb.append(String.format(Locale.ROOT, " %s: sent %d, received %d |", e.getKey(),
+                c[DeviceCounter.TX_PACKETS.ordinal()], c[DeviceCounter.RX_PACKETS.ordinal()]));
+            copied += c[DeviceCounter.RX_DELIVERED.ordinal()];
+            faults += c[DeviceCounter.PAYLOAD_FAULTS.ordinal()];
+            zeroCopyBytes += c[DeviceCounter.ZERO_COPY_BYTES.ordinal()];
+            dropped += c[DeviceCounter.TX_DROPPED.ordinal()];
+            noBuffer += c[DeviceCounter.RX_DROPPED_NO_BUFFER.ordinal()];
+        }
+        sb.append(String.format(Locale.ROOT, " wire: %d datagrams | copied %d, payload faults %d | zero-copy bytes %d | dropped %d "
+            + "(no RX buffer %d)", wire.datagrams(), copied, faults, zeroCopyBytes, dropped, noBuffer));
         System.err.println(sb);
+    }
+
+    /** Says why packets were dropped, if any were. */
+    private static void explainDrops(final String json)
+    {
+        final long dropped = value(json, "tx_dropped");
+        if (dropped > 0)
+        {
+            System.err.printf(Locale.ROOT, "splitnet demo: %d packets DROPPED, %d of them for want of receive buffers posted by the "
+                + "receiving frontend (rx_dropped_no_buffer: the switch delivers at once or drops, it holds no packet; a sender keeps "
+                + "within the receiver's window to avoid it, see README 'Deliver and the window'), %d because the wire write failed%n",
+                dropped, value(json, "dropped_no_rx_buffer"), dropped - value(json, "dropped_no_rx_buffer"));
+        }
     }
 
     private static long value(final String json, final String key)
@@ -241,6 +322,7 @@ final class DemoCommand implements Callable<Integer>
             .append(",\"sent_to_wire\":").append(counters[DeviceCounter.EGRESS_PACKETS.ordinal()])
             .append(",\"received_on_wire\":").append(wire.datagrams())
             .append(",\"tx_okay\":").append(okay).append(",\"tx_dropped\":").append(dropped).append(",\"tx_error\":").append(error)
+            .append(",\"dropped_no_rx_buffer\":").append(counters[DeviceCounter.RX_DROPPED_NO_BUFFER.ordinal()])
             .append(",\"integrity_errors\":").append(integrity)
             .append(",\"payload_faults\":").append(counters[DeviceCounter.PAYLOAD_FAULTS.ordinal()])
             .append(",\"grant_maps\":").append(counters[DeviceCounter.GRANT_MAPS.ordinal()])

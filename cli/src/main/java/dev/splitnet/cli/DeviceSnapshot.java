@@ -68,8 +68,10 @@ public record DeviceSnapshot(String name, Path file, int domainId, XenbusState f
                 throw ex;
             }
             final String fileName = file.getFileName().toString();
+            // the claim's state is the frontend's last word; a claim nobody holds is a frontend that died
+            final XenbusState frontendState = Device.isInUse(file) ? XenbusState.fromCode(claim.frontendState()) : XenbusState.CLOSED;
             return new DeviceSnapshot(fileName.substring(0, fileName.length() - DeviceDirectory.DEVICE_SUFFIX.length()), file, 0,
-                XenbusState.fromCode(claim.frontendState()), XenbusState.UNKNOWN, new EnumMap<>(DeviceCounter.class));
+                frontendState, XenbusState.UNKNOWN, new EnumMap<>(DeviceCounter.class));
         }
     }
 

@@ -14,6 +14,7 @@ import dev.splitnet.mmap.SharedRingDescriptor;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.DeviceLayout;
+import dev.splitnet.mmap.IdleStrategies;
 import dev.splitnet.mmap.NetifLimits;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -182,7 +183,7 @@ final class FrontendCommand implements Callable<Integer>
                     throw ex; // never connected: the one-line error is the whole story
                 }
                 // after traffic flowed, the summary still tells the fate of every packet
-                failure = ex.getMessage();
+                failure = CommandLineAdvice.describe(ex, "frontend");
                 System.err.println("splitnet frontend " + name + ": " + failure);
                 break;
             }
@@ -225,7 +226,7 @@ final class FrontendCommand implements Callable<Integer>
         }
         final long end = endNs;
         final SplittableRandom random = new SplittableRandom(seed);
-        final IdleStrategy idleStrategy = Idle.strategy(idle, front::awaitWork, 100);
+        final IdleStrategy idleStrategy = IdleStrategies.of(idle, front::awaitWork, 100);
         long nextProgress = System.nanoTime() + 1_000_000_000L;
         long lastSent = 0;
         long lastReceived = 0;

@@ -38,7 +38,7 @@ public final class Main implements Runnable
         {
             if (ex instanceof SplitnetException || ex instanceof IllegalArgumentException || ex instanceof IllegalStateException)
             {
-                System.err.println("splitnet " + failed.getCommandName() + ": " + ex.getMessage());
+                System.err.println("splitnet " + failed.getCommandName() + ": " + CommandLineAdvice.describe(ex, failed.getCommandName()));
                 return 1;
             }
             throw ex;

@@ -1,5 +1,6 @@
 package dev.splitnet.example;
 
+import dev.splitnet.api.IdleMode;
 import dev.splitnet.backend.BackendContext;
 import dev.splitnet.backend.NetBack;
 import dev.splitnet.backend.NetBackRunner;
@@ -7,7 +8,6 @@ import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /** The README's embedding example: a backend that echoes, a frontend that sends one packet. */
@@ -16,12 +16,11 @@ public final class EmbeddedPair
     public static void main(final String[] args) throws Exception
     {
         final Path dir = Files.createTempDirectory("splitnet-example");
-        final NetBack[] backend = new NetBack[1];
         // netback: hand each packet back to its sender (copied into the sender's receive buffers)
-        backend[0] = NetBack.launch(new BackendContext().directory(dir)
-            .handler(packet -> backend[0].deliver(packet.domainId(), packet)));
-        // the backend's duty cycle on its own thread (it answers the frontend's handshake too)
-        final NetBackRunner runner = new NetBackRunner(backend[0], new BackoffIdleStrategy(), Throwable::printStackTrace);
+        final NetBack backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BLOCKING)
+            .handler((switchport, packet) -> switchport.deliver(packet.domainId(), packet)));
+        // the backend's duty cycle on its own thread, idling as its context says (it answers the handshake too)
+        final NetBackRunner runner = new NetBackRunner(backend, Throwable::printStackTrace);
         try (runner; NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("example")))
         {
             final UnsafeBuffer header = new UnsafeBuffer(new byte[64]);   // goes into a header slot

@@ -3,6 +3,7 @@ package dev.splitnet.frontend;
 import dev.splitnet.api.Features;
 import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.DeviceGeometry;
+import dev.splitnet.mmap.DeviceLayout;
 import java.nio.file.Path;
 
 /**
@@ -19,9 +20,9 @@ public final class FrontendContext
     public static final String RX_FRAMES_PROP = "splitnet.frontend.rx.frames";
     public static final String CONNECT_TIMEOUT_MS_PROP = "splitnet.frontend.connect.timeout.ms";
     public static final String TX_PUSH_BATCH_PROP = "splitnet.frontend.tx.push.batch";
-    public static final String BACKEND_TIMEOUT_MS_PROP = "splitnet.frontend.backend.timeout.ms";
     /** {@code sealed} (the default) or {@code file}: where the device memory lives. */
     public static final String MEMORY_PROP = "splitnet.frontend.memory";
+    public static final String BACKEND_TIMEOUT_MS_PROP = "splitnet.frontend.backend.timeout.ms";
 
     private Path directory = Path.of(System.getProperty(DIR_PROP, DeviceDirectory.defaultPath().toString()));
     private String name = System.getProperty(NAME_PROP, "fe-" + ProcessHandle.current().pid());
@@ -190,6 +191,28 @@ public final class FrontendContext
     public DeviceGeometry geometry()
     {
         return geometry;
+    }
+
+    /**
+     * How many packets of at most {@code maxPacketLength} bytes (header and payload) may be on their
+     * way to this frontend at once, delivered by the backend and not yet handed to the application
+     * by {@code poll}, with none of them {@code DROPPED} for want of receive buffers: the buffers the
+     * frontend posts (its RX frames, at most the RX ring's entries) over the 4 KiB buffers one such
+     * packet fills. The backend holds no packet for a frontend without buffers: it drops it (counted
+     * as {@code rx_dropped_no_buffer} on the receiver, the sender's completion says DROPPED). An
+     * application that echoes keeps its packets sent and not yet received back within this window.
+     */
+    public int rxWindow(final int maxPacketLength)
+    {
+        if (maxPacketLength < 0 || maxPacketLength > dev.splitnet.api.NetifConstants.XEN_NETIF_MAX_TX_SIZE)
+        {
+            throw new IllegalArgumentException("maxPacketLength=" + maxPacketLength + " must be 0 to "
+                + dev.splitnet.api.NetifConstants.XEN_NETIF_MAX_TX_SIZE);
+        }
+        final DeviceGeometry shape = DeviceGeometry.of(ringPages, headerSlotSize, txFrames, rxFrames);
+        final int buffers = Math.min(shape.rxFrameCount(), shape.rxRingEntries());
+        final int perPacket = Math.max(1, (maxPacketLength + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
+        return buffers / perPacket;
     }
 
     /** Validates every setting; throws IllegalArgumentException naming the bad one. */

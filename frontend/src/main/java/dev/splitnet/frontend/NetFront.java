@@ -3,6 +3,7 @@ package dev.splitnet.frontend;
 import dev.splitnet.api.Features;
 import dev.splitnet.api.Frontend;
 import dev.splitnet.api.PacketStatus;
+import dev.splitnet.api.Remedy;
 import dev.splitnet.api.RxHandler;
 import dev.splitnet.api.SendResult;
 import dev.splitnet.api.SplitnetException;
@@ -189,8 +190,8 @@ public final class NetFront implements Frontend
                 if (System.nanoTime() - deadline > 0)
                 {
                     throw new SplitnetException("no backend is listening on " + directory.socketPath()
-                        + " (" + ex.getMessage() + "); start one with 'splitnet backend --dir " + directory.path()
-                        + "' or raise --connect-timeout");
+                        + " (" + ex.getMessage() + "); start a backend in " + directory.path()
+                        + " or wait longer for one (the connect timeout)", Remedy.START_BACKEND);
                 }
                 sleep(50);
             }

@@ -63,36 +63,33 @@ final class HostileBackend implements AutoCloseable
         try
         {
             final SocketChannel accepted = server.accept();
-            accepted.configureBlocking(false);
             final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-            final Handshake.Hello hello;
-            // the HELLO brings the frontend's sealed memory (SCM_RIGHTS), or nothing for file memory
-            try (DescriptorPassing.Receiver receiver = new DescriptorPassing.Receiver(accepted))
+            // recvmsg, as the real backend reads it: the sealed memory comes with the HELLO
+            final DescriptorPassing.Receiver receiver = new DescriptorPassing.Receiver(accepted);
+            while (true)
             {
-                while (true)
+                final int read = receiver.receive(in);
+                if (read < 0)
                 {
-                    if (receiver.receive(in) < 0)
-                    {
-                        throw new IOException("frontend closed before its HELLO");
-                    }
-                    in.flip();
-                    if (Handshake.completeLength(in, Handshake.HELLO_MAGIC) > 0)
-                    {
-                        break;
-                    }
-                    in.compact();
-                    Thread.sleep(1);
+                    throw new IOException("frontend closed before its HELLO");
                 }
-                hello = Handshake.decodeHello(in);
-                final Path file = directory.deviceFile(hello.deviceName());
-                device = receiver.descriptorCount() == 1
-                    ? Device.attachSealedMemory(receiver.takeDescriptor(), file, false, DeviceFile.processUid())
-                    : Device.attach(file.toFile(), false);
+                in.flip();
+                if (Handshake.completeLength(in, Handshake.HELLO_MAGIC) > 0)
+                {
+                    break;
+                }
+                in.compact();
+                if (read == 0)
+                {
+                    Thread.onSpinWait(); // the Receiver never blocks
+                }
             }
-            catch (final InterruptedException ex)
-            {
-                throw new IOException("interrupted", ex);
-            }
+            final Handshake.Hello hello = Handshake.decodeHello(in);
+            final Path file = directory.deviceFile(hello.deviceName());
+            device = receiver.descriptorCount() == 1
+                ? Device.attachSealedMemory(receiver.takeDescriptor(), file, false, DeviceFile.processUid())
+                : Device.attach(file.toFile(), false);
+            receiver.close();
             final DeviceLayout layout = device.layout();
             tx = new BackRing(device.txRing(), layout.txRingEntries(), NetifDescriptor.TX_ENTRY_LENGTH);
             rx = new BackRing(device.rxRing(), layout.rxRingEntries(), NetifDescriptor.RX_ENTRY_LENGTH);
@@ -239,10 +236,10 @@ final class HostileBackend implements AutoCloseable
         channel.close();
     }
 
-    /** Truncates the frontend's device file under both sides' mappings (file memory only: sealed memory cannot shrink). */
+    /** Truncates a file-backed frontend's device file (sealed memory cannot be truncated: EPERM). */
     void truncateFile(final long length) throws IOException
     {
-        try (RandomAccessFile file = new RandomAccessFile(device.path().toFile(), "rw"))
+        try (RandomAccessFile file = new RandomAccessFile(device.isSealedMemory() ? device.memoryHandle() : device.path().toString(), "rw"))
         {
             file.setLength(length);
         }

@@ -60,12 +60,11 @@ class HostileBackendTest
         connect(backendTimeoutMs, true);
     }
 
-    /** With {@code sealed} false the memory is a file (which a backend can truncate), as before sealed memory. */
-    private void connect(final long backendTimeoutMs, final boolean sealed) throws Exception
+    private void connect(final long backendTimeoutMs, final boolean sealedMemory) throws Exception
     {
         backend = HostileBackend.listen(dir, 0);
         front = NetFront.connect(new FrontendContext().directory(dir).name("victim").txFrames(64).rxFrames(16)
-            .connectTimeoutMs(5_000).backendTimeoutMs(backendTimeoutMs).sealedMemory(sealed));
+            .connectTimeoutMs(5_000).backendTimeoutMs(backendTimeoutMs).sealedMemory(sealedMemory));
         backend.connected();
     }
 
@@ -357,7 +356,8 @@ class HostileBackendTest
     @CsvSource({"20", "0"})
     void shouldDisconnectWithoutAnErrorEscapingWhenTheFileIsTruncated(final long delayMs) throws Exception
     {
-        connect(3_600_000, false);
+        connect(3_600_000, false); // file-backed: sealed memory cannot be truncated at all
+        assertFalse(front.device().isSealedMemory());
         send(0, IN_FLIGHT);
         final int[] ids = backend.takeTxRequestIds();
         backend.txResponse(ids[0], NetifConstants.NETIF_RSP_OKAY);

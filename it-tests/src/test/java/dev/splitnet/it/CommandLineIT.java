@@ -231,7 +231,88 @@ class CommandLineIT
             assertTrue(value(json, "received_on_wire") > 0, json);
             assertTrue(value(json, "header_bytes_copied") >= 64 * value(json, "packets_sent") - 64 * 512, json);
             assertEquals(value(json, "packets_sent"), value(json, "tx_okay") + value(json, "tx_dropped") + value(json, "tx_error"), json);
-            assertTrue(demo.stderr().contains("[demo  1s]"), "progress each second: " + demo.stderr());
+            assertTrue(value(json, "dropped_no_rx_buffer") <= value(json, "tx_dropped"), json);
+            final String err = demo.stderr();
+            assertTrue(err.contains("splitnet demo: each second, per frontend the packets it sent and received;"), "one line explains the figures: " + err);
+            assertFalse(err.contains("pins"), "with permanent grants nothing is pinned: the line shows zero-copy bytes: " + err);
+            if (value(json, "tx_dropped") > 0)
+            {
+                assertTrue(err.contains(value(json, "tx_dropped") + " packets DROPPED, " + value(json, "dropped_no_rx_buffer")
+                    + " of them for want of receive buffers"), "the demo says why packets were dropped: " + err);
+            }
+            // progress once a second, labelled with the wall time elapsed; totals never go backwards
+            final java.util.regex.Matcher line = java.util.regex.Pattern.compile(
+                "\\[demo +(\\d+\\.\\d) s\\] a: sent (\\d+), received (\\d+) \\| b: sent (\\d+), received (\\d+) \\| wire: (\\d+) datagrams"
+                + " \\| copied (\\d+), payload faults (\\d+) \\| zero-copy bytes (\\d+) \\| dropped (\\d+) \\(no RX buffer (\\d+)\\)").matcher(err);
+            double lastElapsed = 0;
+            long[] last = new long[10];
+            int lines = 0;
+            while (line.find())
+            {
+                final double elapsed = Double.parseDouble(line.group(1));
+                // at least 0.9 s apart; at most 3.5 s (slack for a loaded machine, where the demo's thread may wait its turn)
+                assertTrue(lines == 0 || elapsed >= lastElapsed + 0.85 && elapsed <= lastElapsed + 3.5, "about a second apart: " + err);
+                for (int i = 0; i < last.length; i++)
+                {
+                    final long now = Long.parseLong(line.group(i + 2));
+                    assertTrue(now >= last[i], "a total went backwards (figure " + i + "): " + err);
+                    last[i] = now;
+                }
+                lastElapsed = elapsed;
+                lines++;
+            }
+            assertTrue(lines >= 3, "a progress line each second of a 3 s run (both frontends connected): " + err);
+        }
+    }
+
+    @Test
+    void shouldRefuseEveryBadDemoOptionAtOnce() throws Exception
+    {
+        final String[][] bad = {
+            { "--duration", "-1" }, { "--duration", "0" }, { "--duration", "NaN" }, { "--wire-percent", "101" },
+            { "--idle", "sideways" }, { "--min-size", "100", "--max-size", "10" }, { "--dir", dir.resolve("no/such/demo").toString() } };
+        for (final String[] args : bad)
+        {
+            final String[] command = new String[args.length + 1];
+            command[0] = "demo";
+            System.arraycopy(args, 0, command, 1, args.length);
+            try (SplitnetProcess demo = SplitnetProcess.start("cli-demo-bad", command))
+            {
+                assertEquals(2, demo.waitFor(30), String.join(" ", args) + ": " + demo.stderr());
+                final String err = demo.stderr().strip();
+                assertEquals(1, err.lines().count(), err);
+                assertTrue(err.contains(args[0].equals("--max-size") ? "--min-size" : args[0]), err);
+                assertEquals("", demo.stdout(), "no run, no summary");
+            }
+        }
+        assertFalse(java.nio.file.Files.exists(dir.resolve("no")), "nothing made for a refused --dir");
+    }
+
+    @Test
+    void shouldKillItsJvmsAndRemoveItsDirectoryWhenTerminated() throws Exception
+    {
+        try (SplitnetProcess demo = SplitnetProcess.start("cli-demo-term", "demo", "--duration", "60"))
+        {
+            final java.util.regex.Pattern started = java.util.regex.Pattern.compile(
+                "backend pid (\\d+), frontends (\\d+) and (\\d+), dir (\\S+),");
+            java.util.regex.Matcher m = started.matcher("");
+            final long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!(m = started.matcher(demo.stderr())).find())
+            {
+                assertTrue(demo.isAlive() && System.nanoTime() < deadline, demo.stderr());
+                Thread.sleep(50);
+            }
+            final Path demoDir = Path.of(m.group(4));
+            assertTrue(Files.isDirectory(demoDir), demoDir.toString());
+            Thread.sleep(1500); // traffic flows
+            demo.terminate();
+            assertFalse(demo.isAlive(), demo.stderr());
+            for (int i = 1; i <= 3; i++)
+            {
+                final long pid = Long.parseLong(m.group(i));
+                assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "child " + pid + " outlived the demo");
+            }
+            assertFalse(Files.exists(demoDir), "SIGTERM left " + demoDir);
         }
     }
 }

@@ -19,10 +19,13 @@ public interface Fragment
     /** Reads one byte (faults the fragment in on first access). */
     byte getByte(int index);
 
-    /** Copies bytes out (faults the fragment in on first access); counted as payload bytes copied. */
+    /** Copies bytes out (faults the fragment in on first access); counted in {@code payload_bytes_copied}. */
     void getBytes(int index, MutableDirectBuffer dst, int dstIndex, int length);
 
-    /** The mapped fragment for repeated reads (faults it in on first access). */
+    /**
+     * The mapped fragment for repeated reads (faults it in on first access). Reads through this view
+     * are not counted in {@code payload_bytes_copied}: use {@link #getBytes} for a counted copy.
+     */
     DirectBuffer buffer();
 
     /** Writes the fragment to a channel straight from the shared mapping; the CPU never reads it. */

@@ -74,7 +74,7 @@ public final class DescriptorPassing
         catch (final ReflectiveOperationException | RuntimeException ex)
         {
             throw new DeviceFileException("cannot reach a socket's descriptor (" + ex
-                + "); run with the flags of jvm.options (--add-opens=java.base/sun.nio.ch=ALL-UNNAMED)");
+                + "); start the JVM with " + JvmFlags.SOCKET_DESCRIPTOR);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.splitnet.mmap;
 
+import dev.splitnet.api.Remedy;
 import dev.splitnet.api.XenbusState;
 import java.io.File;
 import java.io.IOException;
@@ -108,7 +109,7 @@ public final class Device implements AutoCloseable
             named = DeviceFile.createNew(temporary);
             if (!named.tryLock())
             {
-                throw new DeviceFileException(temporary + " is locked by another process; pick another name");
+                throw new DeviceFileException(temporary + " is locked by another process; choose another frontend name", Remedy.NAME);
             }
             if (sealedMemory)
             {
@@ -172,11 +173,11 @@ public final class Device implements AutoCloseable
     {
         if (DeviceFile.isLocked(file))
         {
-            throw new DeviceFileException("device file " + file + " is in use by a running frontend; pick another name");
+            throw new DeviceFileException("device file " + file + " is in use by a running frontend; choose another frontend name", Remedy.NAME);
         }
         if (!replaceStale)
         {
-            throw new DeviceFileException("stale device file " + file + " left by a frontend that is gone; delete it or replace it (--replace)");
+            throw new DeviceFileException("stale device file " + file + " left by a frontend that is gone; delete it or replace it", Remedy.REPLACE_STALE);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.splitnet.mmap;
 
+import dev.splitnet.api.Remedy;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -50,7 +51,7 @@ public final class DeviceDirectory
                 if (parent != null && !Files.isDirectory(parent))
                 {
                     throw new DeviceFileException("cannot create directory " + path + ": its parent " + parent
-                        + " does not exist; create it first or pass another --dir");
+                        + " does not exist; create it first or choose another directory", Remedy.DIRECTORY);
                 }
                 Files.createDirectory(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
@@ -61,11 +62,11 @@ public final class DeviceDirectory
         }
         catch (final AccessDeniedException ex)
         {
-            throw new DeviceFileException("cannot create directory " + path + ": permission denied; choose another with --dir");
+            throw new DeviceFileException("cannot create directory " + path + ": permission denied; choose another directory", Remedy.DIRECTORY);
         }
         catch (final IOException ex)
         {
-            throw new DeviceFileException("cannot create directory " + path + ": " + ex.getMessage() + "; choose another with --dir", ex);
+            throw new DeviceFileException("cannot create directory " + path + ": " + ex.getMessage() + "; choose another directory", Remedy.DIRECTORY, ex);
         }
         return open(path);
     }
@@ -96,7 +97,7 @@ public final class DeviceDirectory
         {
             if (Files.isSymbolicLink(path))
             {
-                throw new DeviceFileException("directory " + path + " is a symbolic link; pass the real directory with --dir");
+                throw new DeviceFileException("directory " + path + " is a symbolic link; use the real directory", Remedy.DIRECTORY);
             }
             owner = (Integer)Files.getAttribute(path, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
             mode = (Integer)Files.getAttribute(path, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS);
@@ -104,12 +105,12 @@ public final class DeviceDirectory
         catch (final IOException | UnsupportedOperationException ex)
         {
             throw new DeviceFileException("cannot read the owner and mode of directory " + path + ": " + ex
-                + "; pass a --dir on a POSIX file system", ex);
+                + "; use a directory on a POSIX file system", Remedy.DIRECTORY, ex);
         }
         if (owner != uid)
         {
             throw new DeviceFileException("directory " + path + " is owned by uid " + owner + ", not by this backend's user (uid "
-                + uid + "); the backend needs a directory of its own user: pass another --dir");
+                + uid + "); the backend needs a directory of its own user", Remedy.DIRECTORY);
         }
         if (groupShared)
         {
@@ -117,16 +118,16 @@ public final class DeviceDirectory
             {
                 throw new DeviceFileException(String.format(java.util.Locale.ROOT,
                     "directory %s has mode %04o: %s; run chmod 1770 %s (the frontends' group may enter, only owners may "
-                        + "unlink), or pass another --dir", path, mode & 07777,
+                        + "unlink), or choose another directory", path, mode & 07777,
                     (mode & 07) != 0 ? "other users may enter it" : "group members could unlink each other's files (not sticky)",
-                    path));
+                    path), Remedy.DIRECTORY);
             }
         }
         else if ((mode & 077) != 0)
         {
             throw new DeviceFileException(String.format(java.util.Locale.ROOT,
-                "directory %s has mode %04o: other users may enter it; run chmod 700 %s, or pass another --dir",
-                path, mode & 07777, path));
+                "directory %s has mode %04o: other users may enter it; run chmod 700 %s, or choose another directory",
+                path, mode & 07777, path), Remedy.DIRECTORY);
         }
     }
 
@@ -135,11 +136,11 @@ public final class DeviceDirectory
     {
         if (!Files.exists(path))
         {
-            throw new DeviceFileException("directory " + path + " does not exist; pass the directory the backend uses");
+            throw new DeviceFileException("directory " + path + " does not exist; use the directory the backend uses", Remedy.DIRECTORY);
         }
         if (!Files.isDirectory(path))
         {
-            throw new DeviceFileException(path + " is not a directory; pass a directory");
+            throw new DeviceFileException(path + " is not a directory; use a directory", Remedy.DIRECTORY);
         }
         return new DeviceDirectory(path);
     }
@@ -149,15 +150,15 @@ public final class DeviceDirectory
     {
         if (!Files.exists(path))
         {
-            throw new DeviceFileException("directory " + path + " does not exist; start the backend first or pass the right --dir");
+            throw new DeviceFileException("directory " + path + " does not exist; start the backend first or use the backend's directory", Remedy.DIRECTORY);
         }
         if (!Files.isDirectory(path))
         {
-            throw new DeviceFileException(path + " is not a directory; pass a directory with --dir");
+            throw new DeviceFileException(path + " is not a directory; use a directory", Remedy.DIRECTORY);
         }
         if (!Files.isWritable(path))
         {
-            throw new DeviceFileException("directory " + path + " is not writable; fix its permissions or pass another --dir");
+            throw new DeviceFileException("directory " + path + " is not writable; fix its permissions or choose another directory", Remedy.DIRECTORY);
         }
         return new DeviceDirectory(path);
     }

@@ -1,5 +1,6 @@
 package dev.splitnet.mmap;
 
+import dev.splitnet.api.Remedy;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -82,8 +83,8 @@ final class SpaceReservation
         final Path directory = parent != null ? parent : name.toAbsolutePath();
         final long mebibytes = (length + (1 << 20) - 1) >> 20;
         return new DeviceFileException("cannot create device file " + name + ": it needs " + length + " bytes and the file system of " +
-            directory + " has " + usableSpace(directory) + " bytes free; pass a --dir on a larger file system, or in a container " +
-            "give it more shared memory (docker run --shm-size=" + mebibytes + "m or more, one device per frontend)");
+            directory + " has " + usableSpace(directory) + " bytes free; use a directory on a larger file system, or in a container " +
+            "give it more shared memory (docker run --shm-size=" + mebibytes + "m or more, one device per frontend)", Remedy.MORE_SPACE);
     }
 
     private static DeviceFileException noMemory(final Path name, final long length)

@@ -62,7 +62,8 @@ class SpaceReservationTest
             assertEquals(1, message.lines().count(), message);
             assertTrue(message.contains("needs " + needed + " bytes"), message);
             assertTrue(message.matches(".*has \\d+ bytes free.*"), message);
-            assertTrue(message.contains("--dir") && message.contains("--shm-size"), message);
+            assertTrue(message.contains("use a directory on a larger file system") && message.contains("--shm-size"), message);
+            assertEquals(dev.splitnet.api.Remedy.MORE_SPACE, ex.remedy(), "the command line adds its --dir to this");
             assertTrue(message.contains(mount.resolve("big.dev") + ": "), "names the device file, not the temporary one: " + message);
             try (DeviceFile file = DeviceFile.createNew(mount.resolve("zeros.dev")))
             {

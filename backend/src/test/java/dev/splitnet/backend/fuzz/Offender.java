@@ -52,7 +52,7 @@ final class Offender implements Runnable
     private static final Field DOORBELL;
     /** Backend counters of the offender's device summed over all episodes, to show which paths ran. */
     private static final DeviceCounter[] OFFENDER_COUNTERS = {
-        DeviceCounter.BACKEND_TX_PACKETS, DeviceCounter.PAYLOAD_FAULTS, DeviceCounter.RX_DELIVERED, DeviceCounter.RX_NO_BUFFER,
+        DeviceCounter.BACKEND_TX_PACKETS, DeviceCounter.PAYLOAD_FAULTS, DeviceCounter.RX_DELIVERED, DeviceCounter.RX_DROPPED_NO_BUFFER,
         DeviceCounter.ERROR_BAD_GREF, DeviceCounter.ERROR_BAD_OFFSET, DeviceCounter.ERROR_BAD_SLOT, DeviceCounter.ERROR_TOO_MANY_FRAGMENTS,
         DeviceCounter.ERROR_SIZE_MISMATCH, DeviceCounter.ERROR_UNSUPPORTED, DeviceCounter.ERROR_HANDLER, DeviceCounter.ERROR_FATAL,
     };

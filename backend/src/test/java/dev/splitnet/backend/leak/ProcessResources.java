@@ -42,19 +42,16 @@ public final class ProcessResources
 
     /**
      * Lines of /proc/self/maps naming device memory: a device file under {@code dir} (a deleted one
-     * shows as "NAME.dev (deleted)") or any device's sealed memory ("/memfd:splitnet:NAME (deleted)",
-     * whatever its directory: compare with a baseline taken first).
+     * shows as "NAME.dev (deleted)") or sealed memory of any device ("/memfd:splitnet:NAME (deleted)":
+     * a memfd has no directory, so every device's counts, whichever directory it serves).
      */
     public static long deviceMappings(final Path dir) throws IOException
     {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps")))
         {
-            return lines.filter(line -> line.contains(dir.toString()) && line.contains(".dev") || line.contains(SEALED_MEMORY_NAME)).count();
+            return lines.filter(line -> line.contains(dir.toString()) && line.contains(".dev") || line.contains("/memfd:splitnet:")).count();
         }
     }
-
-    /** How a sealed device memory's mapping is named (DeviceFile's memfd_create name, "splitnet:" + the device name). */
-    private static final String SEALED_MEMORY_NAME = "/memfd:splitnet:";
 
     /**
      * Live threads by name (numbers blanked out), leaving out the JDK's own pooled helpers whose

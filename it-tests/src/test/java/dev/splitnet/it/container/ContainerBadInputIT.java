@@ -46,6 +46,32 @@ class ContainerBadInputIT
     }
 
     @Test
+    void shouldNeverCallALiveFrontendInAnotherContainerStale() throws Exception
+    {
+        try (SharedDirectory dir = SharedDirectory.create("livename");
+            SplitnetContainer backend = SplitnetContainer.backend("livename-backend", dir, "--mode", "sink");
+            SplitnetContainer live = SplitnetContainer.start("livename-x", dir, "frontend", "--dir", SharedDirectory.MOUNT,
+                "--name", "x", "--duration", "60", "--quiet"))
+        {
+            HostView.await(dir, d -> d.containsKey("x") && String.valueOf(d.get("x").backendState()).equals("CONNECTED"), "the live frontend connected");
+            for (final String replace : new String[] { "--quiet", "--replace" })
+            {
+                try (SplitnetContainer second = SplitnetContainer.start("livename-second" + replace.substring(1), dir, "frontend",
+                    "--dir", SharedDirectory.MOUNT, "--name", "x", "--count", "1", "--connect-timeout", "2000", replace))
+                {
+                    assertEquals(1, second.waitForExit(60), second.stderr());
+                    final List<String> errors = second.errorLines();
+                    assertEquals(1, errors.size(), second.stderr());
+                    assertTrue(errors.get(0).contains("in use by a running frontend") && !errors.get(0).contains("stale"), errors.get(0));
+                }
+                final Map<String, Object> stat = SplitnetContainer.stat(dir);
+                assertEquals("CONNECTED", device(stat, "x").get("backend_state"), "the live device is kept: " + stat);
+                assertTrue(live.isRunning(), live.stderr());
+            }
+        }
+    }
+
+    @Test
     void shouldRefuseAReadOnlySharedDirectoryInOneLine() throws Exception
     {
         try (SharedDirectory dir = SharedDirectory.create("readonly"))
@@ -58,7 +84,7 @@ class ContainerBadInputIT
                 {
                     final int code = c.waitForExit(60);
                     assertNotEquals(0, code, c.stderr());
-                    assertEquals(List.of("splitnet " + args[0] + ": directory /splitnet is not writable; fix its permissions or pass another --dir"),
+                    assertEquals(List.of("splitnet " + args[0] + ": directory /splitnet is not writable; fix its permissions or choose another directory (--dir)"),
                         c.errorLines(), "one line saying what is wrong: " + c.stderr());
                     assertEquals("", c.lastLine(), "no summary for a run that never started");
                 }
@@ -82,7 +108,8 @@ class ContainerBadInputIT
             final List<String> errors = frontend.errorLines();
             assertEquals(1, errors.size(), frontend.stderr());
             assertTrue(errors.get(0).startsWith("splitnet frontend: no backend is listening on /splitnet/elsewhere/backend.sock")
-                && errors.get(0).contains("start one with 'splitnet backend --dir /splitnet/elsewhere' or raise --connect-timeout"),
+                && errors.get(0).contains("start a backend in /splitnet/elsewhere or wait longer for one (the connect timeout) "
+                    + "('splitnet backend --dir DIR' starts one; --connect-timeout waits longer)"),
                 errors.get(0));
             assertFalse(Files.exists(dir.resolve("elsewhere/lost.dev")), "a frontend that gave up leaves no device file");
             assertTrue(backend.isRunning(), backend.stderr());
@@ -102,14 +129,14 @@ class ContainerBadInputIT
                 final List<String> errors = frontend.errorLines();
                 assertEquals(1, errors.size(), frontend.stderr());
                 // As a user: /splitnet cannot be created in the image's root. As root: it can, but no backend is there.
-                assertTrue(errors.get(0).equals("splitnet frontend: cannot create directory /splitnet: permission denied; choose another with --dir")
+                assertTrue(errors.get(0).equals("splitnet frontend: cannot create directory /splitnet: permission denied; choose another directory (--dir)")
                     || errors.get(0).startsWith("splitnet frontend: no backend is listening on /splitnet/backend.sock"), errors.get(0));
             }
             // A directory that is not there at all, for stat.
             try (SplitnetContainer stat = SplitnetContainer.start("nodir-stat", dir, "stat", "/splitnet/missing", "--json"))
             {
                 assertEquals(1, stat.waitForExit(60), stat.stderr());
-                assertEquals(List.of("splitnet stat: directory /splitnet/missing does not exist; pass the directory the backend uses"),
+                assertEquals(List.of("splitnet stat: directory /splitnet/missing does not exist; use the directory the backend uses"),
                     stat.errorLines());
             }
         }
