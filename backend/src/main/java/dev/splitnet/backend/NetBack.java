@@ -213,9 +213,11 @@ public final class NetBack implements Backend, Agent
             vif.pushRx();
         }
         // Housekeeping (adopting frontends the conductor connected, draining doorbells, noticing
-        // dead peers) runs on a clock, not per cycle: a syscall per cycle would cost more than
-        // the packets. Connecting itself happens on the conductor's thread.
-        if ((++cycles & 63) == 0)
+        // dead peers, the heartbeat) runs on a clock, not per cycle: a syscall per cycle would cost
+        // more than the packets. The clock is read every 64 empty cycles (cheap ones), and after
+        // every cycle that did work: a busy cycle on a loaded machine can take milliseconds, and 64
+        // of them would put the heartbeat frontends watch late. Connecting happens on the conductor.
+        if (work > 0 || (++cycles & 63) == 0)
         {
             final long now = System.nanoTime();
             if (now - nextHousekeepingNs >= 0)
@@ -291,7 +293,8 @@ public final class NetBack implements Backend, Agent
         {
             // frontends give up on a backend whose heartbeat stands still for their backendTimeoutMs
             LOG.warn("backend: {} ms between heartbeats (the duty thread was paused, starved of CPU or held up by a handler); "
-                + "frontends disconnect after their backend timeout (default 500 ms)", TimeUnit.NANOSECONDS.toMillis(now - lastBeatNs));
+                + "frontends warn after their backend timeout (default 500 ms) and give up after ten of them",
+                TimeUnit.NANOSECONDS.toMillis(now - lastBeatNs));
         }
         lastBeatNs = now;
         for (final Vif vif : vifs)

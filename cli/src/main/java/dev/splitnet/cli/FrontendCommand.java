@@ -77,6 +77,10 @@ final class FrontendCommand implements Callable<Integer>
     @Option(names = "--connect-timeout", paramLabel = "MS", description = "Wait this long for a backend (default: ${DEFAULT-VALUE}).")
     long connectTimeoutMs = 10_000;
 
+    @Option(names = "--backend-timeout", paramLabel = "MS", description = "Give up on a backend whose heartbeat stands still this "
+        + "long and whose process is stopped or cannot be seen; one that still runs gets ten times as long (default: ${DEFAULT-VALUE}).")
+    long backendTimeoutMs = 500;
+
     @Option(names = "--linger", paramLabel = "MS", description = "Keep receiving this long after the last send (default: ${DEFAULT-VALUE}).")
     long lingerMs = 1_000;
 
@@ -138,7 +142,7 @@ final class FrontendCommand implements Callable<Integer>
             throw new CommandLine.ParameterException(new CommandLine(this), "--wire-percent must be 0-100 and --window >= 1");
         }
         final FrontendContext context = new FrontendContext().directory(directory).name(name)
-            .connectTimeoutMs(connectTimeoutMs).replaceStale(replace).sealedMemory(!fileMemory).features(offeredFeatures())
+            .connectTimeoutMs(connectTimeoutMs).backendTimeoutMs(backendTimeoutMs).replaceStale(replace).sealedMemory(!fileMemory).features(offeredFeatures())
             .initialRingIndex((int)initialRingIndex).ringPages(ringPages);
         final Map<DeviceCounter, Long> counters = new EnumMap<>(DeviceCounter.class);
         int domainId = 0;

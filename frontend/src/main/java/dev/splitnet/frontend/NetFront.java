@@ -87,7 +87,7 @@ public final class NetFront implements Frontend
         this.rxRing = rxRing;
         this.tx = tx;
         this.rx = rx;
-        this.watch = new PeerWatch(device, doorbell, context.backendTimeoutMs(), System.nanoTime());
+        this.watch = new PeerWatch(device, doorbell, context.backendTimeoutMs(), peerPid(doorbell), context.name(), System.nanoTime());
         this.fileKey = fileKeyOf(device.path());
         this.connected = true;
         tx.onMemoryFault(this::onMemoryFault);
@@ -575,6 +575,19 @@ public final class NetFront implements Frontend
             {
                 // nothing more to release
             }
+        }
+    }
+
+    /** The backend's pid in this PID namespace as the kernel recorded it (SO_PEERCRED), 0 when unknown. */
+    private static long peerPid(final Doorbell doorbell)
+    {
+        try
+        {
+            return dev.splitnet.mmap.PeerCredentials.of(doorbell.channel()).pid();
+        }
+        catch (final RuntimeException ex)
+        {
+            return 0;
         }
     }
 

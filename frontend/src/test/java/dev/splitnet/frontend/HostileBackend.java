@@ -229,7 +229,13 @@ final class HostileBackend implements AutoCloseable
         return written;
     }
 
-    /** Truncates the frontend's device file under both sides' mappings. */
+    /** Writes the backend's state, then closes the doorbell socket. */
+    void hangUp(final XenbusState state) throws IOException
+    {
+        device.setBackendState(state);
+        channel.close();
+    }
+
     /** Truncates a file-backed frontend's device file (sealed memory cannot be truncated: EPERM). */
     void truncateFile(final long length) throws IOException
     {
