@@ -426,6 +426,8 @@ final class Conductor implements AutoCloseable
     private void connect(final SocketChannel channel, final Handshake.Hello hello, final DescriptorPassing.Receiver received)
         throws IOException
     {
+        // the HELLO is the last message that may carry a descriptor: the doorbell bytes after it take none
+        DescriptorPassing.refuseDescriptors(channel);
         if (received.descriptorCount() > 1 || received.overflowed())
         {
             refuse(channel, "the HELLO of device " + hello.deviceName() + " came with more than one descriptor; "

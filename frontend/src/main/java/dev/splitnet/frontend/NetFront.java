@@ -11,6 +11,7 @@ import dev.splitnet.api.TxClaim;
 import dev.splitnet.api.TxCompletionHandler;
 import dev.splitnet.api.XenbusState;
 import dev.splitnet.mmap.ControlDescriptor;
+import dev.splitnet.mmap.DescriptorPassing;
 import dev.splitnet.mmap.Device;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
@@ -130,6 +131,8 @@ public final class NetFront implements Frontend
             {
                 throw new SplitnetException("backend refused device " + context.name() + ": " + welcome.reason());
             }
+            // doorbell bytes only from here on: the backend can send no descriptor for a read() to close
+            DescriptorPassing.refuseDescriptors(channel);
             if ((welcome.featuresNegotiated() & ~context.features()) != 0)
             {
                 throw new SplitnetException("backend accepted features it was not offered: "

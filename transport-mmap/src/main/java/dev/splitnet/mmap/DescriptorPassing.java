@@ -78,6 +78,25 @@ public final class DescriptorPassing
         }
     }
 
+    /**
+     * After the handshake a socket carries doorbell bytes only: it stops accepting descriptors, so
+     * a peer cannot make a plain read() on it receive one and close it there (a descriptor whose
+     * last close waits, such as a lingering TCP socket's, would stall the reading thread).
+     * Returns false on kernels before Linux 6.16, which lack the option (a read still discards any
+     * descriptor sent, as before).
+     */
+    public static boolean refuseDescriptors(final SocketChannel channel)
+    {
+        try
+        {
+            return LibC.refusePassedRights(socketFd(channel));
+        }
+        catch (final LastErrorException ex)
+        {
+            throw new DeviceFileException("cannot stop the socket from taking descriptors: " + LibC.strerror(ex.getErrorCode()));
+        }
+    }
+
     /** Closes a raw descriptor received or opened for passing; errors ignored. */
     public static void close(final int descriptor)
     {

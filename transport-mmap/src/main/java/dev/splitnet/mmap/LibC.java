@@ -93,6 +93,8 @@ final class LibC
 
         int getsockopt(int fd, int level, int optname, Pointer optval, Pointer optlen) throws LastErrorException;
 
+        int setsockopt(int fd, int level, int optname, Pointer optval, int optlen) throws LastErrorException;
+
         long lseek(int fd, long offset, int whence) throws LastErrorException;
 
         String strerror(int errno);
@@ -139,6 +141,33 @@ final class LibC
         length.setInt(0, UCRED_SIZE);
         calls().getsockopt(socketFd, SOL_SOCKET, SO_PEERCRED, ucred, length);
         return new int[] {ucred.getInt(0), ucred.getInt(4), ucred.getInt(8)};
+    }
+
+    /** SO_PASSRIGHTS (Linux 6.16, asm-generic and x86): whether the socket accepts SCM_RIGHTS. */
+    private static final int SO_PASSRIGHTS = 83;
+    static final int ENOPROTOOPT = 92;
+
+    /**
+     * Stops a Unix socket from accepting descriptors (SO_PASSRIGHTS 0): a peer's sendmsg with
+     * SCM_RIGHTS then fails with EPERM in the peer. Returns false where the kernel lacks the option.
+     */
+    static boolean refusePassedRights(final int socketFd)
+    {
+        final Memory off = new Memory(Integer.BYTES);
+        off.setInt(0, 0);
+        try
+        {
+            calls().setsockopt(socketFd, SOL_SOCKET, SO_PASSRIGHTS, off, Integer.BYTES);
+            return true;
+        }
+        catch (final LastErrorException ex)
+        {
+            if (ex.getErrorCode() == ENOPROTOOPT)
+            {
+                return false;
+            }
+            throw ex;
+        }
     }
 
     /**
