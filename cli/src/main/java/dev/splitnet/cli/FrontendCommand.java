@@ -1,6 +1,7 @@
 package dev.splitnet.cli;
 
 import dev.splitnet.api.Features;
+import dev.splitnet.api.Frontend;
 import dev.splitnet.api.IdleMode;
 import dev.splitnet.api.PacketStatus;
 import dev.splitnet.api.ReceivedPacket;
@@ -8,6 +9,7 @@ import dev.splitnet.api.SplitnetException;
 import dev.splitnet.api.TxClaim;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
+import dev.splitnet.frontend.ReconnectingFrontend;
 import dev.splitnet.mmap.BackendCounters;
 import dev.splitnet.mmap.CounterReadings;
 import dev.splitnet.mmap.DeviceCounter;
@@ -117,6 +119,9 @@ final class FrontendCommand implements Callable<Integer>
     private long sentBytes;
     private long fragmentsSent;
     private long endNs;
+    private int domainId;
+    private int dstPeer;
+    private int connections;
 
     @Override
     public Integer call()
@@ -135,45 +140,63 @@ final class FrontendCommand implements Callable<Integer>
             .connectTimeoutMs(connectTimeoutMs).replaceStale(replace).features(offeredFeatures())
             .initialRingIndex((int)initialRingIndex).ringPages(ringPages);
         final Map<DeviceCounter, Long> counters = new EnumMap<>(DeviceCounter.class);
-        int domainId = 0;
-        int connections = 0;
         String failure = null;
-        while (true)
+        if (reconnect)
+        {
+            // The library reconnects: every packet in flight when the backend goes is reported
+            // DISCONNECTED once, the connection's counters are summed before it is closed.
+            final ReconnectingFrontend.Listener listener = new ReconnectingFrontend.Listener()
+            {
+                @Override
+                public void connected(final NetFront front, final int connection)
+                {
+                    onConnected(front);
+                }
+
+                @Override
+                public void disconnected(final NetFront front, final int reported)
+                {
+                    System.err.printf(Locale.ROOT, "[%s] backend disconnected; %d packets reported as disconnected; reconnecting to the backend in %s%n",
+                        name, reported, directory);
+                    addCounters(front, counters);
+                }
+            };
+            try (ReconnectingFrontend front = ReconnectingFrontend.connect(context, listener))
+            {
+                try
+                {
+                    run(front);
+                }
+                catch (final SplitnetException ex)
+                {
+                    failure = ex.getMessage(); // after traffic flowed, the summary still tells the fate of every packet
+                    System.err.println("splitnet frontend " + name + ": " + failure);
+                }
+                finally
+                {
+                    if (front.current() != null)
+                    {
+                        addCounters(front.current(), counters);
+                    }
+                    connections = front.connections();
+                }
+            }
+        }
+        else
         {
             try (NetFront front = NetFront.connect(context))
             {
-                connections++;
-                domainId = front.domainId();
-                System.err.printf(Locale.ROOT, "splitnet frontend %s: pid %d, domain %d, features [%s]%n", name,
-                    ProcessHandle.current().pid(), domainId, Features.describe(front.negotiatedFeatures()));
+                connections = 1;
+                onConnected(front);
                 try
                 {
                     run(front);
                 }
                 finally
                 {
-                    // Counters of this connection: the frontend's from its device, the backend's from the
-                    // backend's own counters file; summed over reconnects.
-                    CounterReadings.read(front.device(), directory, front.domainId()).asMap()
-                        .forEach((counter, value) -> counters.merge(counter, value, Long::sum));
-                }
-                if (front.isConnected() || !reconnect || sent >= count || (endNs != 0 && System.nanoTime() - endNs >= 0))
-                {
-                    break;
+                    addCounters(front, counters);
                 }
             }
-            catch (final SplitnetException ex)
-            {
-                if (connections == 0)
-                {
-                    throw ex; // never connected: the one-line error is the whole story
-                }
-                // after traffic flowed, the summary still tells the fate of every packet
-                failure = ex.getMessage();
-                System.err.println("splitnet frontend " + name + ": " + failure);
-                break;
-            }
-            System.err.printf(Locale.ROOT, "[%s] reconnecting to the backend in %s%n", name, directory);
         }
         final StringBuilder sb = new StringBuilder(1024);
         sb.append("{\"name\":\"").append(name).append("\",\"pid\":").append(ProcessHandle.current().pid())
@@ -195,9 +218,28 @@ final class FrontendCommand implements Callable<Integer>
         return integrityErrors == 0 && sent == okay + errors + dropped + disconnected ? 0 : 3;
     }
 
-    private void run(final NetFront front)
+    private void onConnected(final NetFront front)
     {
-        final int dstPeer = peer != null ? resolvePeer(peer) : front.domainId();
+        domainId = front.domainId();
+        System.err.printf(Locale.ROOT, "splitnet frontend %s: pid %d, domain %d, features [%s]%n", name,
+            ProcessHandle.current().pid(), domainId, Features.describe(front.negotiatedFeatures()));
+        // domain ids are given per connection: a peer that reconnected (or a new backend) has a new one
+        dstPeer = peer != null ? resolvePeer(peer) : domainId;
+    }
+
+    /**
+     * Counters of one connection: the frontend's from its device, the backend's from the
+     * backend's own counters file; summed over reconnects.
+     */
+    private void addCounters(final NetFront front, final Map<DeviceCounter, Long> counters)
+    {
+        CounterReadings.read(front.device(), directory, front.domainId()).asMap()
+            .forEach((counter, value) -> counters.merge(counter, value, Long::sum));
+    }
+
+    /** Sends and receives until --count or --duration; with --reconnect across backend restarts. */
+    private void run(final Frontend front)
+    {
         if (endNs == 0)
         {
             // --duration counts from the first moment traffic can flow, not from JVM start-up.
@@ -211,12 +253,12 @@ final class FrontendCommand implements Callable<Integer>
         long lastReceived = 0;
         int nextSize = minSize;
         long lingerEnd = 0;
-        while (front.isConnected())
+        while (front.isConnected() || (reconnect && front instanceof ReconnectingFrontend))
         {
             int work = 0;
             final long now = System.nanoTime();
             final boolean sending = sent < count && now - end < 0;
-            if (sending && front.inFlight() < window)
+            if (sending && front.isConnected() && front.inFlight() < window)
             {
                 final int payload = sweep ? nextSize : minSize + random.nextInt(maxSize - minSize + 1);
                 final int dst = random.nextInt(100) < wirePercent ? DemoFrame.WIRE : dstPeer;
@@ -254,7 +296,7 @@ final class FrontendCommand implements Callable<Integer>
             }
             idleStrategy.idle(work);
         }
-        if (!front.isConnected())
+        if (!front.isConnected() && !reconnect)
         {
             // The backend went away: every packet still in flight is reported as DISCONNECTED.
             front.poll(this::onComplete, this::onReceive);
@@ -297,7 +339,7 @@ final class FrontendCommand implements Callable<Integer>
         return features;
     }
 
-    private boolean send(final NetFront front, final SplittableRandom random, final int payload, final int dst)
+    private boolean send(final Frontend front, final SplittableRandom random, final int payload, final int dst)
     {
         final int fragments = FragmentSplit.split(random, payload, randomFragments, front.maxFragmentLength(), fragmentLengths);
         final TxClaim claim = front.tryClaim(DemoFrame.HEADER_LENGTH, fragmentLengths, fragments);

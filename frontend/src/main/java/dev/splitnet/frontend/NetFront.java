@@ -87,6 +87,12 @@ public final class NetFront implements Frontend
      */
     public static NetFront connect(final FrontendContext context)
     {
+        return connect(context, context.connectTimeoutMs());
+    }
+
+    /** As {@link #connect(FrontendContext)}, waiting {@code connectTimeoutMs} instead of the context's timeout. */
+    static NetFront connect(final FrontendContext context, final long connectTimeoutMs)
+    {
         JvmFlags.check();
         context.conclude();
         final DeviceDirectory directory = DeviceDirectory.create(context.directory());
@@ -109,7 +115,7 @@ public final class NetFront implements Frontend
             rxRing.pushRequestsAndCheckNotify();
             device.setFrontendState(XenbusState.INITIALISED);
 
-            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(context.connectTimeoutMs());
+            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(connectTimeoutMs);
             channel = openWithRetry(directory, deadline);
             final Handshake.Welcome welcome = exchange(channel, context, deadline);
             if (welcome.status() != Handshake.STATUS_OK)
@@ -257,6 +263,18 @@ public final class NetFront implements Frontend
     public Device device()
     {
         return device;
+    }
+
+    /**
+     * What this connection holds now, for leak checks: with nothing in flight and the receive
+     * buffers reposted, ring ids, header slots and TX frames held are 0 and every RX buffer is
+     * posted. Allocates; not for the data path.
+     */
+    public ResourceUsage resourceUsage()
+    {
+        final ResourceUsage.Tx held = tx.held();
+        return new ResourceUsage(held.ringIds(), held.headerSlots(), held.txFrames(), rx.postedCount(),
+            Math.min(device.layout().rxFrameCount(), rxRing.size()));
     }
 
     /** Largest header a packet may have with the negotiated features. */
