@@ -1,0 +1,59 @@
+package dev.splitnet.it.kill;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * {@code scripts/kill-harness}: runs {@link KillHarness} for as many kills as asked, printing
+ * progress every 10 s and the accounting at the end; exits 1 on any violation, 2 on bad usage.
+ *
+ * <pre>
+ * --kills N (default 2000) --seed N (default: time) --frontends N (default 3) --progress S (default 10) --logs DIR
+ * </pre>
+ */
+public final class KillHarnessMain
+{
+    private KillHarnessMain()
+    {
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        int kills = 2000;
+        long seed = System.nanoTime() & 0xFFFF_FFFFL;
+        int slots = 3;
+        long progressS = 10;
+        Path logs = Path.of("it-tests/target/kill-harness-logs");
+        for (int i = 0; i < args.length; i++)
+        {
+            final String value = i + 1 < args.length ? args[i + 1] : null;
+            switch (args[i])
+            {
+                case "--kills": kills = Integer.parseInt(value); i++; break;
+                case "--seed": seed = Long.parseLong(value); i++; break;
+                case "--frontends": slots = Integer.parseInt(value); i++; break;
+                case "--progress": progressS = Long.parseLong(value); i++; break;
+                case "--logs": logs = Path.of(value); i++; break;
+                default:
+                    System.err.println("kill-harness: unknown option " + args[i]
+                        + "; use --kills N --seed N --frontends N --progress SECONDS --logs DIR");
+                    System.exit(2);
+            }
+        }
+        if (kills < 1 || slots < 2)
+        {
+            System.err.println("kill-harness: --kills must be >= 1 and --frontends >= 2");
+            System.exit(2);
+        }
+        final Path dir = Files.createTempDirectory(Path.of("/dev/shm"), "kill-harness",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        final KillHarness.Result result = new KillHarness(new KillHarness.Options(dir, logs.toAbsolutePath(), seed, kills, slots,
+            progressS * 1000, System.out)).run();
+        for (final String violation : result.violations)
+        {
+            System.out.println("violation: " + violation);
+        }
+        System.exit(result.violations.isEmpty() ? 0 : 1);
+    }
+}
