@@ -45,7 +45,8 @@ final class Child
         reader.start();
     }
 
-    static Child start(final String label, final Path logs, final String mainClass, final String... args) throws IOException
+    static Child start(final String label, final Path logs, final List<String> jvmArgs, final String mainClass, final String... args)
+        throws IOException
     {
         final Path root = Paths.get(System.getProperty("splitnet.root", "..")).toAbsolutePath().normalize();
         final List<String> command = new ArrayList<>();
@@ -54,6 +55,7 @@ final class Child
         command.add("-Xmx128m");
         command.add("-XX:TieredStopAtLevel=1");
         command.add("-Xshare:auto");
+        command.addAll(jvmArgs);
         command.add("-cp");
         command.add(root.resolve("cli/target/splitnet-cli.jar") + File.pathSeparator + root.resolve("cli/target/lib") + File.separator + "*"
             + File.pathSeparator + root.resolve("it-tests/target/test-classes"));

@@ -45,7 +45,7 @@ public final class KillHarness
     }
 
     /** How a run is configured. */
-    record Options(Path dir, Path logs, long seed, int kills, int slots, long progressIntervalMs, PrintStream out)
+    record Options(Path dir, Path logs, long seed, int kills, int slots, long progressIntervalMs, PrintStream out, String fault)
     {
     }
 
@@ -103,6 +103,7 @@ public final class KillHarness
     private Child backend;
     private int backendIncarnation;
     private int nextIncarnation;
+    private Scenario scenario;
     private long startNs;
     private long nextProgressNs;
 
@@ -133,7 +134,7 @@ public final class KillHarness
             quietPoint();
             while (result.kills < options.kills())
             {
-                final Scenario scenario = Scenario.values()[random.nextInt(Scenario.values().length)];
+                scenario = Scenario.values()[random.nextInt(Scenario.values().length)];
                 result.scenarios.merge(scenario, 1, Integer::sum);
                 play(scenario);
                 quietPoint();
@@ -239,14 +240,15 @@ public final class KillHarness
     private void startBackend() throws IOException
     {
         backendIncarnation++;
-        backend = Child.start("backend-" + backendIncarnation, options.logs(), "dev.splitnet.cli.Main",
+        backend = Child.start("backend-" + backendIncarnation, options.logs(), List.of(), "dev.splitnet.cli.Main",
             "backend", "--dir", options.dir().toString(), "--mode", "switch", "--quiet");
     }
 
     private void startFrontend(final int slot) throws IOException
     {
         incarnation[slot] = ++nextIncarnation;
-        frontends[slot] = Child.start("fe" + slot + "-" + incarnation[slot], options.logs(), KillHarnessFrontend.class.getName(),
+        frontends[slot] = Child.start("fe" + slot + "-" + incarnation[slot], options.logs(),
+            List.of("-D" + KillHarnessFrontend.FAULT_PROP + "=" + options.fault()), KillHarnessFrontend.class.getName(),
             options.dir().toString(), Integer.toString(slot), Integer.toString(frontends.length), Integer.toString(incarnation[slot]),
             Long.toString(options.seed() * 1_000_003L + incarnation[slot]), slot == frontends.length - 1 ? "blocking" : "busy");
     }
@@ -365,7 +367,7 @@ public final class KillHarness
             }
             reports.add(parse(line.text()));
         }
-        final String where = "after kill " + result.kills;
+        final String where = "after kill " + result.kills + (scenario == null ? "" : " (" + scenario + ")");
         for (final Map<String, String> report : reports)
         {
             checkReport(where, report);

@@ -50,6 +50,13 @@ public final class KillHarnessFrontend
     static final int DST_SLOT_OFFSET = 38;
     static final int MAX_PAYLOAD = 9000;
     static final int WINDOW = 64;
+    /**
+     * A defect to plant, for the harness's negative controls: {@code lose-receive} (one received
+     * packet in 500 is not recorded), {@code count-twice} (one OKAY in 500 is counted twice),
+     * {@code leak-fd} (a descriptor of the device file opened at each connect, never closed).
+     */
+    static final String FAULT_PROP = "splitnet.kill.fault";
+    private static final String FAULT = System.getProperty(FAULT_PROP, "");
 
     private final Path dir;
     private final int slot;
@@ -70,6 +77,7 @@ public final class KillHarnessFrontend
     private final Map<Long, BitSet> everReceived = new HashMap<>();
     private final Map<Long, BitSet> windowReceived = new TreeMap<>();
 
+    private final java.util.List<AutoCloseable> leaked = new java.util.ArrayList<>();
     private ReconnectingFrontend front;
     private long sent;
     private long okay;
@@ -140,6 +148,17 @@ public final class KillHarnessFrontend
                 java.util.Arrays.fill(peerDomain, 0);
                 peerDomain[slot] = netFront.domainId();
                 lastResolveNs = 0;
+                if (FAULT.equals("leak-fd"))
+                {
+                    try
+                    {
+                        leaked.add(java.nio.channels.FileChannel.open(netFront.device().path()));
+                    }
+                    catch (final java.io.IOException ex)
+                    {
+                        throw new java.io.UncheckedIOException(ex);
+                    }
+                }
                 emit("event connected domain=" + netFront.domainId() + " connection=" + connection);
             }
 
@@ -280,6 +299,10 @@ public final class KillHarnessFrontend
         {
             case OKAY:
                 okay++;
+                if (FAULT.equals("count-twice") && okay % 500 == 0)
+                {
+                    okay++;
+                }
                 windowOkay[dstSlot].set(seq);
                 break;
             case ERROR:
@@ -332,6 +355,10 @@ public final class KillHarnessFrontend
             return;
         }
         ever.set(seq);
+        if (FAULT.equals("lose-receive") && received % 500 == 0)
+        {
+            return;
+        }
         windowReceived.computeIfAbsent(key, k -> new BitSet()).set(seq);
     }
 

@@ -10,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  *
  * <pre>
  * --kills N (default 2000) --seed N (default: time) --frontends N (default 3) --progress S (default 10) --logs DIR
+ * --fault lose-receive|count-twice|leak-fd   (a planted defect: the run must report violations)
  * </pre>
  */
 public final class KillHarnessMain
@@ -25,6 +26,7 @@ public final class KillHarnessMain
         int slots = 3;
         long progressS = 10;
         Path logs = Path.of("it-tests/target/kill-harness-logs");
+        String fault = "";
         for (int i = 0; i < args.length; i++)
         {
             final String value = i + 1 < args.length ? args[i + 1] : null;
@@ -35,9 +37,10 @@ public final class KillHarnessMain
                 case "--frontends": slots = Integer.parseInt(value); i++; break;
                 case "--progress": progressS = Long.parseLong(value); i++; break;
                 case "--logs": logs = Path.of(value); i++; break;
+                case "--fault": fault = value; i++; break;
                 default:
                     System.err.println("kill-harness: unknown option " + args[i]
-                        + "; use --kills N --seed N --frontends N --progress SECONDS --logs DIR");
+                        + "; use --kills N --seed N --frontends N --progress SECONDS --logs DIR --fault NAME");
                     System.exit(2);
             }
         }
@@ -49,7 +52,7 @@ public final class KillHarnessMain
         final Path dir = Files.createTempDirectory(Path.of("/dev/shm"), "kill-harness",
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         final KillHarness.Result result = new KillHarness(new KillHarness.Options(dir, logs.toAbsolutePath(), seed, kills, slots,
-            progressS * 1000, System.out)).run();
+            progressS * 1000, System.out, fault)).run();
         for (final String violation : result.violations)
         {
             System.out.println("violation: " + violation);
