@@ -80,7 +80,7 @@ final class FrontendCommand implements Callable<Integer>
     @Option(names = "--linger", paramLabel = "MS", description = "Keep receiving this long after the last send (default: ${DEFAULT-VALUE}).")
     long lingerMs = 1_000;
 
-    @Option(names = "--reconnect", description = "When the backend goes away, report the fate of every packet in flight and connect again (until --duration ends).")
+    @Option(names = "--reconnect", description = "When the backend goes away, report the fate of every packet in flight and connect again (until --duration ends; fails when none comes back within --connect-timeout).")
     boolean reconnect;
 
     @Option(names = "--replace", description = "Replace a stale device file left by a frontend that died.")
@@ -253,10 +253,24 @@ final class FrontendCommand implements Callable<Integer>
         long lastReceived = 0;
         int nextSize = minSize;
         long lingerEnd = 0;
+        long disconnectedSince = 0;
         while (front.isConnected() || (reconnect && front instanceof ReconnectingFrontend))
         {
             int work = 0;
             final long now = System.nanoTime();
+            if (front.isConnected())
+            {
+                disconnectedSince = 0;
+            }
+            else if (disconnectedSince == 0)
+            {
+                disconnectedSince = now;
+            }
+            else if (now - disconnectedSince > connectTimeoutMs * 1_000_000L)
+            {
+                throw new SplitnetException("no backend came back in " + directory + " within " + connectTimeoutMs
+                    + " ms; start one with 'splitnet backend --dir " + directory + "' or raise --connect-timeout");
+            }
             final boolean sending = sent < count && now - end < 0;
             if (sending && front.isConnected() && front.inFlight() < window)
             {

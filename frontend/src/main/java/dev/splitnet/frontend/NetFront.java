@@ -60,6 +60,8 @@ public final class NetFront implements Frontend
     private final long backendPid;
     private boolean connected;
     private boolean closed;
+    // set once the responses published before a disconnect were taken (or must not be: a violation)
+    private boolean drainedAfterDisconnect;
     private int pollsSinceCheck;
 
     private NetFront(final FrontendContext context, final Device device, final Doorbell doorbell, final Selector selector,
@@ -324,7 +326,7 @@ public final class NetFront implements Frontend
         }
         if (!connected)
         {
-            return tx.failAll(completions);
+            return drainAfterDisconnect(completions, receiver) + tx.failAll(completions);
         }
         int work = 0;
         tx.flush();
@@ -333,6 +335,7 @@ public final class NetFront implements Frontend
         if (completed < 0 || received < 0)
         {
             LOG.error("frontend {}: backend wrote an impossible ring index or response id; disconnecting", context.name());
+            drainedAfterDisconnect = true; // nothing more is read from rings that broke the protocol
             disconnect();
             return tx.failAll(completions);
         }
@@ -347,6 +350,24 @@ public final class NetFront implements Frontend
             checkPeer();
         }
         return work;
+    }
+
+    /**
+     * Once, in the first poll after the backend went away: the responses it published before it
+     * went are taken (a packet it delivered into this frontend's RX ring and answered OKAY to its
+     * sender must arrive; a TX response it published gives its packet its real status). Receive
+     * buffers are not posted again. What is still in flight after this fails as DISCONNECTED.
+     */
+    private int drainAfterDisconnect(final TxCompletionHandler completions, final RxHandler receiver)
+    {
+        if (drainedAfterDisconnect)
+        {
+            return 0;
+        }
+        drainedAfterDisconnect = true;
+        final int completed = tx.processResponses(completions);
+        final int received = rx.processResponses(receiver);
+        return Math.max(completed, 0) + Math.max(received, 0);
     }
 
     private void checkPeer()

@@ -20,7 +20,10 @@ import org.slf4j.LoggerFactory;
  * from {@link #poll}. Nothing is resent: a backend that died after delivering a packet and before
  * answering it leaves the frontend no way to know, so resending could deliver it twice; an
  * application that wants at-least-once resends on DISCONNECTED and drops duplicates itself
- * (docs/PROTOCOL.md, "Backend restart"). Not thread safe: one thread drives it.
+ * (docs/PROTOCOL.md 8.5). A claim ({@link #tryClaim}) belongs to the connection it came from:
+ * commit or abort it before the next poll, which may close that connection (a commit then throws
+ * {@code IllegalStateException}, as after {@link NetFront#close()}). Not thread safe: one thread
+ * drives it.
  */
 public final class ReconnectingFrontend implements Frontend
 {
