@@ -59,7 +59,8 @@ class ReconnectingFrontendTest
         final Path firstFile;
         try (NetBackRunner runner = new NetBackRunner(launch(), new BackoffIdleStrategy(), Throwable::printStackTrace))
         {
-            front = ReconnectingFrontend.connect(new FrontendContext().directory(dir).name("survivor"), listener);
+            // attempts of 100 ms, so the polls while no backend listens return soon
+            front = ReconnectingFrontend.connect(new FrontendContext().directory(dir).name("survivor"), listener, 20, 100);
             firstFile = front.current().device().path();
             for (int i = 0; i < BEFORE; i++)
             {

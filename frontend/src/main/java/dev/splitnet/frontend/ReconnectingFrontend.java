@@ -30,8 +30,6 @@ public final class ReconnectingFrontend implements Frontend
     private static final Logger LOG = LoggerFactory.getLogger(ReconnectingFrontend.class);
     /** Default wait between connect attempts while no backend answers. */
     public static final long DEFAULT_RETRY_INTERVAL_MS = 50;
-    /** Default time one connect attempt may wait for a backend to listen, inside {@link #poll}. */
-    public static final long DEFAULT_ATTEMPT_TIMEOUT_MS = 100;
 
     /** Told of each connection and each loss of one; called on the polling thread. */
     public interface Listener
@@ -85,16 +83,19 @@ public final class ReconnectingFrontend implements Frontend
 
     /**
      * Connects the first time as {@link NetFront#connect} does (waiting up to the context's
-     * connect timeout, throwing what it throws); later connections are made by {@link #poll}.
+     * connect timeout, throwing what it throws); later connections are made by {@link #poll}, each
+     * attempt offering a new device file and waiting up to the context's connect timeout for a
+     * backend (blocking that poll, as {@code NetFront.connect} blocks).
      */
     public static ReconnectingFrontend connect(final FrontendContext context, final Listener listener)
     {
-        return connect(context, listener, DEFAULT_RETRY_INTERVAL_MS, DEFAULT_ATTEMPT_TIMEOUT_MS);
+        return connect(context, listener, DEFAULT_RETRY_INTERVAL_MS, context.connectTimeoutMs());
     }
 
     /**
      * As {@link #connect(FrontendContext, Listener)}, with the wait between reconnect attempts and
-     * the time each attempt may block {@link #poll} waiting for a backend to listen.
+     * the time each attempt may block {@link #poll} waiting for a backend to listen (a short one
+     * polls often but creates and deletes a device file per attempt).
      */
     public static ReconnectingFrontend connect(final FrontendContext context, final Listener listener,
         final long retryIntervalMs, final long attemptTimeoutMs)
