@@ -5,17 +5,12 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.TreeSet;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -98,9 +93,7 @@ public final class KillHarness
     private final Child[] frontends;
     private final int[] incarnation;
     private final Map<Long, Map<String, String>> lastReport = new HashMap<>();
-    private final Set<Long> presentAtWindowStart = new HashSet<>();
-    private final ProcView[] frontendBaseline;
-    private ProcView backendBaseline;
+    private final QuietPointChecks checks;
     private Child backend;
     private int backendIncarnation;
     private int nextIncarnation;
@@ -114,7 +107,7 @@ public final class KillHarness
         this.random = new SplittableRandom(options.seed());
         this.frontends = new Child[options.slots()];
         this.incarnation = new int[options.slots()];
-        this.frontendBaseline = new ProcView[options.slots()];
+        this.checks = new QuietPointChecks(options.dir(), result);
     }
 
     /** Runs until the number of kills is reached or a child cannot be brought to a quiet point. */
@@ -355,7 +348,7 @@ public final class KillHarness
         return options.dir().resolve("fe" + slot + ".dev");
     }
 
-    private static long key(final int slot, final int incarnation)
+    static long key(final int slot, final int incarnation)
     {
         return ((long)slot << 32) | incarnation;
     }
@@ -393,180 +386,22 @@ public final class KillHarness
             {
                 throw new Abort(fe.label() + " did not report after kill " + result.kills + "; see " + fe.log());
             }
-            reports.add(parse(line.text()));
+            reports.add(QuietPointChecks.parse(line.text()));
         }
-        final String where = "after kill " + result.kills + (scenario == null ? "" : " (" + scenario + ")");
+        final long[] pids = new long[frontends.length];
+        for (int slot = 0; slot < frontends.length; slot++)
+        {
+            pids[slot] = frontends[slot].pid();
+        }
+        checks.check("after kill " + result.kills + (scenario == null ? "" : " (" + scenario + ")"), reports,
+            backend.pid(), backendIncarnation, pids, incarnation);
         for (final Map<String, String> report : reports)
         {
-            checkReport(where, report);
-        }
-        for (final Map<String, String> sender : reports)
-        {
-            checkDelivery(where, sender, reports);
-        }
-        checkFiles(where);
-        checkProcesses(where);
-        presentAtWindowStart.clear();
-        for (final Map<String, String> report : reports)
-        {
-            final long k = key(number(report, "slot"), number(report, "incarnation"));
-            presentAtWindowStart.add(k);
-            lastReport.put(k, report);
+            lastReport.put(key(QuietPointChecks.number(report, "slot"), QuietPointChecks.number(report, "incarnation")), report);
         }
         for (final Child fe : frontends)
         {
             fe.command("resume");
-        }
-    }
-
-    private void checkReport(final String where, final Map<String, String> r)
-    {
-        final String who = "fe" + r.get("slot") + "#" + r.get("incarnation") + " " + where;
-        final long sent = count(r, "sent");
-        final long sum = count(r, "okay") + count(r, "error") + count(r, "dropped") + count(r, "disconnected");
-        if (sent != sum || number(r, "inflight") != 0)
-        {
-            result.violations.add(who + ": sent=" + sent + " but okay+error+dropped+disconnected=" + sum + ", in flight " + r.get("inflight"));
-        }
-        for (final String zero : List.of("integrity", "duplicates", "ids", "slots", "frames"))
-        {
-            if (number(r, zero) != 0)
-            {
-                result.violations.add(who + ": " + zero + "=" + r.get(zero) + " (expected 0)");
-            }
-        }
-        if (number(r, "rxposted") != number(r, "rxpostable"))
-        {
-            result.violations.add(who + ": " + r.get("rxposted") + " of " + r.get("rxpostable") + " RX buffers posted when quiet");
-        }
-        if (number(r, "grantsinuse") != number(r, "permanentgrants"))
-        {
-            result.violations.add(who + ": " + r.get("grantsinuse") + " grant entries in use by the backend when quiet, but it keeps "
-                + r.get("permanentgrants") + " permanent grants");
-        }
-    }
-
-    /**
-     * Every packet the sender saw OKAY this window arrived at a receiver that was there all window;
-     * nothing arrived that the sender did not send (and see OKAY, or lose to a disconnect).
-     */
-    private void checkDelivery(final String where, final Map<String, String> sender, final List<Map<String, String>> reports)
-    {
-        final int senderSlot = number(sender, "slot");
-        final int senderIncarnation = number(sender, "incarnation");
-        final Map<Integer, BitSet[]> streams = new HashMap<>();
-        for (final String stream : sender.get("tx").split(";"))
-        {
-            final int colon = stream.indexOf(':');
-            final int slash = stream.indexOf('/');
-            streams.put(Integer.parseInt(stream.substring(0, colon)),
-                new BitSet[] { Ranges.decode(stream.substring(colon + 1, slash)), Ranges.decode(stream.substring(slash + 1)) });
-        }
-        for (final Map<String, String> receiver : reports)
-        {
-            final int receiverSlot = number(receiver, "slot");
-            final int receiverIncarnation = number(receiver, "incarnation");
-            final boolean self = receiverSlot == senderSlot;
-            if (!self && !presentAtWindowStart.contains(key(receiverSlot, receiverIncarnation)))
-            {
-                continue; // packets to its slot may have gone to the incarnation killed this window
-            }
-            final BitSet okay = streams.get(receiverSlot)[0];
-            final BitSet unknown = streams.get(receiverSlot)[1];
-            final BitSet got = receivedFrom(receiver, senderSlot, senderIncarnation);
-            final BitSet missing = (BitSet)okay.clone();
-            missing.andNot(got);
-            final String pair = "fe" + senderSlot + "#" + senderIncarnation + " -> fe" + receiverSlot + "#" + receiverIncarnation + " " + where;
-            if (!missing.isEmpty())
-            {
-                result.violations.add(pair + ": " + missing.cardinality() + " packets completed OKAY never arrived (seq "
-                    + Ranges.encode(missing) + ")");
-            }
-            final BitSet unexpected = (BitSet)got.clone();
-            unexpected.andNot(okay);
-            unexpected.andNot(unknown);
-            if (!unexpected.isEmpty())
-            {
-                result.violations.add(pair + ": " + unexpected.cardinality() + " packets arrived that the sender saw dropped or never sent (seq "
-                    + Ranges.encode(unexpected) + ")");
-            }
-            result.okayChecked += okay.cardinality();
-        }
-    }
-
-    private static BitSet receivedFrom(final Map<String, String> receiver, final int slot, final int incarnation)
-    {
-        final String rx = receiver.get("rx");
-        final String prefix = slot + "." + incarnation + ":";
-        if (rx != null && !rx.isEmpty())
-        {
-            for (final String source : rx.split(";"))
-            {
-                if (source.startsWith(prefix))
-                {
-                    return Ranges.decode(source.substring(prefix.length()));
-                }
-            }
-        }
-        return new BitSet();
-    }
-
-    /** The directory holds exactly one device file per frontend, the very file that frontend has mapped. */
-    private void checkFiles(final String where) throws IOException
-    {
-        final Set<String> expected = new TreeSet<>();
-        for (int slot = 0; slot < frontends.length; slot++)
-        {
-            expected.add("fe" + slot + ".dev");
-            final long mapped = ProcView.mappedInode(frontends[slot].pid(), deviceFile(slot));
-            final long onDisk = Files.exists(deviceFile(slot)) ? inode(deviceFile(slot)) : -1;
-            if (mapped == -2 || mapped != onDisk)
-            {
-                result.violations.add("fe" + slot + " " + where + ": its live device file was deleted or replaced (mapped inode "
-                    + mapped + ", on disk " + onDisk + ")");
-            }
-        }
-        final Set<String> found;
-        try (Stream<Path> list = Files.list(options.dir()))
-        {
-            found = list.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".dev")).collect(Collectors.toCollection(TreeSet::new));
-        }
-        if (!found.equals(expected))
-        {
-            result.violations.add(where + ": device files " + found + ", expected " + expected + " (a stale file left or a live one gone)");
-        }
-    }
-
-    private static long inode(final Path file) throws IOException
-    {
-        return ((Number)Files.getAttribute(file, "unix:ino")).longValue();
-    }
-
-    /** Descriptors and mappings of the directory's files, and sockets, are what they were at the first quiet point. */
-    private void checkProcesses(final String where)
-    {
-        final ProcView b = ProcView.of(backend.pid(), options.dir());
-        if (backendBaseline == null)
-        {
-            backendBaseline = b;
-        }
-        else if (!b.equals(backendBaseline))
-        {
-            result.violations.add("backend #" + backendIncarnation + " " + where + ": holds " + b + " with " + frontends.length
-                + " frontends connected, first quiet point " + backendBaseline);
-        }
-        for (int slot = 0; slot < frontends.length; slot++)
-        {
-            final ProcView f = ProcView.of(frontends[slot].pid(), options.dir());
-            if (frontendBaseline[slot] == null)
-            {
-                frontendBaseline[slot] = f;
-            }
-            else if (!f.equals(frontendBaseline[slot]))
-            {
-                result.violations.add("fe" + slot + "#" + incarnation[slot] + " " + where + ": holds " + f + ", first quiet point "
-                    + frontendBaseline[slot]);
-            }
         }
     }
 
@@ -621,42 +456,14 @@ public final class KillHarness
         result.misdelivered = 0;
         for (final Map<String, String> r : lastReport.values())
         {
-            result.sent += count(r, "sent");
-            result.okay += count(r, "okay");
-            result.error += count(r, "error");
-            result.dropped += count(r, "dropped");
-            result.disconnected += count(r, "disconnected");
-            result.received += count(r, "received");
-            result.misdelivered += count(r, "misdelivered");
+            result.sent += QuietPointChecks.count(r, "sent");
+            result.okay += QuietPointChecks.count(r, "okay");
+            result.error += QuietPointChecks.count(r, "error");
+            result.dropped += QuietPointChecks.count(r, "dropped");
+            result.disconnected += QuietPointChecks.count(r, "disconnected");
+            result.received += QuietPointChecks.count(r, "received");
+            result.misdelivered += QuietPointChecks.count(r, "misdelivered");
         }
     }
 
-    private static Map<String, String> parse(final String line)
-    {
-        final Map<String, String> map = new HashMap<>();
-        for (final String field : line.split(" "))
-        {
-            final int eq = field.indexOf('=');
-            if (eq > 0)
-            {
-                map.put(field.substring(0, eq), field.substring(eq + 1));
-            }
-        }
-        return map;
-    }
-
-    private static int number(final Map<String, String> report, final String key)
-    {
-        return (int)count(report, key);
-    }
-
-    private static long count(final Map<String, String> report, final String key)
-    {
-        final String value = report.get(key);
-        if (value == null)
-        {
-            throw new IllegalStateException("report without " + key + ": " + report);
-        }
-        return Long.parseLong(value);
-    }
 }
