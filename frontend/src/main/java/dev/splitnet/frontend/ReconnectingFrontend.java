@@ -110,7 +110,15 @@ public final class ReconnectingFrontend implements Frontend
             throw new IllegalArgumentException("listener must be set (use new ReconnectingFrontend.Listener() { } for none)");
         }
         final ReconnectingFrontend frontend = new ReconnectingFrontend(context, listener, retryIntervalMs, attemptTimeoutMs);
-        frontend.adopt(NetFront.connect(context, context.connectTimeoutMs()));
+        try
+        {
+            frontend.adopt(NetFront.connect(context, context.connectTimeoutMs()));
+        }
+        catch (final RuntimeException ex)
+        {
+            frontend.close(); // a listener that threw: the connection (and its file) must not outlive it
+            throw ex;
+        }
         return frontend;
     }
 
