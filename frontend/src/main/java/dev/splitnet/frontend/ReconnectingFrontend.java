@@ -184,7 +184,8 @@ public final class ReconnectingFrontend implements Frontend
     }
 
     /**
-     * {@inheritDoc} When the poll finds the backend gone it also reports every packet in flight
+     * {@inheritDoc} When the poll finds the backend gone it also takes what the backend published
+     * before it went (packets received, real statuses), reports every packet still in flight
      * DISCONNECTED and closes the connection; while there is none, it makes one connect attempt
      * per retry interval (blocking up to the attempt timeout) and returns 0.
      */
@@ -262,6 +263,7 @@ public final class ReconnectingFrontend implements Frontend
         return current == null ? 0 : current.inFlight();
     }
 
+    /** The current connection's largest fragment; 0 while there is none (nothing can be claimed then). */
     @Override
     public int maxFragmentLength()
     {
