@@ -33,6 +33,7 @@ final class Child
     private final OutputStream stdin;
     private final LinkedBlockingQueue<Line> lines = new LinkedBlockingQueue<>();
     private volatile long killedAtNs;
+    private volatile long diedAtNs;
 
     private Child(final String label, final Process process, final Path log)
     {
@@ -147,11 +148,19 @@ final class Child
         {
             throw new IllegalStateException(label + " (pid " + pid() + ") survived SIGKILL for 10 s");
         }
+        diedAtNs = System.nanoTime();
     }
 
+    /** When SIGKILL was sent. */
     long killedAtNs()
     {
         return killedAtNs;
+    }
+
+    /** When the harness saw the process gone (reaped) after SIGKILL: the moment of death its peers can notice. */
+    long diedAtNs()
+    {
+        return diedAtNs;
     }
 
     /** Drops every stdout line read so far. */

@@ -61,6 +61,7 @@ public final class KillHarness
         long misdelivered;
         long okayChecked;
         int staleAtDeath;
+        long maxDyingMs;
         final List<String> violations = new ArrayList<>();
         long elapsedMs;
 
@@ -69,9 +70,10 @@ public final class KillHarness
             return String.format(Locale.ROOT,
                 "kills=%d %s quiet_points=%d packets: sent=%d okay=%d error=%d dropped=%d disconnected=%d received=%d"
                     + " okay_checked_end_to_end=%d misdelivered=%d; max notice: frontends of a backend death %d ms,"
-                    + " backend of a frontend death %d ms; dead frontends' files the backend left=%d; violations=%d; %.1f s",
+                    + " backend of a frontend death %d ms (both from the SIGKILL; the process took at most %d ms to end);"
+                    + " dead frontends' files the backend left=%d; violations=%d; %.1f s",
                 kills, scenarios, quietPoints, sent, okay, error, dropped, disconnected, received, okayChecked, misdelivered,
-                maxFrontendNoticeMs, maxBackendNoticeMs, staleAtDeath, violations.size(), elapsedMs / 1000.0);
+                maxFrontendNoticeMs, maxBackendNoticeMs, maxDyingMs, staleAtDeath, violations.size(), elapsedMs / 1000.0);
         }
     }
 
@@ -226,6 +228,31 @@ public final class KillHarness
         }
     }
 
+    private void dying(final Child child)
+    {
+        final long ms = (child.diedAtNs() - child.killedAtNs()) / 1_000_000L;
+        result.maxDyingMs = Math.max(result.maxDyingMs, ms);
+        if (ms > 500)
+        {
+            event("kill " + result.kills + " (" + scenario + "): " + child.label() + " took " + ms + " ms to die after SIGKILL");
+        }
+    }
+
+    /** One line in LOGS/events.log: what was killed when, and how soon it was noticed (wall clock, as the children log). */
+    private void event(final String line)
+    {
+        try
+        {
+            Files.createDirectories(options.logs());
+            Files.writeString(options.logs().resolve("events.log"), java.time.LocalTime.now() + " " + line + "\n",
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        }
+        catch (final IOException ex)
+        {
+            options.out().println("kill-harness: cannot write events.log: " + ex);
+        }
+    }
+
     private void pause(final int minMs, final int maxMs) throws InterruptedException
     {
         Thread.sleep(minMs + random.nextInt(maxMs - minMs + 1));
@@ -256,6 +283,7 @@ public final class KillHarness
         }
         backend.kill();
         result.kills++;
+        dying(backend);
         if (!measure)
         {
             return;
@@ -276,9 +304,12 @@ public final class KillHarness
             }
             final long ms = (line.atNs() - backend.killedAtNs()) / 1_000_000L;
             result.maxFrontendNoticeMs = Math.max(result.maxFrontendNoticeMs, ms);
+            event("kill " + result.kills + " (" + scenario + "): " + fe.label() + " noticed backend-" + backendIncarnation
+                + "'s death in " + ms + " ms");
             if (ms > 1000)
             {
-                result.violations.add("kill " + result.kills + ": " + fe.label() + " noticed the backend's death after " + ms + " ms");
+                result.violations.add("kill " + result.kills + ": " + fe.label() + " noticed the backend's death after " + ms
+                    + " ms (from the SIGKILL; the backend took " + (backend.diedAtNs() - backend.killedAtNs()) / 1_000_000L + " ms to end)");
             }
         }
     }
@@ -294,6 +325,7 @@ public final class KillHarness
         final Path file = deviceFile(slot);
         fe.kill();
         result.kills++;
+        dying(fe);
         if (!measure || !backend.isAlive())
         {
             return;
@@ -311,9 +343,12 @@ public final class KillHarness
         }
         final long ms = (System.nanoTime() - fe.killedAtNs()) / 1_000_000L;
         result.maxBackendNoticeMs = Math.max(result.maxBackendNoticeMs, ms);
+        event("kill " + result.kills + " (" + scenario + "): backend-" + backendIncarnation + " noticed " + fe.label()
+            + "'s death in " + ms + " ms");
         if (ms > 1000)
         {
-            result.violations.add("kill " + result.kills + ": the backend noticed " + fe.label() + "'s death after " + ms + " ms");
+            result.violations.add("kill " + result.kills + ": the backend noticed " + fe.label() + "'s death after " + ms
+                + " ms (from the SIGKILL; the frontend took " + (fe.diedAtNs() - fe.killedAtNs()) / 1_000_000L + " ms to end)");
         }
         final long deadline = System.nanoTime() + 2_000_000_000L;
         while (Files.exists(file))
