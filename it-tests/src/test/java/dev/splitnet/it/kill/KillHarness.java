@@ -62,6 +62,7 @@ public final class KillHarness
         long okayChecked;
         int staleAtDeath;
         long maxDyingMs;
+        final java.util.Set<String> creationTempFiles = new java.util.TreeSet<>();
         final List<String> violations = new ArrayList<>();
         long elapsedMs;
 
@@ -71,9 +72,9 @@ public final class KillHarness
                 "kills=%d %s quiet_points=%d packets: sent=%d okay=%d error=%d dropped=%d disconnected=%d received=%d"
                     + " okay_checked_end_to_end=%d misdelivered=%d; max notice: frontends of a backend death %d ms,"
                     + " backend of a frontend death %d ms (both from the SIGKILL; the process took at most %d ms to end);"
-                    + " dead frontends' files the backend left=%d; violations=%d; %.1f s",
+                    + " dead frontends' files the backend left=%d; creation temp files left by killed frontends=%d; violations=%d; %.1f s",
                 kills, scenarios, quietPoints, sent, okay, error, dropped, disconnected, received, okayChecked, misdelivered,
-                maxFrontendNoticeMs, maxBackendNoticeMs, maxDyingMs, staleAtDeath, violations.size(), elapsedMs / 1000.0);
+                maxFrontendNoticeMs, maxBackendNoticeMs, maxDyingMs, staleAtDeath, creationTempFiles.size(), violations.size(), elapsedMs / 1000.0);
         }
     }
 

@@ -19,6 +19,17 @@ public final class KillHarnessMain
     {
     }
 
+    private static void deleteTree(final Path dir) throws java.io.IOException
+    {
+        try (java.util.stream.Stream<Path> files = Files.walk(dir))
+        {
+            for (final Path p : (Iterable<Path>)files.sorted(java.util.Comparator.reverseOrder())::iterator)
+            {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
     public static void main(final String[] args) throws Exception
     {
         int kills = 2000;
@@ -56,6 +67,14 @@ public final class KillHarnessMain
         for (final String violation : result.violations)
         {
             System.out.println("violation: " + violation);
+        }
+        if (result.violations.isEmpty())
+        {
+            deleteTree(dir); // what a clean run leaves is the backend's lock file; kept after a violation
+        }
+        else
+        {
+            System.out.println("kill-harness: directory kept for inspection: " + dir);
         }
         System.exit(result.violations.isEmpty() ? 0 : 1);
     }
