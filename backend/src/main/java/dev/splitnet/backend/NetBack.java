@@ -212,6 +212,14 @@ public final class NetBack implements Backend, Agent
         {
             vif.pushRx();
         }
+        // Only then the TX responses: an OKAY is published after the RX rsp_prod of the packet it
+        // reports (both are release stores on this thread, so the receiver's rsp_prod is visible
+        // no later than the sender's OKAY). Before, a backend killed between the two left a
+        // sender with an OKAY for a packet never delivered (KillHarnessIT found it).
+        for (final Vif vif : current)
+        {
+            vif.pushTxResponses();
+        }
         // Housekeeping (adopting frontends the conductor connected, draining doorbells, noticing
         // dead peers, the heartbeat) runs on a clock, not per cycle: a syscall per cycle would cost
         // more than the packets. The clock is read every 64 empty cycles (cheap ones), and after

@@ -231,9 +231,9 @@ final class Vif implements AutoCloseable
             fatal("grant entry rewritten while the backend held it: its in-use flag could not be cleared in "
                 + GrantTable.MAX_CAS_ATTEMPTS + " CAS attempts");
         }
-        // an echo's RX packet first: the frontend waits for it rather than for the TX completion
-        pushRx();
-        pushTx();
+        // TX responses are pushed by NetBack after every frontend's RX (pushTxResponses): an OKAY
+        // for a packet switched into another frontend must not be visible before that frontend's
+        // rsp_prod is, or a backend killed in between loses a packet its sender saw OKAY.
         if (pendingFault != null)
         {
             final InternalError fault = pendingFault;
@@ -294,6 +294,15 @@ final class Vif implements AutoCloseable
             errorHandler.incrementRelease();
             answerChain((short)NetifConstants.NETIF_RSP_ERROR);
         }
+        pushTx();
+    }
+
+    /**
+     * Publishes this frontend's TX responses; NetBack calls it once per cycle after every
+     * frontend's {@link #pushRx()}, so a completion never gets ahead of the delivery it reports.
+     */
+    void pushTxResponses()
+    {
         pushTx();
     }
 

@@ -1,6 +1,7 @@
 package dev.splitnet.cli;
 
 import dev.splitnet.api.Features;
+import dev.splitnet.api.Frontend;
 import dev.splitnet.api.IdleMode;
 import dev.splitnet.api.PacketStatus;
 import dev.splitnet.api.ReceivedPacket;
@@ -8,6 +9,7 @@ import dev.splitnet.api.SplitnetException;
 import dev.splitnet.api.TxClaim;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
+import dev.splitnet.frontend.ReconnectingFrontend;
 import dev.splitnet.mmap.BackendCounters;
 import dev.splitnet.mmap.CounterReadings;
 import dev.splitnet.mmap.SharedRingDescriptor;
@@ -84,7 +86,7 @@ final class FrontendCommand implements Callable<Integer>
     @Option(names = "--linger", paramLabel = "MS", description = "Keep receiving this long after the last send (default: ${DEFAULT-VALUE}).")
     long lingerMs = 1_000;
 
-    @Option(names = "--reconnect", description = "When the backend goes away, report the fate of every packet in flight and connect again (until --duration ends).")
+    @Option(names = "--reconnect", description = "When the backend goes away, report the fate of every packet in flight and connect again (until --duration ends; fails when none comes back within --connect-timeout).")
     boolean reconnect;
 
     @Option(names = "--replace", description = "Replace a stale device file left by a frontend that died.")
@@ -127,6 +129,12 @@ final class FrontendCommand implements Callable<Integer>
     private long sentBytes;
     private long fragmentsSent;
     private long endNs;
+    private int domainId;
+    private long txReqProd = -1;
+    private long rxReqProd = -1;
+    private String disconnectReason;
+    private int dstPeer;
+    private int connections;
 
     @Override
     public Integer call()
@@ -145,53 +153,64 @@ final class FrontendCommand implements Callable<Integer>
             .connectTimeoutMs(connectTimeoutMs).backendTimeoutMs(backendTimeoutMs).replaceStale(replace).sealedMemory(!fileMemory).features(offeredFeatures())
             .initialRingIndex((int)initialRingIndex).ringPages(ringPages);
         final Map<DeviceCounter, Long> counters = new EnumMap<>(DeviceCounter.class);
-        int domainId = 0;
-        int connections = 0;
         String failure = null;
-        String disconnectReason = null;
-        long txReqProd = -1;
-        long rxReqProd = -1;
-        while (true)
+        if (reconnect)
+        {
+            // The library reconnects: every packet in flight when the backend goes is reported
+            // DISCONNECTED once, the connection's counters are summed before it is closed.
+            final ReconnectingFrontend.Listener listener = new ReconnectingFrontend.Listener()
+            {
+                @Override
+                public void connected(final NetFront front, final int connection)
+                {
+                    onConnected(front);
+                }
+
+                @Override
+                public void disconnected(final NetFront front, final int reported)
+                {
+                    System.err.printf(Locale.ROOT, "[%s] backend disconnected; %d packets reported as disconnected; reconnecting to the backend in %s%n",
+                        name, reported, directory);
+                    addCounters(front, counters);
+                }
+            };
+            try (ReconnectingFrontend front = ReconnectingFrontend.connect(context, listener))
+            {
+                try
+                {
+                    run(front);
+                }
+                catch (final SplitnetException ex)
+                {
+                    // after traffic flowed, the summary still tells the fate of every packet
+                    failure = CommandLineAdvice.describe(ex, "frontend");
+                    System.err.println("splitnet frontend " + name + ": " + failure);
+                }
+                finally
+                {
+                    if (front.current() != null)
+                    {
+                        addCounters(front.current(), counters);
+                    }
+                    connections = front.connections();
+                }
+            }
+        }
+        else
         {
             try (NetFront front = NetFront.connect(context))
             {
-                connections++;
-                domainId = front.domainId();
-                System.err.printf(Locale.ROOT, "splitnet frontend %s: pid %d, domain %d, features [%s]%n", name,
-                    ProcessHandle.current().pid(), domainId, Features.describe(front.negotiatedFeatures()));
+                connections = 1;
+                onConnected(front);
                 try
                 {
                     run(front);
                 }
                 finally
                 {
-                    // Counters of this connection: the frontend's from its device, the backend's from the
-                    // backend's own counters file; summed over reconnects.
-                    CounterReadings.read(front.device(), directory, front.domainId()).asMap()
-                        .forEach((counter, value) -> counters.merge(counter, value, Long::sum));
-                    // the free-running indices this frontend last published (unsigned 32-bit), so a
-                    // test can tell that they crossed 2^32
-                    txReqProd = Integer.toUnsignedLong(front.device().txRing().getIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET));
-                    rxReqProd = Integer.toUnsignedLong(front.device().rxRing().getIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET));
-                    disconnectReason = front.disconnectReason();
-                }
-                if (front.isConnected() || !reconnect || sent >= count || (endNs != 0 && System.nanoTime() - endNs >= 0))
-                {
-                    break;
+                    addCounters(front, counters);
                 }
             }
-            catch (final SplitnetException ex)
-            {
-                if (connections == 0)
-                {
-                    throw ex; // never connected: the one-line error is the whole story
-                }
-                // after traffic flowed, the summary still tells the fate of every packet
-                failure = CommandLineAdvice.describe(ex, "frontend");
-                System.err.println("splitnet frontend " + name + ": " + failure);
-                break;
-            }
-            System.err.printf(Locale.ROOT, "[%s] reconnecting to the backend in %s%n", name, directory);
         }
         final StringBuilder sb = new StringBuilder(1024);
         sb.append("{\"name\":\"").append(name).append("\",\"pid\":").append(ProcessHandle.current().pid())
@@ -220,9 +239,33 @@ final class FrontendCommand implements Callable<Integer>
         return text == null ? "null" : "\"" + text.replace("\\", "\\\\").replace("\"", "'") + "\"";
     }
 
-    private void run(final NetFront front)
+    private void onConnected(final NetFront front)
     {
-        final int dstPeer = peer != null ? resolvePeer(peer) : front.domainId();
+        domainId = front.domainId();
+        System.err.printf(Locale.ROOT, "splitnet frontend %s: pid %d, domain %d, features [%s]%n", name,
+            ProcessHandle.current().pid(), domainId, Features.describe(front.negotiatedFeatures()));
+        // domain ids are given per connection: a peer that reconnected (or a new backend) has a new one
+        dstPeer = peer != null ? resolvePeer(peer) : domainId;
+    }
+
+    /**
+     * Counters of one connection: the frontend's from its device, the backend's from the
+     * backend's own counters file; summed over reconnects.
+     */
+    private void addCounters(final NetFront front, final Map<DeviceCounter, Long> counters)
+    {
+        CounterReadings.read(front.device(), directory, front.domainId()).asMap()
+            .forEach((counter, value) -> counters.merge(counter, value, Long::sum));
+        // the free-running indices this connection last published (unsigned 32-bit), so a test can
+        // tell that they crossed 2^32; and why it ended
+        txReqProd = Integer.toUnsignedLong(front.device().txRing().getIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET));
+        rxReqProd = Integer.toUnsignedLong(front.device().rxRing().getIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET));
+        disconnectReason = front.disconnectReason();
+    }
+
+    /** Sends and receives until --count or --duration; with --reconnect across backend restarts. */
+    private void run(final Frontend front)
+    {
         if (endNs == 0)
         {
             // --duration counts from the first moment traffic can flow, not from JVM start-up.
@@ -236,12 +279,26 @@ final class FrontendCommand implements Callable<Integer>
         long lastReceived = 0;
         int nextSize = minSize;
         long lingerEnd = 0;
-        while (front.isConnected())
+        long disconnectedSince = 0;
+        while (front.isConnected() || (reconnect && front instanceof ReconnectingFrontend))
         {
             int work = 0;
             final long now = System.nanoTime();
+            if (front.isConnected())
+            {
+                disconnectedSince = 0;
+            }
+            else if (disconnectedSince == 0)
+            {
+                disconnectedSince = now;
+            }
+            else if (now - disconnectedSince > connectTimeoutMs * 1_000_000L)
+            {
+                throw new SplitnetException("no backend came back in " + directory + " within " + connectTimeoutMs
+                    + " ms; start one with 'splitnet backend --dir " + directory + "' or raise --connect-timeout");
+            }
             final boolean sending = sent < count && now - end < 0;
-            if (sending && front.inFlight() < window)
+            if (sending && front.isConnected() && front.inFlight() < window)
             {
                 final int payload = sweep ? nextSize : minSize + random.nextInt(maxSize - minSize + 1);
                 final int dst = random.nextInt(100) < wirePercent ? DemoFrame.WIRE : dstPeer;
@@ -279,7 +336,7 @@ final class FrontendCommand implements Callable<Integer>
             }
             idleStrategy.idle(work);
         }
-        if (!front.isConnected())
+        if (!front.isConnected() && !reconnect)
         {
             // The backend went away: every packet still in flight is reported as DISCONNECTED.
             front.poll(this::onComplete, this::onReceive);
@@ -322,7 +379,7 @@ final class FrontendCommand implements Callable<Integer>
         return features;
     }
 
-    private boolean send(final NetFront front, final SplittableRandom random, final int payload, final int dst)
+    private boolean send(final Frontend front, final SplittableRandom random, final int payload, final int dst)
     {
         final int fragments = FragmentSplit.split(random, payload, randomFragments, front.maxFragmentLength(), fragmentLengths);
         final TxClaim claim = front.tryClaim(DemoFrame.HEADER_LENGTH, fragmentLengths, fragments);

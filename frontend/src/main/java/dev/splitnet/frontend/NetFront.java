@@ -73,6 +73,9 @@ public final class NetFront implements Frontend
     private String disconnectReason;
     // the mapping faulted (its file was truncated): nothing may touch it again, counters included
     private boolean mappingLost;
+    // set once the responses published before a disconnect were taken (or must not be: a protocol
+    // violation, a faulted mapping)
+    private boolean drainedAfterDisconnect;
 
     private NetFront(final FrontendContext context, final Device device, final Doorbell doorbell, final Selector selector,
         final Handshake.Welcome welcome, final FrontRing txRing, final FrontRing rxRing, final TxPath tx, final RxPath rx)
@@ -102,6 +105,12 @@ public final class NetFront implements Frontend
      */
     public static NetFront connect(final FrontendContext context)
     {
+        return connect(context, context.connectTimeoutMs());
+    }
+
+    /** As {@link #connect(FrontendContext)}, waiting {@code connectTimeoutMs} instead of the context's timeout. */
+    static NetFront connect(final FrontendContext context, final long connectTimeoutMs)
+    {
         JvmFlags.check();
         context.conclude();
         final DeviceDirectory directory = DeviceDirectory.create(context.directory());
@@ -124,7 +133,7 @@ public final class NetFront implements Frontend
             rxRing.pushRequestsAndCheckNotify();
             device.setFrontendState(XenbusState.INITIALISED);
 
-            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(context.connectTimeoutMs());
+            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(connectTimeoutMs);
             channel = openWithRetry(directory, deadline);
             final Handshake.Welcome welcome = exchange(channel, context, device, deadline);
             if (welcome.status() != Handshake.STATUS_OK)
@@ -288,6 +297,18 @@ public final class NetFront implements Frontend
         return device;
     }
 
+    /**
+     * What this connection holds now, for leak checks: with nothing in flight and the receive
+     * buffers reposted, ring ids, header slots and TX frames held are 0 and every RX buffer is
+     * posted. Allocates; not for the data path.
+     */
+    public ResourceUsage resourceUsage()
+    {
+        final ResourceUsage.Tx held = tx.held();
+        return new ResourceUsage(held.ringIds(), held.headerSlots(), held.txFrames(), rx.postedCount(),
+            Math.min(device.layout().rxFrameCount(), rxRing.size()));
+    }
+
     /** Largest header a packet may have with the negotiated features. */
     public int maxHeaderLength()
     {
@@ -376,7 +397,7 @@ public final class NetFront implements Frontend
         }
         if (!connected)
         {
-            return tx.failAll(completions);
+            return drainAfterDisconnect(completions, receiver) + tx.failAll(completions);
         }
         try
         {
@@ -401,12 +422,14 @@ public final class NetFront implements Frontend
         final int completed = tx.processResponses(completions);
         if (completed < 0)
         {
+            drainedAfterDisconnect = true; // nothing more is read from rings that broke the protocol
             disconnect("backend broke the protocol: " + tx.violation());
             return tx.failAll(completions);
         }
         final int received = rx.processResponses(receiver);
         if (received < 0)
         {
+            drainedAfterDisconnect = true;
             disconnect("backend broke the protocol: " + rx.violation());
             return completed + tx.failAll(completions);
         }
@@ -415,6 +438,35 @@ public final class NetFront implements Frontend
             doorbell.ring();
         }
         return completed + received;
+    }
+
+    /**
+     * Once, in the first poll after the backend went away: the responses it published before it
+     * went are taken (a packet it delivered into this frontend's RX ring and answered OKAY to its
+     * sender must arrive; a TX response it published gives its packet its real status). Receive
+     * buffers are not posted again. What is still in flight after this fails as DISCONNECTED.
+     */
+    private int drainAfterDisconnect(final TxCompletionHandler completions, final RxHandler receiver)
+    {
+        if (drainedAfterDisconnect || mappingLost)
+        {
+            return 0;
+        }
+        drainedAfterDisconnect = true;
+        try
+        {
+            final int completed = tx.processResponses(completions);
+            final int received = rx.processResponses(receiver);
+            return Math.max(completed, 0) + Math.max(received, 0);
+        }
+        catch (final InternalError fault)
+        {
+            // the memory faulted while draining (a file-backed device truncated): never touch it again
+            checked(fault);
+            mappingLost = true;
+            tx.close("the frontend disconnected: device memory faulted (" + fault.getMessage() + ")");
+            return 0;
+        }
     }
 
     /** Checks the backend now; false (and disconnected, with the reason) when it is gone or broken. */

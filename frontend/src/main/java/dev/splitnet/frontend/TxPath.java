@@ -181,6 +181,13 @@ final class TxPath
         }
     }
 
+    /** Ring ids, header slots and TX frames taken now (0, 0, 0 once every packet completed). */
+    ResourceUsage.Tx held()
+    {
+        return new ResourceUsage.Tx(ids.capacity() - ids.available(), slots.capacity() - slots.available(),
+            framePool.capacity() - framePool.available());
+    }
+
     /**
      * Publishes requests written since the last push (push-and-check-notify) and rings the
      * doorbell if the backend asked for it. With a push batch of 1, commit has already done so.

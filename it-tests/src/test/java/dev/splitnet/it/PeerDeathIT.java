@@ -77,6 +77,46 @@ class PeerDeathIT
         }
     }
 
+    /** splitnet frontend --reconnect, which is the library's ReconnectingFrontend, across a SIGKILLed backend. */
+    @Test
+    void shouldReconnectToARestartedBackendAndReportEveryPacketOnce() throws Exception
+    {
+        try (SplitnetProcess frontend = startReconnecting())
+        {
+            try (SplitnetProcess backend = Backends.start("restart-backend-1", dir, "--mode", "verify"))
+            {
+                awaitPackets(dir.resolve("phoenix.dev"), 2000);
+                backend.kill();
+            }
+            final long killedAt = System.nanoTime();
+            // its first connection is gone (reported and closed) before the next backend starts
+            while (!frontend.stderr().contains("backend disconnected"))
+            {
+                assertTrue(System.nanoTime() - killedAt < 5_000_000_000L, "the frontend did not notice: " + frontend.stderr());
+                Thread.sleep(10);
+            }
+            try (SplitnetProcess backend = Backends.start("restart-backend-2", dir, "--mode", "verify"))
+            {
+                // the library reconnects: a new device file, with traffic on it
+                awaitPackets(dir.resolve("phoenix.dev"), 2000);
+                assertEquals(0, frontend.waitFor(60), frontend.stderr());
+            }
+            final String summary = frontend.lastLine();
+            assertEquals(2, value(summary, "connections"), summary);
+            assertEquals(value(summary, "sent"),
+                value(summary, "okay") + value(summary, "error") + value(summary, "dropped") + value(summary, "disconnected"),
+                "exactly one status per packet: " + summary);
+            assertEquals(0, value(summary, "error"), summary);
+            assertEquals(value(summary, "tx_disconnected"), value(summary, "disconnected"), summary);
+        }
+    }
+
+    private SplitnetProcess startReconnecting() throws Exception
+    {
+        return SplitnetProcess.start("restart-frontend", "frontend", "--dir", dir.toString(), "--name", "phoenix",
+            "--duration", "12", "--max-size", "9000", "--random-fragments", "--reconnect", "--connect-timeout", "30000", "--quiet");
+    }
+
     private static void awaitPackets(final Path device, final long packets) throws InterruptedException
     {
         final long deadline = System.nanoTime() + 30_000_000_000L;
