@@ -4,6 +4,7 @@ import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.Packet;
 import dev.splitnet.api.PacketStatus;
+import dev.splitnet.mmap.NetifEntries;
 import dev.splitnet.mmap.BackRing;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
@@ -14,7 +15,6 @@ import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
-import static dev.splitnet.mmap.NetifDescriptor.*;
 
 /**
  * netback's receive side for one frontend: takes posted RX requests, copies a packet into their
@@ -211,10 +211,8 @@ final class RxDelivery
             copied += chunk;
             final boolean last = failed || i + 1 == needed;
             final int responseOffset = ring.nextResponseOffset();
-            sring.putShort(responseOffset + RX_RSP_ID_OFFSET, (short)id);
-            sring.putShort(responseOffset + RX_RSP_OFFSET_OFFSET, (short)0);
-            sring.putShort(responseOffset + RX_RSP_FLAGS_OFFSET, (short)(last ? 0 : NetifConstants.NETRXF_MORE_DATA));
-            sring.putShort(responseOffset + RX_RSP_STATUS_OFFSET, (short)(failed ? NetifConstants.NETIF_RSP_ERROR : chunk));
+            NetifEntries.RxResponse.write(sring, responseOffset, id, 0, last ? 0 : NetifConstants.NETRXF_MORE_DATA,
+                failed ? NetifConstants.NETIF_RSP_ERROR : chunk);
             ring.produceResponse();
         }
         if (fault != null)
@@ -252,8 +250,8 @@ final class RxDelivery
             {
                 tail -= postedId.length;
             }
-            postedId[tail] = sring.getShort(requestOffset + RX_REQ_ID_OFFSET) & 0xFFFF;
-            postedGref[tail] = sring.getInt(requestOffset + RX_REQ_GREF_OFFSET);
+            postedId[tail] = NetifEntries.RxRequest.id(sring, requestOffset);
+            postedGref[tail] = NetifEntries.RxRequest.gref(sring, requestOffset);
             tail++;
             ring.consumeRequests(1);
         }

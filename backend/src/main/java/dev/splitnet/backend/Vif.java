@@ -7,6 +7,7 @@ import dev.splitnet.api.Packet;
 import dev.splitnet.api.PacketHandler;
 import dev.splitnet.api.PacketStatus;
 import dev.splitnet.api.XenbusState;
+import dev.splitnet.mmap.NetifEntries;
 import dev.splitnet.mmap.BackRing;
 import dev.splitnet.mmap.Device;
 import dev.splitnet.mmap.DeviceCounter;
@@ -272,8 +273,7 @@ final class Vif implements AutoCloseable
         while (chainAnswered < chainCount)
         {
             final int offset = txRing.nextResponseOffset();
-            txSring.putShort(offset + TX_RSP_ID_OFFSET, (short)reqId[chainAnswered]);
-            txSring.putShort(offset + TX_RSP_STATUS_OFFSET, status);
+            NetifEntries.TxResponse.write(txSring, offset, reqId[chainAnswered], status);
             txRing.produceResponse();
             chainAnswered++;
             txUnpushed = true;
@@ -334,11 +334,11 @@ final class Vif implements AutoCloseable
                 return -1;
             }
             final int offset = txRing.requestOffset(n);
-            reqGref[n] = txSring.getInt(offset + TX_REQ_GREF_OFFSET);
-            reqOffset[n] = txSring.getShort(offset + TX_REQ_OFFSET_OFFSET) & 0xFFFF;
-            reqFlags[n] = txSring.getShort(offset + TX_REQ_FLAGS_OFFSET) & 0xFFFF;
-            reqId[n] = txSring.getShort(offset + TX_REQ_ID_OFFSET) & 0xFFFF;
-            reqSize[n] = txSring.getShort(offset + TX_REQ_SIZE_OFFSET) & 0xFFFF;
+            reqGref[n] = NetifEntries.TxRequest.gref(txSring, offset);
+            reqOffset[n] = NetifEntries.TxRequest.dataOffset(txSring, offset);
+            reqFlags[n] = NetifEntries.TxRequest.flags(txSring, offset);
+            reqId[n] = NetifEntries.TxRequest.id(txSring, offset);
+            reqSize[n] = NetifEntries.TxRequest.size(txSring, offset);
             final boolean more = (reqFlags[n] & NetifConstants.NETTXF_MORE_DATA) != 0;
             n++;
             if (!more)

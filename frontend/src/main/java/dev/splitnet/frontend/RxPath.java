@@ -4,6 +4,7 @@ import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.ReceivedPacket;
 import dev.splitnet.api.RxHandler;
+import dev.splitnet.mmap.NetifEntries;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceLayout;
@@ -16,7 +17,6 @@ import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
-import static dev.splitnet.mmap.NetifDescriptor.*;
 
 /**
  * netfront's receive side: posts writable grants of its receive frames on the RX ring, gathers
@@ -105,9 +105,7 @@ final class RxPath
                 grantedForGood[id] = permanentGrants;
             }
             final int offset = ring.nextRequestOffset(0);
-            sring.putShort(offset + RX_REQ_ID_OFFSET, (short)id);
-            sring.putShort(offset + 2, (short)0);
-            sring.putInt(offset + RX_REQ_GREF_OFFSET, permanentGrants ? frame | GrantConstants.GREF_PERMANENT : frame);
+            NetifEntries.RxRequest.write(sring, offset, id, permanentGrants ? frame | GrantConstants.GREF_PERMANENT : frame);
             ring.produce(1);
             posted[id] = true;
             postedPermanent[id] = permanentGrants;
@@ -163,10 +161,10 @@ final class RxPath
         {
             final int offset = ring.nextResponseOffset();
             // Copy the response out once, then check the copy.
-            final int id = sring.getShort(offset + RX_RSP_ID_OFFSET) & 0xFFFF;
-            final int dataOffset = sring.getShort(offset + RX_RSP_OFFSET_OFFSET) & 0xFFFF;
-            final int flags = sring.getShort(offset + RX_RSP_FLAGS_OFFSET) & 0xFFFF;
-            final int status = sring.getShort(offset + RX_RSP_STATUS_OFFSET);
+            final int id = NetifEntries.RxResponse.id(sring, offset);
+            final int dataOffset = NetifEntries.RxResponse.dataOffset(sring, offset);
+            final int flags = NetifEntries.RxResponse.flags(sring, offset);
+            final int status = NetifEntries.RxResponse.status(sring, offset);
             ring.consumeResponse();
             if (id >= bufferCount || !posted[id])
             {

@@ -5,6 +5,7 @@ import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.PacketStatus;
 import dev.splitnet.api.TxClaim;
 import dev.splitnet.api.TxCompletionHandler;
+import dev.splitnet.mmap.NetifEntries;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceLayout;
@@ -19,7 +20,6 @@ import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
-import static dev.splitnet.mmap.NetifDescriptor.*;
 
 /**
  * netfront's transmit side: claims a header slot (or, without the header-slots feature, a header
@@ -347,8 +347,8 @@ final class TxPath
         {
             final int offset = ring.nextResponseOffset();
             // Copy out once, then check the copy: the backend may rewrite the slot.
-            final int id = sring.getShort(offset + TX_RSP_ID_OFFSET) & 0xFFFF;
-            final short status = sring.getShort(offset + TX_RSP_STATUS_OFFSET);
+            final int id = NetifEntries.TxResponse.id(sring, offset);
+            final short status = NetifEntries.TxResponse.status(sring, offset);
             ring.consumeResponse();
             if (id >= idHead.length || !awaitingResponse[id])
             {
@@ -700,11 +700,7 @@ final class TxPath
         private void writeRequest(final int n, final int gref, final int dataOffset, final int flags, final int id, final int size)
         {
             final int offset = ring.nextRequestOffset(n);
-            sring.putInt(offset + TX_REQ_GREF_OFFSET, gref);
-            sring.putShort(offset + TX_REQ_OFFSET_OFFSET, (short)dataOffset);
-            sring.putShort(offset + TX_REQ_FLAGS_OFFSET, (short)flags);
-            sring.putShort(offset + TX_REQ_ID_OFFSET, (short)id);
-            sring.putShort(offset + TX_REQ_SIZE_OFFSET, (short)size);
+            NetifEntries.TxRequest.write(sring, offset, gref, dataOffset, flags, id, size);
             awaitingResponse[id] = true;
         }
 

@@ -28,6 +28,7 @@ public final class NetifDescriptor
     public static final int TX_ENTRY_LENGTH = Math.max(TX_REQUEST_LENGTH, TX_RESPONSE_LENGTH);
 
     public static final int RX_REQ_ID_OFFSET = 0;
+    public static final int RX_REQ_PAD_OFFSET = 2;
     public static final int RX_REQ_GREF_OFFSET = 4;
     public static final int RX_REQUEST_LENGTH = 8;
 
