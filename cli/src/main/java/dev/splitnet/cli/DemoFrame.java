@@ -96,4 +96,26 @@ public final class DemoFrame
         }
         return x;
     }
+
+    /**
+     * Whether a received frame is whole and intact: at least a header, and its payload's checksum
+     * and length as the header says ({@code checksum} is reset and reused: nothing is allocated).
+     */
+    public static boolean isIntact(final dev.splitnet.api.ReceivedPacket packet, final StreamChecksum checksum)
+    {
+        final DirectBuffer first = packet.buffer(0);
+        if (packet.length() < HEADER_LENGTH || first.capacity() < HEADER_LENGTH)
+        {
+            return false;
+        }
+        checksum.reset();
+        checksum.update(first, HEADER_LENGTH, first.capacity() - HEADER_LENGTH);
+        for (int i = 1; i < packet.bufferCount(); i++)
+        {
+            final DirectBuffer b = packet.buffer(i);
+            checksum.update(b, 0, b.capacity());
+        }
+        return checksum.value() == first.getLong(CHECKSUM_OFFSET)
+            && first.getInt(PAYLOAD_LENGTH_OFFSET) == packet.length() - HEADER_LENGTH;
+    }
 }

@@ -24,7 +24,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import org.agrona.DirectBuffer;
 import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -417,21 +416,7 @@ final class FrontendCommand implements Callable<Integer>
     {
         received++;
         receivedBytes += packet.length();
-        final DirectBuffer first = packet.buffer(0);
-        if (packet.length() < DemoFrame.HEADER_LENGTH || first.capacity() < DemoFrame.HEADER_LENGTH)
-        {
-            integrityErrors++;
-            return;
-        }
-        rxChecksum.reset();
-        rxChecksum.update(first, DemoFrame.HEADER_LENGTH, first.capacity() - DemoFrame.HEADER_LENGTH);
-        for (int i = 1; i < packet.bufferCount(); i++)
-        {
-            final DirectBuffer b = packet.buffer(i);
-            rxChecksum.update(b, 0, b.capacity());
-        }
-        if (rxChecksum.value() != first.getLong(DemoFrame.CHECKSUM_OFFSET)
-            || first.getInt(DemoFrame.PAYLOAD_LENGTH_OFFSET) != packet.length() - DemoFrame.HEADER_LENGTH)
+        if (!DemoFrame.isIntact(packet, rxChecksum))
         {
             integrityErrors++;
         }

@@ -321,25 +321,12 @@ public final class KillHarnessFrontend
     private void onReceive(final ReceivedPacket packet)
     {
         received++;
+        if (!DemoFrame.isIntact(packet, rxChecksum))
+        {
+            integrityErrors++;
+            return;
+        }
         final DirectBuffer first = packet.buffer(0);
-        if (packet.length() < DemoFrame.HEADER_LENGTH || first.capacity() < DemoFrame.HEADER_LENGTH)
-        {
-            integrityErrors++;
-            return;
-        }
-        rxChecksum.reset();
-        rxChecksum.update(first, DemoFrame.HEADER_LENGTH, first.capacity() - DemoFrame.HEADER_LENGTH);
-        for (int i = 1; i < packet.bufferCount(); i++)
-        {
-            final DirectBuffer b = packet.buffer(i);
-            rxChecksum.update(b, 0, b.capacity());
-        }
-        if (rxChecksum.value() != first.getLong(DemoFrame.CHECKSUM_OFFSET)
-            || first.getInt(DemoFrame.PAYLOAD_LENGTH_OFFSET) != packet.length() - DemoFrame.HEADER_LENGTH)
-        {
-            integrityErrors++;
-            return;
-        }
         if (first.getInt(DST_SLOT_OFFSET) != slot)
         {
             // a stale address: the sender's peer lookup named a domain id given since to another frontend
