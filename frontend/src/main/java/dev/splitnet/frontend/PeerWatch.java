@@ -42,6 +42,8 @@ final class PeerWatch
     private final Doorbell doorbell;
     private final long timeoutNs;
     private final long fileLength;
+    // sealed memory cannot change size (PROTOCOL.md 2.5): its length needs no fstat every check
+    private final boolean sizeSealed;
     private final long peerPid;
     private final String name;
     private long nextProcessCheckNs;
@@ -66,6 +68,7 @@ final class PeerWatch
         this.doorbell = doorbell;
         this.timeoutNs = TimeUnit.MILLISECONDS.toNanos(backendTimeoutMs);
         this.fileLength = device.layout().fileLength();
+        this.sizeSealed = device.isSealedMemory();
         this.lastBeat = ControlDescriptor.backendHeartbeat(control);
         this.lastBeatChangeNs = nowNs;
         this.nextCheckNs = nowNs + CHECK_INTERVAL_NS;
@@ -158,6 +161,10 @@ final class PeerWatch
      */
     String checkLength()
     {
+        if (sizeSealed)
+        {
+            return null;
+        }
         final long size = device.mapping().currentFileSize();
         if (size >= 0 && size < fileLength)
         {
