@@ -23,7 +23,7 @@ class LiveDeviceIT
     {
         try (SplitnetProcess backend = Backends.start("live-backend", dir, "--mode", "verify");
             SplitnetProcess live = SplitnetProcess.start("live-x", "frontend", "--dir", dir.toString(), "--name", "x",
-                "--duration", "8", "--max-size", "9000", "--quiet"))
+                "--duration", "20", "--max-size", "9000", "--quiet"))
         {
             awaitState("x", "CONNECTED", 30);
             for (final boolean replace : new boolean[] { false, true })

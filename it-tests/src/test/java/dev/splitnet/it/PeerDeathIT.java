@@ -20,7 +20,7 @@ class PeerDeathIT
     {
         try (SplitnetProcess backend = Backends.start("death-backend", dir, "--mode", "verify");
             SplitnetProcess survivor = SplitnetProcess.start("death-survivor", "frontend", "--dir", dir.toString(),
-                "--name", "survivor", "--duration", "6", "--max-size", "9000", "--random-fragments", "--quiet");
+                "--name", "survivor", "--duration", "20", "--max-size", "9000", "--random-fragments", "--quiet");
             SplitnetProcess victim = SplitnetProcess.start("death-victim", "frontend", "--dir", dir.toString(),
                 "--name", "victim", "--duration", "60", "--max-size", "9000", "--random-fragments", "--quiet"))
         {
@@ -37,7 +37,10 @@ class PeerDeathIT
             final long noticedMs = (System.nanoTime() - killedAt) / 1_000_000;
             assertTrue(noticedMs < 1_000, "noticed after " + noticedMs + " ms");
             assertTrue(backend.isAlive(), backend.stderr());
-            // the others are still served: the survivor's device still says both sides are connected
+            // the others are still served: the survivor's device still says both sides are connected.
+            // Its 20 s run outlasts the victim's start, 2,000 packets and the kill on a loaded machine
+            // (with 6 s it had sometimes ended, and removed its file, before this check).
+            assertTrue(survivor.isAlive(), "the survivor ended before the victim's death was checked: " + survivor.stderr());
             final dev.splitnet.cli.DeviceSnapshot kept = dev.splitnet.cli.DeviceSnapshot.read(dir.resolve("survivor.dev"));
             assertEquals(XenbusState.CONNECTED, kept.backendState(), "backend state of the survivor");
             assertEquals(XenbusState.CONNECTED, kept.frontendState(), "frontend state of the survivor");
