@@ -30,6 +30,7 @@ final class ActiveGrants
     private final AtomicCounter keptGauge;
     private final AtomicCounter unstable;
     private final GrantFaultException fault;
+    private final boolean permanentGrants;
     private int held;
     // in-use flags the backend could not clear: the frontend kept rewriting the entry
     private int stuckReleases;
@@ -41,8 +42,10 @@ final class ActiveGrants
     private int blockEnd;
     private int blockDelta;
 
-    ActiveGrants(final GrantTable grants, final int domid, final DeviceCounters counters)
+    /** @param permanentGrants whether the connection negotiated permanent grants (else a permanent gref is refused). */
+    ActiveGrants(final GrantTable grants, final int domid, final DeviceCounters counters, final boolean permanentGrants)
     {
+        this.permanentGrants = permanentGrants;
         this.grants = grants;
         this.domid = domid;
         this.readHolds = new int[grants.entries()];
@@ -129,6 +132,34 @@ final class ActiveGrants
         holds[gref]++;
         held++;
         return frameOf[gref];
+    }
+
+    /**
+     * Takes a request's grant for one use, the one way every path does it: a gref marked
+     * {@link dev.splitnet.api.GrantConstants#GREF_PERMANENT} is kept mapped (once, then an array
+     * load), any other gets a hold that {@link #drop} gives back.
+     *
+     * @param rawGref the gref as the request carries it, permanent bit included.
+     * @return the frame, or a negative {@code GrantTable.ACQUIRE_*} reason.
+     */
+    int take(final int rawGref, final boolean write)
+    {
+        final int gref = rawGref & dev.splitnet.api.GrantConstants.GREF_MASK;
+        if ((rawGref & dev.splitnet.api.GrantConstants.GREF_PERMANENT) == 0)
+        {
+            return acquire(gref, write);
+        }
+        // a permanent gref without the feature is refused like any bad grant
+        return permanentGrants ? keep(gref, write) : GrantTable.ACQUIRE_OUT_OF_RANGE;
+    }
+
+    /** Gives back what {@link #take} took: a hold is released, a kept grant stays kept. */
+    void drop(final int rawGref, final boolean write)
+    {
+        if ((rawGref & dev.splitnet.api.GrantConstants.GREF_PERMANENT) == 0)
+        {
+            release(rawGref & dev.splitnet.api.GrantConstants.GREF_MASK, write);
+        }
     }
 
     /** Drops a hold; the last one clears the in-use flag unless the grant is kept. */

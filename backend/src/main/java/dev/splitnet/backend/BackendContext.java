@@ -27,6 +27,11 @@ public final class BackendContext
     private ForwardingHandler handler = (backend, packet) -> PacketStatus.OKAY;
     private boolean distinctFrontendUids;
     private boolean allowFileMemory = Boolean.getBoolean(ALLOW_FILE_MEMORY_PROP);
+    private long holdCopyDeadlineMs = 500;
+    private long holdDropLimitMs = 30_000;
+    private double holdPressureShare = 0.5;
+    private long copyMemoryBytes = 16L << 20;
+    private long copyMemoryPerFrontendBytes = 512L << 10;
 
     public BackendContext directory(final Path directory)
     {
@@ -159,6 +164,81 @@ public final class BackendContext
         return handler;
     }
 
+    /**
+     * How long a consumer may hold a packet ({@link dev.splitnet.api.Packet#hold()}) before the
+     * backend copies it into its own memory and answers its frontend (default 500 ms, as Herbert
+     * Xu's netloop patch).
+     */
+    public BackendContext holdCopyDeadlineMs(final long holdCopyDeadlineMs)
+    {
+        this.holdCopyDeadlineMs = holdCopyDeadlineMs;
+        return this;
+    }
+
+    public long holdCopyDeadlineMs()
+    {
+        return holdCopyDeadlineMs;
+    }
+
+    /** How long after it was held a packet's late copy is dropped if its holder never completes it (default 30 s). */
+    public BackendContext holdDropLimitMs(final long holdDropLimitMs)
+    {
+        this.holdDropLimitMs = holdDropLimitMs;
+        return this;
+    }
+
+    public long holdDropLimitMs()
+    {
+        return holdDropLimitMs;
+    }
+
+    /**
+     * The share of a frontend's TX ring that may be unanswered while packets are held (default
+     * 0.5): past it the oldest held packets are copied and answered, so that a slow consumer never
+     * stalls a frontend.
+     */
+    public BackendContext holdPressureShare(final double holdPressureShare)
+    {
+        this.holdPressureShare = holdPressureShare;
+        return this;
+    }
+
+    public double holdPressureShare()
+    {
+        return holdPressureShare;
+    }
+
+    /** The backend's memory for late copies of held packets, all frontends together (default 16 MiB, allocated at launch). */
+    public BackendContext copyMemoryBytes(final long copyMemoryBytes)
+    {
+        this.copyMemoryBytes = copyMemoryBytes;
+        return this;
+    }
+
+    public long copyMemoryBytes()
+    {
+        return copyMemoryBytes;
+    }
+
+    /** One frontend's share of the copy memory at most (default 512 KiB, netback's cap on a guest's queue). */
+    public BackendContext copyMemoryPerFrontendBytes(final long copyMemoryPerFrontendBytes)
+    {
+        this.copyMemoryPerFrontendBytes = copyMemoryPerFrontendBytes;
+        return this;
+    }
+
+    public long copyMemoryPerFrontendBytes()
+    {
+        return copyMemoryPerFrontendBytes;
+    }
+
+    /** The hold limits as the pending tables use them. */
+    HoldLimits holdLimits()
+    {
+        return new HoldLimits(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(holdCopyDeadlineMs),
+            java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(holdDropLimitMs), holdPressureShare, copyMemoryPerFrontendBytes);
+    }
+
     public BackendContext conclude()
     {
         if (directory == null)
@@ -181,6 +261,20 @@ public final class BackendContext
         if (handler == null)
         {
             throw new IllegalArgumentException("handler must be set");
+        }
+        if (holdCopyDeadlineMs < 1 || holdDropLimitMs < holdCopyDeadlineMs)
+        {
+            throw new IllegalArgumentException("holdCopyDeadlineMs=" + holdCopyDeadlineMs + " holdDropLimitMs=" + holdDropLimitMs
+                + ": the copy deadline must be >= 1 ms and the drop limit no shorter than it");
+        }
+        if (!(holdPressureShare > 0 && holdPressureShare <= 1))
+        {
+            throw new IllegalArgumentException("holdPressureShare=" + holdPressureShare + " must be above 0 and at most 1");
+        }
+        if (copyMemoryBytes < 0 || copyMemoryBytes > (1L << 30) || copyMemoryPerFrontendBytes < 0)
+        {
+            throw new IllegalArgumentException("copyMemoryBytes=" + copyMemoryBytes + " copyMemoryPerFrontendBytes="
+                + copyMemoryPerFrontendBytes + ": the copy memory must be 0 to 1 GiB, and a frontend's share >= 0 (0: held packets are dropped at the deadline)");
         }
         return this;
     }

@@ -12,29 +12,37 @@ import org.agrona.concurrent.status.AtomicCounter;
 
 /**
  * The packet handed to the handler: a header copied into backend memory and lazy fragments over
- * the frontend's grants. One per connection, reused for every packet.
+ * the frontend's grants. One per slot of its frontend's {@link PendingTable}, reused for the
+ * slot's next packet once this one is answered and, if it was held, completed.
  */
 final class BackendPacket implements Packet
 {
-    /** Header copies up to a page: header slot contents, or the start of a plain Xen first request. */
-    static final int HEADER_CAPACITY = 4096;
-
+    private final PendingTable table;
+    private final int slot;
     private final int domainId;
     private final AtomicCounter egressPackets;
-    private final ByteBuffer headerMemory = ByteBuffer.allocateDirect(HEADER_CAPACITY);
-    private final UnsafeBuffer header = new UnsafeBuffer(headerMemory);
-    private final ByteBuffer headerView = headerMemory.duplicate();
-    private final LazyFragment[] fragments;
-    private final ByteBuffer[] gather = new ByteBuffer[NetifLimits.MAX_TX_REQUESTS_PER_PACKET + 1];
+    private final UnsafeBuffer header;
+    private final ByteBuffer headerView;
+    private final LazyFragment[] fragments = new LazyFragment[NetifLimits.MAX_TX_REQUESTS_PER_PACKET];
+    private final ByteBuffer[] gather;
     private int headerLength;
     private int fragmentCount;
     private int payloadLength;
 
-    BackendPacket(final int domainId, final LazyFragment[] fragments, final AtomicCounter egressPackets)
+    /**
+     * @param headerMemory this slot's header copy memory (the header slot size: no header copy is longer).
+     * @param gather       shared by the table's packets for {@link #transferTo}, which is synchronous.
+     */
+    BackendPacket(final PendingTable table, final int slot, final int domainId, final ByteBuffer headerMemory,
+        final ByteBuffer[] gather, final AtomicCounter egressPackets)
     {
-        this.egressPackets = egressPackets;
+        this.table = table;
+        this.slot = slot;
         this.domainId = domainId;
-        this.fragments = fragments;
+        this.header = new UnsafeBuffer(headerMemory);
+        this.headerView = headerMemory.duplicate();
+        this.gather = gather;
+        this.egressPackets = egressPackets;
     }
 
     /** The private header memory to copy into. */
@@ -43,18 +51,34 @@ final class BackendPacket implements Packet
         return header;
     }
 
-    void reset(final int headerLength)
+    /** Empties the packet (its fragments must have gone back to the pool). */
+    void clear()
     {
-        this.headerLength = headerLength;
-        this.fragmentCount = 0;
-        this.payloadLength = 0;
+        for (int i = 0; i < fragmentCount; i++)
+        {
+            fragments[i] = null;
+        }
+        headerLength = 0;
+        fragmentCount = 0;
+        payloadLength = 0;
     }
 
-    /** Appends a fragment over a validated request. */
-    void addFragment(final int gref, final int offset, final int length)
+    void headerLength(final int headerLength)
     {
-        fragments[fragmentCount++].reset(gref, offset, length);
+        this.headerLength = headerLength;
+    }
+
+    /** Appends a fragment from the pool over a validated request. */
+    void addFragment(final LazyFragment fragment, final int gref, final int offset, final int length)
+    {
+        fragment.reset(gref, offset, length);
+        fragments[fragmentCount++] = fragment;
         payloadLength += length;
+    }
+
+    LazyFragment fragmentAt(final int index)
+    {
+        return fragments[index];
     }
 
     /**
@@ -72,6 +96,26 @@ final class BackendPacket implements Packet
             }
         }
         return true;
+    }
+
+    /** Pins every fragment's grant for a hold; throws the first fragment's GrantFaultException. */
+    void pinAll()
+    {
+        for (int i = 0; i < fragmentCount; i++)
+        {
+            fragments[i].pin();
+        }
+    }
+
+    /** The late copy: the payload into one run of the copy memory from {@code unit}, fragment after fragment. */
+    void copyTo(final CopyMemory memory, final int unit)
+    {
+        int at = 0;
+        for (int i = 0; i < fragmentCount; i++)
+        {
+            fragments[i].copyTo(memory.address(unit) + at, CopyMemory.position(unit) + at);
+            at += fragments[i].length();
+        }
     }
 
     /** The first grant fault any fragment met (a negative {@code GrantTable.ACQUIRE_*}), or 0. */
@@ -95,6 +139,12 @@ final class BackendPacket implements Packet
         {
             fragments[i].release();
         }
+    }
+
+    @Override
+    public long hold()
+    {
+        return table.hold(slot);
     }
 
     @Override
@@ -157,7 +207,7 @@ final class BackendPacket implements Packet
             }
             written += n;
         }
-        if (fragmentCount > 0)
+        if (fragmentCount > 0 && !fragments[0].isCopied())
         {
             fragments[0].countZeroCopy(Math.max(0, written - headerLength));
         }

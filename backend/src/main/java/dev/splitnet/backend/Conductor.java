@@ -78,13 +78,18 @@ final class Conductor implements AutoCloseable
     private final Thread thread;
     private volatile boolean running = true;
     private int nextDomainId = 1;
+    // given to each vif: late copies of held packets (used on the duty thread only)
+    private final CopyMemory copyMemory;
+    private final HoldLimits holdLimits;
     private boolean acceptFailureLogged;
     private long evicted;
     private long lastEvictionReportNs;
 
     Conductor(final BackendContext context, final DeviceDirectory directory, final ServerSocketChannel server,
-        final Selector dataSelector, final BackendCounters backendCounters) throws IOException
+        final Selector dataSelector, final BackendCounters backendCounters, final CopyMemory copyMemory) throws IOException
     {
+        this.copyMemory = copyMemory;
+        this.holdLimits = context.holdLimits();
         this.context = context;
         this.backendCounters = backendCounters;
         this.directory = directory;
@@ -527,7 +532,7 @@ final class Conductor implements AutoCloseable
             final DeviceCounters counters = block.counters();
             final Doorbell doorbell = new Doorbell(channel, counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT),
                 counters.get(DeviceCounter.BACKEND_DOORBELLS_RECEIVED), counters.get(DeviceCounter.BACKEND_DOORBELL_FLOODS));
-            vif = new Vif(domainId, hello.deviceName(), device, doorbell, features, counters);
+            vif = new Vif(domainId, hello.deviceName(), device, doorbell, features, counters, copyMemory, holdLimits);
             Handshake.writeFully(channel, Handshake.encode(new Handshake.Welcome(Handshake.STATUS_OK, domainId, features,
                 ProcessHandle.current().pid(), "")), System.nanoTime() + HANDSHAKE_TIMEOUT_NS);
             device.setBackendState(XenbusState.CONNECTED);

@@ -23,34 +23,48 @@ import org.agrona.concurrent.status.AtomicCounter;
  * <p>A fragment over a permanent grant finds it kept already (validation keeps it, see
  * {@link ActiveGrants#keep}): a fault wraps the kept frame, a transfer needs no pin, and nothing is
  * released. Such a fragment may span consecutive grefs (feature frame-spans).
+ *
+ * <p>A held packet's fragments are {@linkplain #pin() pinned} when it is held (the frontend cannot
+ * end the grant's access while the backend has its in-use flag) and stay unmapped until read. A
+ * late copy ({@link #copyTo}) moves the bytes into the backend's copy memory and gives the grant
+ * back; from then on every read and transfer goes to the copy.
  */
 final class LazyFragment implements Fragment
 {
     private final ActiveGrants grants;
     private final long framesAddress;
     private final ByteBuffer channelView;
+    private final ByteBuffer copyChannelView;
     private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
+    // the late copy's destination in the backend's copy memory
+    private final UnsafeBuffer copyTarget = new UnsafeBuffer(0, 0);
     private final AtomicCounter faults;
     private final AtomicCounter maps;
     private final AtomicCounter pins;
     private final AtomicCounter bytesCopied;
     private final AtomicCounter zeroCopyBytes;
+    // the request's gref, GREF_PERMANENT bit included (ActiveGrants.take/drop read it)
+    private int rawGref;
     private boolean permanent;
-    private int gref;
     private int offset;
     private int length;
     private int frame;
     private boolean held;
     private boolean mapped;
-    // why the grant could not be taken (a negative GrantTable.ACQUIRE_* or NOT_KEPT), else 0: the
-    // packet is then answered with an error whatever its handler says
+    // the bytes live in the backend's copy memory from copyPosition on; no grant is held
+    private boolean copied;
+    private int copyPosition;
+    // why the grant could not be taken (a negative GrantTable.ACQUIRE_*), else 0: the packet is
+    // then answered with an error whatever its handler says
     private int faultReason;
 
-    LazyFragment(final ActiveGrants grants, final long framesAddress, final ByteBuffer framesChannelView, final DeviceCounters counters)
+    LazyFragment(final ActiveGrants grants, final long framesAddress, final ByteBuffer framesChannelView,
+        final ByteBuffer copyChannelView, final DeviceCounters counters)
     {
         this.grants = grants;
         this.framesAddress = framesAddress;
         this.channelView = framesChannelView.duplicate();
+        this.copyChannelView = copyChannelView;
         this.faults = counters.get(DeviceCounter.PAYLOAD_FAULTS);
         this.maps = counters.get(DeviceCounter.GRANT_MAPS);
         this.pins = counters.get(DeviceCounter.GRANT_PINS);
@@ -66,37 +80,40 @@ final class LazyFragment implements Fragment
      */
     void reset(final int gref, final int offset, final int length)
     {
+        this.rawGref = gref;
         this.permanent = (gref & GrantConstants.GREF_PERMANENT) != 0;
-        this.gref = gref & GrantConstants.GREF_MASK;
         this.offset = offset;
         this.length = length;
         this.held = false;
         this.mapped = false;
+        this.copied = false;
         this.faultReason = 0;
         view.wrap(0, 0);
     }
 
-    /** Drops the grant if this fragment took a packet hold on it (a kept grant stays). */
+    /** Drops the grant if this fragment took a hold on it (a kept grant stays kept). */
     void release()
     {
-        // a kept grant stays kept: nothing to release per packet
-        if (held && !permanent)
+        if (held)
         {
-            grants.release(gref, false);
+            grants.drop(rawGref, false);
         }
         held = false;
-        mapped = false;
-    }
-
-    boolean isMapped()
-    {
-        return mapped;
+        if (!copied)
+        {
+            mapped = false;
+        }
     }
 
     /** Why an access since {@link #reset} found the grant unusable, or 0. */
     int faultReason()
     {
         return faultReason;
+    }
+
+    boolean isCopied()
+    {
+        return copied;
     }
 
     /**
@@ -123,35 +140,33 @@ final class LazyFragment implements Fragment
     }
 
     /**
-     * For a permanent grant: validation already kept every grant of the span and checked that their
-     * frames are consecutive ({@code Vif.checkGrantRange}), so the access is an array load.
+     * Takes the grant without mapping it (a held packet's pin): from here until release the
+     * frontend cannot end its access, so a late copy always finds the bytes.
+     *
+     * @throws GrantFaultException when the grant cannot be taken.
      */
-    private void useKept()
+    void pin()
     {
-        if (held)
+        if (!held && !copied)
         {
-            return;
+            take();
+            if (!permanent)
+            {
+                pins.incrementRelease();
+            }
         }
-        final int first = grants.keptFrame(gref, false);
-        if (first < 0)
-        {
-            // cannot happen for a validated packet: kept grants are dropped only at disconnect
-            faultReason = GrantFaultException.NOT_KEPT;
-            throw grants.fault(gref, faultReason);
-        }
-        frame = first;
-        held = true;
     }
 
-    private void hold()
+    private void take()
     {
         if (!held)
         {
-            final int result = grants.acquire(gref, false);
+            // validation kept a permanent grant already: take() is then an array load
+            final int result = grants.take(rawGref, false);
             if (result < 0)
             {
                 faultReason = result;
-                throw grants.fault(gref, result);
+                throw grants.fault(rawGref & GrantConstants.GREF_MASK, result);
             }
             frame = result;
             held = true;
@@ -162,16 +177,40 @@ final class LazyFragment implements Fragment
     private void fault()
     {
         faults.incrementRelease();
-        if (permanent)
+        if (!held && !permanent)
         {
-            useKept();
-        }
-        else
-        {
-            hold();
             maps.incrementRelease();
         }
+        take();
         view.wrap(framesAddress + (long)frame * DeviceLayout.PAGE_SIZE + offset, length);
+        mapped = true;
+    }
+
+    /**
+     * The late copy: copies the fragment to {@code address} (position {@code position} of the copy
+     * memory's channel view), gives the grant back, and serves every later access from the copy.
+     *
+     * @throws GrantFaultException when the grant cannot be taken (a fragment never pinned).
+     */
+    void copyTo(final long address, final int position)
+    {
+        if (copied)
+        {
+            return;
+        }
+        if (!mapped)
+        {
+            fault();
+        }
+        if (length > 0)
+        {
+            copyTarget.wrap(address, length);
+            copyTarget.putBytes(0, view, 0, length);
+        }
+        release();
+        copied = true;
+        copyPosition = position;
+        view.wrap(address, length);
         mapped = true;
     }
 
@@ -212,18 +251,15 @@ final class LazyFragment implements Fragment
         return view;
     }
 
-    /** Pins the grant and returns a ByteBuffer over the fragment in the shared pages, for channel I/O. */
+    /** Pins the grant and returns a ByteBuffer over the fragment (in the shared pages, or its copy), for channel I/O. */
     ByteBuffer pinForTransfer()
     {
-        if (permanent)
+        if (copied)
         {
-            useKept();
+            copyChannelView.limit(copyPosition + length).position(copyPosition);
+            return copyChannelView;
         }
-        else if (!held)
-        {
-            hold();
-            pins.incrementRelease();
-        }
+        pin();
         final int start = frame * DeviceLayout.PAGE_SIZE + offset;
         channelView.limit(start + length).position(start);
         return channelView;
@@ -237,6 +273,7 @@ final class LazyFragment implements Fragment
     @Override
     public int transferTo(final WritableByteChannel channel) throws IOException
     {
+        final boolean fromCopy = copied;
         final ByteBuffer source = pinForTransfer();
         int written = 0;
         while (source.hasRemaining())
@@ -248,7 +285,10 @@ final class LazyFragment implements Fragment
             }
             written += n;
         }
-        countZeroCopy(written);
+        if (!fromCopy)
+        {
+            countZeroCopy(written);
+        }
         return written;
     }
 }

@@ -2,6 +2,7 @@ package dev.splitnet.backend;
 
 import dev.splitnet.api.Backend;
 import dev.splitnet.api.Features;
+import dev.splitnet.api.ForwardingHandler;
 import dev.splitnet.api.Packet;
 import dev.splitnet.api.PacketHandler;
 import dev.splitnet.api.PacketStatus;
@@ -73,6 +74,11 @@ public final class NetBack implements Backend, Agent
     private final BackendCounters backendCounters;
     // the context's handler bound to this backend once, so that no packet allocates a lambda
     private final PacketHandler handler;
+    private final ForwardingHandler forwarding;
+    // every frontend's held packets, by handle (and those of frontends gone, until completed)
+    private final HeldPackets heldPackets = new HeldPackets();
+    // the thread running the duty cycle (complete() must be called on it), or null before the first cycle
+    private Thread dutyThread;
     private final Int2ObjectHashMap<Vif> byDomain = new Int2ObjectHashMap<>();
     private Vif[] vifs = new Vif[0];
     private int cycles;
@@ -99,7 +105,7 @@ public final class NetBack implements Backend, Agent
         this.lock = lock;
         this.selector = selector;
         this.conductor = conductor;
-        final dev.splitnet.api.ForwardingHandler forwarding = context.handler();
+        this.forwarding = context.handler();
         this.handler = packet -> forwarding.onPacket(this, packet);
     }
 
@@ -139,7 +145,8 @@ public final class NetBack implements Backend, Agent
             server.configureBlocking(false);
             final Selector selector = Selector.open();
             backendCounters = BackendCounters.create(directory.path(), context.maxFrontends(), context.distinctFrontendUids());
-            final Conductor conductor = new Conductor(context, directory, server, selector, backendCounters);
+            final Conductor conductor = new Conductor(context, directory, server, selector, backendCounters,
+                new CopyMemory(context.copyMemoryBytes()));
             final NetBack backend = new NetBack(context, directory, lockChannel, lock, selector, conductor, backendCounters);
             conductor.start();
             LOG.info("backend listening on {} (pid {}, idle {})", directory.socketPath(), ProcessHandle.current().pid(), context.idleMode());
@@ -192,6 +199,7 @@ public final class NetBack implements Backend, Agent
     @Override
     public int doWork()
     {
+        dutyThread = Thread.currentThread();
         int work = 0;
         final Vif[] current = vifs;
         for (final Vif vif : current)
@@ -206,6 +214,8 @@ public final class NetBack implements Backend, Agent
                 work += handled;
             }
         }
+        // the consumer's turn: completing held packets whose time has come, delivering what it queued
+        work += forwarding.onDutyCycle(this);
         // RX deliveries made in this cycle (a switch delivers into other frontends while handling
         // one's TX) are published once per frontend per cycle, not once per packet
         for (final Vif vif : current)
@@ -234,6 +244,8 @@ public final class NetBack implements Backend, Agent
                 work += adoptConnected();
                 checkPeers();
                 flushCancelledKeys();
+                // late copies and drops of held packets; their responses are pushed at the next cycle
+                work += heldPackets.expire(now);
             }
         }
         return work;
@@ -344,11 +356,13 @@ public final class NetBack implements Backend, Agent
         {
             return;
         }
+        // held packets have deadlines, and their holder's onDutyCycle its own times: sleep briefly
+        final long timeout = heldPackets.heldCount() > 0 ? Math.min(timeoutMillis, 1) : timeoutMillis;
         try
         {
             // The action form of select: no selected-key set, so waking up allocates nothing. The
             // conductor wakes this select when it hands a newly connected frontend over.
-            selector.select(onReadyKey, timeoutMillis);
+            selector.select(onReadyKey, timeout);
         }
         catch (final IOException ex)
         {
@@ -360,6 +374,7 @@ public final class NetBack implements Backend, Agent
 
     private void add(final Vif vif)
     {
+        heldPackets.register(vif.pending());
         byDomain.put(vif.domainId(), vif);
         final Vif[] next = java.util.Arrays.copyOf(vifs, vifs.length + 1);
         next[vifs.length] = vif;
@@ -376,10 +391,16 @@ public final class NetBack implements Backend, Agent
         // the hand-over (a late fault may interrupt this method anywhere)
         retiring = vif;
         removeFromLoop(vif);
-        if (vif.isTampered())
+        final boolean tampered = vif.isTampered();
+        if (tampered)
         {
             lastTruncatedDisconnectNs = System.nanoTime() | 1;
         }
+        // Held payloads are copied (or dropped past the bound) here, on the duty thread, before the
+        // conductor unmaps the frontend's memory: no holder ever reads an unmapped page. Memory
+        // that faults cannot be copied from: those packets are dropped.
+        vif.pending().detach(!tampered);
+        heldPackets.detached(vif.pending());
         // closing (unmapping, deleting a dead frontend's file) is the conductor's work, off this thread
         conductor.retire(vif);
         retiring = null;
@@ -481,6 +502,9 @@ public final class NetBack implements Backend, Agent
         for (final Vif vif : vifs)
         {
             LOG.error("domain {} ({}) disconnected: {}", vif.domainId(), vif.name(), reason);
+            // its memory may be what faults: held packets are dropped, not copied
+            vif.pending().detach(false);
+            heldPackets.detached(vif.pending());
             vif.abandon();
         }
         vifs = new Vif[0];
@@ -526,6 +550,34 @@ public final class NetBack implements Backend, Agent
     }
 
     @Override
+    public Packet held(final long handle)
+    {
+        return heldPackets.held(handle);
+    }
+
+    @Override
+    public boolean complete(final long handle, final PacketStatus status)
+    {
+        if (status == null || status == PacketStatus.DISCONNECTED)
+        {
+            throw new IllegalArgumentException("complete: status=" + status + " is not a status a backend can answer with; use OKAY, ERROR or DROPPED");
+        }
+        final Thread current = Thread.currentThread();
+        if (dutyThread != null && current != dutyThread)
+        {
+            throw new IllegalStateException("complete: called on thread=" + current.getName() + ", not the backend's duty-cycle thread="
+                + dutyThread.getName() + "; complete held packets from a handler or ForwardingHandler.onDutyCycle");
+        }
+        return heldPackets.complete(handle, status);
+    }
+
+    @Override
+    public int heldCount()
+    {
+        return heldPackets.heldCount();
+    }
+
+    @Override
     public void onClose()
     {
         close();
@@ -545,6 +597,8 @@ public final class NetBack implements Backend, Agent
         {
             disconnect(vif, SHUTDOWN);
         }
+        // the backend is going: copies of held packets go with it (handles read as dropped)
+        heldPackets.dropAll();
         closeQuietly(selector);
         closeQuietly(backendCounters);
         try

@@ -1,6 +1,5 @@
 package dev.splitnet.backend;
 
-import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.Packet;
 import dev.splitnet.api.PacketStatus;
@@ -9,7 +8,6 @@ import dev.splitnet.mmap.BackRing;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceLayout;
-import dev.splitnet.mmap.GrantTable;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -20,7 +18,7 @@ import org.agrona.concurrent.status.AtomicCounter;
  * netback's receive side for one frontend: takes posted RX requests, copies a packet into their
  * granted frames (holding each grant for writing during the copy) and writes RX responses in
  * request order, chained with more_data. A buffer posted with a permanent gref is mapped for
- * writing once and kept until disconnect.
+ * writing once and kept until disconnect ({@link ActiveGrants#take}).
  *
  * <p>Posted requests are copied out of the ring in bulk, each once, into a private FIFO (as
  * netback batches its RX work): a delivery then reads the shared RX ring's index and entries only
@@ -39,7 +37,6 @@ final class RxDelivery
     private final AtomicCounter noBuffer;
     private final AtomicCounter badGref;
     private final AtomicCounter sourceError;
-    private final boolean permanentGrants;
     // requests copied out of the ring and not yet answered: FIFO of (id, raw gref)
     private final int[] postedId;
     private final int[] postedGref;
@@ -53,10 +50,8 @@ final class RxDelivery
     private int part;
     private int partOffset;
 
-    RxDelivery(final BackRing ring, final ActiveGrants grants, final long framesAddress, final DeviceCounters counters,
-        final boolean permanentGrants)
+    RxDelivery(final BackRing ring, final ActiveGrants grants, final long framesAddress, final DeviceCounters counters)
     {
-        this.permanentGrants = permanentGrants;
         this.postedId = new int[ring.size()];
         this.postedGref = new int[ring.size()];
         this.ring = ring;
@@ -172,12 +167,8 @@ final class RxDelivery
             final int rawGref = postedGref[postedHead];
             postedHead = postedHead + 1 == postedId.length ? 0 : postedHead + 1;
             postedCount--;
-            final boolean permanent = (rawGref & GrantConstants.GREF_PERMANENT) != 0;
-            final int gref = rawGref & GrantConstants.GREF_MASK;
             final int chunk = Math.min(DeviceLayout.PAGE_SIZE, total - copied);
-            // a permanent gref without the feature is refused like any bad grant
-            final int frame = !permanent ? grants.acquire(gref, true)
-                : permanentGrants ? grants.keep(gref, true) : GrantTable.ACQUIRE_OUT_OF_RANGE;
+            final int frame = grants.take(rawGref, true);
             if (frame < 0)
             {
                 badGref.incrementRelease();
@@ -203,10 +194,7 @@ final class RxDelivery
                     fault = ex;
                     failed = true;
                 }
-                if (!permanent)
-                {
-                    grants.release(gref, true);
-                }
+                grants.drop(rawGref, true);
             }
             copied += chunk;
             final boolean last = failed || i + 1 == needed;

@@ -48,19 +48,12 @@ final class Vif implements AutoCloseable
     private final AtomicBuffer txSring;
     private final ActiveGrants grants;
     private final UnsafeBuffer headerSlots;
-    private final boolean headerSlotsNegotiated;
-    private final boolean permanentGrantsNegotiated;
-    private final boolean frameSpansNegotiated;
-    private final BackendPacket packet;
+    private final NegotiatedFeatures features;
+    private final TxChain chain;
+    private final TxValidator validator;
+    private final PendingTable pending;
     private final RxDelivery rx;
     private final int headerCopyLength;
-
-    // private copies of one packet's requests, filled once from the ring and checked there
-    private final int[] reqGref;
-    private final int[] reqOffset;
-    private final int[] reqFlags;
-    private final int[] reqId;
-    private final int[] reqSize;
 
     private final AtomicCounter txPackets;
     private final AtomicCounter txBytes;
@@ -75,13 +68,11 @@ final class Vif implements AutoCloseable
     private long pendingTxPackets;
     private long pendingTxBytes;
     private long pendingHeaderBytes;
-    private long pendingReuses;
 
     private String fatalReason;
     private InternalError pendingFault;
-    // the chain consumed from the ring and how many of its responses are written
-    private int chainCount;
-    private int chainAnswered;
+    // the pending slot of the packet whose handler is running, or -1 (answered after a fault)
+    private int inHandlerSlot = -1;
     private boolean closed;
     // RX responses written by deliveries and not yet published with rsp_prod
     private boolean rxUnpushed;
@@ -94,7 +85,7 @@ final class Vif implements AutoCloseable
      * @param counters the backend's counters of this frontend, in the backend's own file.
      */
     Vif(final int domainId, final String name, final Device device, final Doorbell doorbell, final long features,
-        final DeviceCounters counters) throws IOException
+        final DeviceCounters counters, final CopyMemory copyMemory, final HoldLimits holdLimits) throws IOException
     {
         this.domainId = domainId;
         this.device = device;
@@ -108,27 +99,17 @@ final class Vif implements AutoCloseable
         final BackRing rxRing = new BackRing(device.rxRing(), layout.rxRingEntries(), NetifDescriptor.RX_ENTRY_LENGTH);
         txRing.attach();
         rxRing.attach();
+        this.features = NegotiatedFeatures.of(features);
         this.grants = new ActiveGrants(new GrantTable(device.grantTableBuffer(), layout.grantEntries(), layout.frameCount()),
-            GrantConstants.BACKEND_DOMAIN_ID, counters);
+            GrantConstants.BACKEND_DOMAIN_ID, counters, this.features.permanentGrants());
         this.headerSlots = device.headerSlots();
-        this.headerSlotsNegotiated = (features & Features.HEADER_SLOTS) != 0;
-        this.permanentGrantsNegotiated = (features & Features.PERMANENT_GRANTS) != 0;
-        this.frameSpansNegotiated = (features & Features.FRAME_SPANS) != 0;
         this.headerCopyLength = layout.headerSlotSize();
+        this.chain = new TxChain(layout.txRingEntries());
+        this.validator = new TxValidator(grants, this.features, layout.headerSlotCount(), layout.headerSlotSize());
         final ByteBuffer framesView = device.mapping().mapChannelView(layout.framesOffset(), (int)((long)layout.frameCount() * DeviceLayout.PAGE_SIZE));
-        final LazyFragment[] fragments = new LazyFragment[NetifLimits.MAX_TX_REQUESTS_PER_PACKET];
-        for (int i = 0; i < fragments.length; i++)
-        {
-            fragments[i] = new LazyFragment(grants, device.frames().addressOffset(), framesView, counters);
-        }
-        this.packet = new BackendPacket(domainId, fragments, counters.get(DeviceCounter.EGRESS_PACKETS));
-        this.rx = new RxDelivery(rxRing, grants, device.frames().addressOffset(), counters, permanentGrantsNegotiated);
-        final int ringSize = layout.txRingEntries();
-        this.reqGref = new int[ringSize];
-        this.reqOffset = new int[ringSize];
-        this.reqFlags = new int[ringSize];
-        this.reqId = new int[ringSize];
-        this.reqSize = new int[ringSize];
+        this.pending = new PendingTable(txRing, grants, device.frames().addressOffset(), framesView, headerCopyLength, copyMemory,
+            holdLimits, counters, domainId);
+        this.rx = new RxDelivery(rxRing, grants, device.frames().addressOffset(), counters);
         this.txPackets = counters.get(DeviceCounter.BACKEND_TX_PACKETS);
         this.txBytes = counters.get(DeviceCounter.BACKEND_TX_BYTES);
         this.headerBytesCopied = counters.get(DeviceCounter.HEADER_BYTES_COPIED);
@@ -136,15 +117,19 @@ final class Vif implements AutoCloseable
         this.grantReuses = counters.get(DeviceCounter.GRANT_REUSES);
         this.errorHandler = counters.get(DeviceCounter.ERROR_HANDLER);
         this.errorFatal = counters.get(DeviceCounter.ERROR_FATAL);
-        this.errorByReason = new AtomicCounter[] {
-            null,
-            counters.get(DeviceCounter.ERROR_BAD_GREF),
-            counters.get(DeviceCounter.ERROR_BAD_OFFSET),
-            counters.get(DeviceCounter.ERROR_BAD_SLOT),
-            counters.get(DeviceCounter.ERROR_TOO_MANY_FRAGMENTS),
-            counters.get(DeviceCounter.ERROR_SIZE_MISMATCH),
-            counters.get(DeviceCounter.ERROR_UNSUPPORTED),
-        };
+        this.errorByReason = new AtomicCounter[TxValidator.REASONS];
+        errorByReason[TxValidator.BAD_GREF] = counters.get(DeviceCounter.ERROR_BAD_GREF);
+        errorByReason[TxValidator.BAD_OFFSET] = counters.get(DeviceCounter.ERROR_BAD_OFFSET);
+        errorByReason[TxValidator.BAD_SLOT] = counters.get(DeviceCounter.ERROR_BAD_SLOT);
+        errorByReason[TxValidator.TOO_MANY_FRAGMENTS] = counters.get(DeviceCounter.ERROR_TOO_MANY_FRAGMENTS);
+        errorByReason[TxValidator.SIZE_MISMATCH] = counters.get(DeviceCounter.ERROR_SIZE_MISMATCH);
+        errorByReason[TxValidator.UNSUPPORTED] = counters.get(DeviceCounter.ERROR_UNSUPPORTED);
+    }
+
+    /** This frontend's packets between request and response, held ones included. */
+    PendingTable pending()
+    {
+        return pending;
     }
 
     int domainId()
@@ -201,31 +186,35 @@ final class Vif implements AutoCloseable
             return fatal("TX req_prod is impossible: more than the ring size (" + txRing.size() + ") ahead of the responses, or behind the consumer");
         }
         int packets = 0;
-        while (available > 0 && packets < budget)
+        // a packet is taken off the ring only when the pending table has room for it; it always
+        // has (held packets answer no more than a ring's worth; copies make way, see makeRoom)
+        while (available > 0 && packets < budget && pending.makeRoom())
         {
-            final int count = copyChain(available);
+            final int count = chain.copyFrom(txRing, txSring, available);
             if (count < 0)
             {
                 return fatal("TX packet chain continues past req_prod (more_data on the last published request)");
             }
             txRing.consumeRequests(count);
-            chainCount = count;
-            chainAnswered = 0;
             available -= count;
-            final int reason = validate(count);
-            final short status;
-            if (reason != 0)
+            final int slot = pending.open(chain);
+            final int reason = validator.validate(chain);
+            if (reason != TxValidator.OK)
             {
                 errorByReason[reason].incrementRelease();
-                status = NetifConstants.NETIF_RSP_ERROR;
+                pending.finishHandler(slot, (short)NetifConstants.NETIF_RSP_ERROR);
             }
             else
             {
-                status = handle(handler, count);
+                inHandlerSlot = slot;
+                pending.finishHandler(slot, handle(handler, slot));
+                inHandlerSlot = -1;
             }
-            answerChain(status);
             packets++;
         }
+        // held packets taking more than their share of the ring are copied, and answered, now
+        pending.relievePressure();
+        txUnpushed |= pending.takeUnpushed();
         publishCounters();
         if (grants.stuckReleases() > 0)
         {
@@ -260,25 +249,11 @@ final class Vif implements AutoCloseable
             pendingTxBytes = 0;
             pendingHeaderBytes = 0;
         }
-        if (pendingReuses > 0)
+        final long reuses = validator.takeReuses();
+        if (reuses > 0)
         {
-            grantReuses.getAndAddRelease(pendingReuses);
-            pendingReuses = 0;
+            grantReuses.getAndAddRelease(reuses);
         }
-    }
-
-    /** Writes the responses of the consumed chain not yet answered, all with {@code status}. */
-    private void answerChain(final short status)
-    {
-        while (chainAnswered < chainCount)
-        {
-            final int offset = txRing.nextResponseOffset();
-            NetifEntries.TxResponse.write(txSring, offset, reqId[chainAnswered], status);
-            txRing.produceResponse();
-            chainAnswered++;
-            txUnpushed = true;
-        }
-        chainCount = 0;
     }
 
     /**
@@ -288,12 +263,13 @@ final class Vif implements AutoCloseable
      */
     void answerInterruptedPacket()
     {
-        if (chainCount > 0)
+        if (inHandlerSlot >= 0)
         {
-            packet.releaseAll();
             errorHandler.incrementRelease();
-            answerChain((short)NetifConstants.NETIF_RSP_ERROR);
+            pending.answerInterrupted(inHandlerSlot);
+            inHandlerSlot = -1;
         }
+        txUnpushed |= pending.takeUnpushed();
         pushTx();
     }
 
@@ -303,6 +279,7 @@ final class Vif implements AutoCloseable
      */
     void pushTxResponses()
     {
+        txUnpushed |= pending.takeUnpushed();
         pushTx();
     }
 
@@ -323,255 +300,20 @@ final class Vif implements AutoCloseable
         }
     }
 
-    /** Copies the requests of one packet out of the ring, once each; -1 when the chain is cut off. */
-    private int copyChain(final int available)
-    {
-        int n = 0;
-        while (true)
-        {
-            if (n == available)
-            {
-                return -1;
-            }
-            final int offset = txRing.requestOffset(n);
-            reqGref[n] = NetifEntries.TxRequest.gref(txSring, offset);
-            reqOffset[n] = NetifEntries.TxRequest.dataOffset(txSring, offset);
-            reqFlags[n] = NetifEntries.TxRequest.flags(txSring, offset);
-            reqId[n] = NetifEntries.TxRequest.id(txSring, offset);
-            reqSize[n] = NetifEntries.TxRequest.size(txSring, offset);
-            final boolean more = (reqFlags[n] & NetifConstants.NETTXF_MORE_DATA) != 0;
-            n++;
-            if (!more)
-            {
-                return n;
-            }
-        }
-    }
-
-    private static final int OK = 0;
-    private static final int BAD_GREF = 1;
-    private static final int BAD_OFFSET = 2;
-    private static final int BAD_SLOT = 3;
-    private static final int TOO_MANY_FRAGMENTS = 4;
-    private static final int SIZE_MISMATCH = 5;
-    private static final int UNSUPPORTED = 6;
-
-    /** Checks the private copies of a packet's requests; returns OK or the reason it is bad. */
-    private int validate(final int count)
-    {
-        if (count - 1 > NetifLimits.MAX_PAYLOAD_FRAGMENTS)
-        {
-            return TOO_MANY_FRAGMENTS;
-        }
-        int payload = 0;
-        for (int i = 1; i < count; i++)
-        {
-            if ((reqFlags[i] & (NetifConstants.NETTXF_SPLITNET_HEADER_SLOT | NetifConstants.NETTXF_SPLITNET_HEADER_BY_ID
-                | NetifConstants.NETTXF_EXTRA_INFO)) != 0)
-            {
-                return UNSUPPORTED;
-            }
-            final int reason = checkGrantRange(reqGref[i], reqOffset[i], reqSize[i], frameSpansNegotiated);
-            if (reason != OK)
-            {
-                return reason;
-            }
-            payload += reqSize[i];
-        }
-        final int first = reqFlags[0];
-        if ((first & NetifConstants.NETTXF_EXTRA_INFO) != 0)
-        {
-            return UNSUPPORTED;
-        }
-        if (payload > reqSize[0])
-        {
-            return SIZE_MISMATCH;
-        }
-        final int headLength = reqSize[0] - payload;
-        if ((first & NetifConstants.NETTXF_SPLITNET_HEADER_BY_ID) != 0)
-        {
-            return validateHeaderById(first, headLength);
-        }
-        if ((first & NetifConstants.NETTXF_SPLITNET_HEADER_SLOT) != 0)
-        {
-            if (!headerSlotsNegotiated)
-            {
-                return UNSUPPORTED;
-            }
-            if (reqGref[0] < 0 || reqGref[0] >= layout.headerSlotCount())
-            {
-                return BAD_SLOT;
-            }
-            if (reqOffset[0] + headLength > layout.headerSlotSize())
-            {
-                return BAD_OFFSET;
-            }
-        }
-        else
-        {
-            final int reason = headLength > 0 ? checkGrantRange(reqGref[0], reqOffset[0], headLength, false)
-                : reqOffset[0] > DeviceLayout.PAGE_SIZE ? BAD_OFFSET : OK;
-            if (reason != OK)
-            {
-                return reason;
-            }
-            if (headLength > headerCopyLength && count - 1 == NetifLimits.MAX_PAYLOAD_FRAGMENTS)
-            {
-                return TOO_MANY_FRAGMENTS;
-            }
-        }
-        return OK;
-    }
-
     /**
-     * The compact first request: header in slot {@code id}, {@code offset} bytes long; the rest of
-     * the first request's share of the packet is its own data, from offset 0 of its gref.
+     * Builds the slot's packet from the validated chain (netback's {@code xenvif_tx_build_gops}: the
+     * header copied, the rest lazy fragments) and runs the handler.
+     *
+     * @return the status to answer with when the handler did not hold the packet.
      */
-    private int validateHeaderById(final int first, final int headLength)
+    private short handle(final PacketHandler handler, final int slot)
     {
-        if (!headerSlotsNegotiated || !frameSpansNegotiated || (first & NetifConstants.NETTXF_SPLITNET_HEADER_SLOT) != 0)
+        final BackendPacket packet = pending.packet(slot);
+        final short built = build(packet);
+        if (built != NetifConstants.NETIF_RSP_OKAY)
         {
-            return UNSUPPORTED;
+            return built;
         }
-        if (reqId[0] >= layout.headerSlotCount())
-        {
-            return BAD_SLOT;
-        }
-        final int headerLength = reqOffset[0];
-        if (headerLength > layout.headerSlotSize())
-        {
-            return BAD_OFFSET;
-        }
-        final int own = headLength - headerLength;
-        if (own < 0)
-        {
-            return SIZE_MISMATCH;
-        }
-        return own == 0 ? OK : checkGrantRange(reqGref[0], 0, own, true);
-    }
-
-    /**
-     * Checks one request's grant and byte range on the private copy: a permanent gref needs the
-     * feature; a range past its frame needs frame spans and a permanent gref, and then covers
-     * consecutive grefs whose frames must be consecutive. A permanent grant is kept here, at its
-     * first sight (the grant is taken; no byte of the frame is touched), so the check of a reused
-     * one is an array load that reads no shared memory: the seed's "recognise a valid reuse
-     * without mapping again". A transient grant is only checked; it is taken at first access.
-     */
-    private int checkGrantRange(final int rawGref, final int offset, final int size, final boolean spansAllowed)
-    {
-        final boolean permanent = (rawGref & GrantConstants.GREF_PERMANENT) != 0;
-        if (permanent && !permanentGrantsNegotiated)
-        {
-            return UNSUPPORTED;
-        }
-        final int end = offset + size;
-        if (end > DeviceLayout.PAGE_SIZE && !(permanent && spansAllowed))
-        {
-            return BAD_OFFSET;
-        }
-        final int gref = rawGref & GrantConstants.GREF_MASK;
-        final int frames = Math.max(1, (end + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
-        if (frames > grants.table().entries() - gref)
-        {
-            return BAD_GREF;
-        }
-        if (!permanent)
-        {
-            return grants.table().check(gref, grants.domid(), false) == 0 ? OK : BAD_GREF;
-        }
-        if (grants.keptSpan(gref, frames) >= 0)
-        {
-            pendingReuses++;
-            return OK;
-        }
-        final int keptBefore = grants.kept();
-        final int first = grants.keep(gref, false);
-        if (first < 0)
-        {
-            return BAD_GREF;
-        }
-        for (int i = 1; i < frames; i++)
-        {
-            if (grants.keep(gref + i, false) != first + i)
-            {
-                // not granted, or the span's frames are not consecutive
-                return BAD_GREF;
-            }
-        }
-        if (grants.kept() == keptBefore)
-        {
-            pendingReuses++;
-        }
-        return OK;
-    }
-
-    /** Builds the packet from validated copies, runs the handler, releases grants; returns the status. */
-    private short handle(final PacketHandler handler, final int count)
-    {
-        final int headLength = reqSize[0] - payloadOf(count);
-        final UnsafeBuffer header = packet.headerMemory();
-        int headerLength = headLength;
-        if ((reqFlags[0] & NetifConstants.NETTXF_SPLITNET_HEADER_BY_ID) != 0)
-        {
-            // header and first fragment in one request: the header from slot id, the data lazy
-            headerLength = reqOffset[0];
-            header.putBytes(0, headerSlots, reqId[0] * layout.headerSlotSize(), headerLength);
-            packet.reset(headerLength);
-            if (headLength > headerLength)
-            {
-                packet.addFragment(reqGref[0], 0, headLength - headerLength);
-            }
-        }
-        else if ((reqFlags[0] & NetifConstants.NETTXF_SPLITNET_HEADER_SLOT) != 0)
-        {
-            // The seed's header slot: copy the header out and the slot is free for the frontend
-            // again (it learns so from this packet's response).
-            header.putBytes(0, headerSlots, reqGref[0] * layout.headerSlotSize() + reqOffset[0], headLength);
-            packet.reset(headLength);
-        }
-        else
-        {
-            // Plain Xen: like netback's XEN_NETBACK_TX_COPY_LEN, copy the start of the first
-            // request through a grant hold; anything past it stays a lazy fragment.
-            headerLength = Math.min(headLength, headerCopyLength);
-            packet.reset(headerLength);
-            if (headerLength > 0)
-            {
-                final boolean permanent = (reqGref[0] & GrantConstants.GREF_PERMANENT) != 0;
-                final int gref = reqGref[0] & GrantConstants.GREF_MASK;
-                // a permanent grant was kept by validation; a transient one is mapped for the copy
-                final int frame = permanent ? grants.keptFrame(gref, false) : grants.acquire(gref, false);
-                if (frame < 0)
-                {
-                    if (frame != GrantTable.ACQUIRE_UNSTABLE)
-                    {
-                        errorByReason[BAD_GREF].incrementRelease();
-                    }
-                    return NetifConstants.NETIF_RSP_ERROR;
-                }
-                if (!permanent)
-                {
-                    grantMaps.incrementRelease();
-                }
-                header.putBytes(0, device.frames(), frame * DeviceLayout.PAGE_SIZE + reqOffset[0], headerLength);
-                if (!permanent)
-                {
-                    grants.release(gref, false);
-                }
-            }
-            if (headLength > headerLength)
-            {
-                packet.addFragment(reqGref[0], reqOffset[0] + headerLength, headLength - headerLength);
-            }
-        }
-        pendingHeaderBytes += headerLength;
-        for (int i = 1; i < count; i++)
-        {
-            packet.addFragment(reqGref[i], reqOffset[i], reqSize[i]);
-        }
-        pendingTxPackets++;
-        pendingTxBytes += reqSize[0];
         short status;
         try
         {
@@ -597,9 +339,10 @@ final class Vif implements AutoCloseable
             LOG.warn("domain {}: packet handler failed: {}", domainId, ex.toString());
             status = NetifConstants.NETIF_RSP_ERROR;
         }
-        finally
+        if (pending.state(slot) != PendingTable.IN_HANDLER)
         {
-            packet.releaseAll();
+            // held (or held and completed at once): its holder answers it
+            return status;
         }
         final int faultReason = packet.faultReason();
         if (faultReason != 0)
@@ -608,21 +351,76 @@ final class Vif implements AutoCloseable
             // fault or a delivery reported it as a return value: the frontend learns its grant was bad.
             if (faultReason != GrantTable.ACQUIRE_UNSTABLE)
             {
-                errorByReason[BAD_GREF].incrementRelease();
+                errorByReason[TxValidator.BAD_GREF].incrementRelease();
             }
             status = NetifConstants.NETIF_RSP_ERROR;
         }
         return status;
     }
 
-    private int payloadOf(final int count)
+    /** Fills the packet from the validated chain; returns OKAY, or ERROR when the header's grant cannot be taken. */
+    private short build(final BackendPacket packet)
     {
-        int payload = 0;
+        final int count = chain.count;
+        final int headLength = chain.size[0] - chain.payloadOfLaterRequests();
+        final UnsafeBuffer header = packet.headerMemory();
+        int headerLength = headLength;
+        if ((chain.flags[0] & NetifConstants.NETTXF_SPLITNET_HEADER_BY_ID) != 0)
+        {
+            // header and first fragment in one request: the header from slot id, the data lazy
+            headerLength = chain.offset[0];
+            header.putBytes(0, headerSlots, chain.id[0] * layout.headerSlotSize(), headerLength);
+            packet.headerLength(headerLength);
+            if (headLength > headerLength)
+            {
+                packet.addFragment(pending.takeFragment(), chain.gref[0], 0, headLength - headerLength);
+            }
+        }
+        else if ((chain.flags[0] & NetifConstants.NETTXF_SPLITNET_HEADER_SLOT) != 0)
+        {
+            // The seed's header slot: copy the header out and the slot is free for the frontend
+            // again (it learns so from this packet's response).
+            header.putBytes(0, headerSlots, chain.gref[0] * layout.headerSlotSize() + chain.offset[0], headLength);
+            packet.headerLength(headLength);
+        }
+        else
+        {
+            // Plain Xen: like netback's XEN_NETBACK_TX_COPY_LEN, copy the start of the first
+            // request through a grant hold; anything past it stays a lazy fragment.
+            headerLength = Math.min(headLength, headerCopyLength);
+            packet.headerLength(headerLength);
+            if (headerLength > 0)
+            {
+                // a permanent grant was kept by validation; a transient one is mapped for the copy
+                final int frame = grants.take(chain.gref[0], false);
+                if (frame < 0)
+                {
+                    if (frame != GrantTable.ACQUIRE_UNSTABLE)
+                    {
+                        errorByReason[TxValidator.BAD_GREF].incrementRelease();
+                    }
+                    return NetifConstants.NETIF_RSP_ERROR;
+                }
+                if ((chain.gref[0] & GrantConstants.GREF_PERMANENT) == 0)
+                {
+                    grantMaps.incrementRelease();
+                }
+                header.putBytes(0, device.frames(), frame * DeviceLayout.PAGE_SIZE + chain.offset[0], headerLength);
+                grants.drop(chain.gref[0], false);
+            }
+            if (headLength > headerLength)
+            {
+                packet.addFragment(pending.takeFragment(), chain.gref[0], chain.offset[0] + headerLength, headLength - headerLength);
+            }
+        }
+        pendingHeaderBytes += headerLength;
         for (int i = 1; i < count; i++)
         {
-            payload += reqSize[i];
+            packet.addFragment(pending.takeFragment(), chain.gref[i], chain.offset[i], chain.size[i]);
         }
-        return payload;
+        pendingTxPackets++;
+        pendingTxBytes += chain.size[0];
+        return NetifConstants.NETIF_RSP_OKAY;
     }
 
     /** Delivers into this frontend's RX buffers; see {@link dev.splitnet.api.Backend#deliver}. */

@@ -34,12 +34,16 @@ class CounterMeaningTest
 {
     /** Counters whose meaning another test asserts (it names them: checked below). */
     private static final String HOSTILE = "src/test/java/dev/splitnet/backend/HostileFrontendTest.java";
+    private static final String HELD = "src/test/java/dev/splitnet/backend/HeldPacketTest.java";
     private static final Object[][] ELSEWHERE = {
         { ERROR_BAD_GREF, HOSTILE }, { ERROR_BAD_OFFSET, HOSTILE }, { ERROR_BAD_SLOT, HOSTILE }, { ERROR_TOO_MANY_FRAGMENTS, HOSTILE },
         { ERROR_SIZE_MISMATCH, HOSTILE }, { ERROR_UNSUPPORTED, HOSTILE }, { ERROR_FATAL, HOSTILE },
         { ERROR_GRANT_UNSTABLE, "src/test/java/dev/splitnet/backend/RequestValidationPropertiesTest.java" },
         { RX_SOURCE_ERROR, "src/test/java/dev/splitnet/backend/RxSourceFaultTest.java" },
         { BACKEND_DOORBELL_FLOODS, "../transport-mmap/src/test/java/dev/splitnet/mmap/DoorbellTest.java" },
+        { HELD_PACKETS, HELD }, { HELD_COMPLETED_NO_COPY, HELD }, { HELD_COPIED_DEADLINE, HELD }, { HELD_COPIED_PRESSURE, HELD },
+        { HELD_COPIED_DISCONNECT, HELD }, { HELD_DROPPED_BOUND, HELD }, { HELD_DROPPED_LIMIT, HELD }, { HELD_NOW, HELD },
+        { COPY_MEMORY_BYTES, HELD },
     };
     /** Counters this class holds to their meaning. */
     private static final Set<DeviceCounter> HERE = EnumSet.of(TX_PACKETS, TX_BYTES, TX_OKAY, TX_ERROR, TX_DROPPED, TX_DISCONNECTED,

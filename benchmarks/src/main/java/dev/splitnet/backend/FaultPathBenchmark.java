@@ -32,9 +32,9 @@ public class FaultPathBenchmark
         table = new GrantTable(new UnsafeBuffer(BufferUtil.allocateDirectAligned(FRAMES * 8, 64)), FRAMES, FRAMES);
         final UnsafeBuffer values = new UnsafeBuffer(BufferUtil.allocateDirectAligned(DeviceCounter.COUNT * 128, 64));
         final DeviceCounters counters = DeviceCounters.attach(values);
-        final ActiveGrants grants = new ActiveGrants(table, 0, counters);
+        final ActiveGrants grants = new ActiveGrants(table, 0, counters, true);
         final ByteBuffer frames = BufferUtil.allocateDirectAligned(FRAMES * 4096, 4096);
-        fragment = new LazyFragment(grants, new UnsafeBuffer(frames).addressOffset(), frames, counters);
+        fragment = new LazyFragment(grants, new UnsafeBuffer(frames).addressOffset(), frames, java.nio.ByteBuffer.allocateDirect(0), counters);
         for (int g = 0; g < FRAMES; g++)
         {
             table.grantAccess(g, 0, g, true);

@@ -24,6 +24,31 @@ public interface Backend extends AutoCloseable
     /** Copies {@code length} bytes of {@code buffer} into frontend {@code domainId}'s receive buffers. */
     PacketStatus deliver(int domainId, DirectBuffer buffer, int offset, int length);
 
+    /**
+     * A packet held with {@link Packet#hold()}, for reading until it is completed.
+     *
+     * @return the packet, or {@code null} when the backend dropped it (its copy memory was full,
+     *         or it was held past the drop limit; counted in {@code held_dropped_*}).
+     * @throws IllegalStateException when the handle was completed already, or never named a held packet.
+     */
+    Packet held(long handle);
+
+    /**
+     * Completes a held packet on the backend's duty-cycle thread: its grants are released and its
+     * frontend gets {@code status} (in any order relative to other packets: TX responses carry
+     * the request id). A packet the backend had already copied late was answered OKAY at the copy;
+     * completing it frees the copy.
+     *
+     * @return true when completed; false when the backend had dropped it already (see {@link #held}).
+     * @throws IllegalStateException    when the handle was completed already or is not a held packet's,
+     *                                  or when called from another thread.
+     * @throws IllegalArgumentException when {@code status} is null or {@link PacketStatus#DISCONNECTED}.
+     */
+    boolean complete(long handle, PacketStatus status);
+
+    /** Packets held now, across all frontends (and those of frontends gone, until completed). */
+    int heldCount();
+
     @Override
     void close();
 }

@@ -12,7 +12,19 @@ public interface ForwardingHandler
      * Decides the packet's fate; the backend then releases its grants and answers the frontend.
      *
      * @param backend the backend that took the packet off a TX ring (deliver to its frontends here).
-     * @param packet  valid only during this call.
+     * @param packet  valid only during this call, unless {@linkplain Packet#hold() held}.
+     * @return the packet's status; ignored when the packet was held.
      */
     PacketStatus onPacket(Backend backend, Packet packet);
+
+    /**
+     * Called once per duty cycle on the backend's thread, after the TX rings were served and
+     * before responses are published: the place to complete held packets whose time has come.
+     *
+     * @return work done (0 lets the backend idle).
+     */
+    default int onDutyCycle(final Backend backend)
+    {
+        return 0;
+    }
 }

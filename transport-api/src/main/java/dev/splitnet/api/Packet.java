@@ -6,10 +6,31 @@ import org.agrona.DirectBuffer;
 
 /**
  * A packet the backend took off a frontend's TX ring: the header already copied into backend
- * memory, the payload still in granted frames. Valid only during {@link PacketHandler#onPacket}.
+ * memory, the payload still in granted frames. Valid during {@link PacketHandler#onPacket}, and
+ * after it until completed when the handler {@linkplain #hold() held} it.
  */
 public interface Packet
 {
+    /**
+     * Keeps the packet past its handler without copying it (the seed's "remove netloop by lazy
+     * copying"): its grants stay pinned, its payload unmapped until read, and the frontend gets its
+     * response only when the packet is {@linkplain Backend#complete completed}. If it is held too
+     * long, or its frontend runs short or goes away, the backend copies the payload into memory of
+     * its own and answers the frontend; reads then see the copy, with nothing for the holder to do.
+     *
+     * <p>Call it during the handler; the handler's return value is then ignored. Calling it again
+     * returns the same handle. Read the packet later through {@link Backend#held(long)}, which
+     * checks the handle: this object serves the pool's next packet once this one is completed.
+     *
+     * @return the handle, a positive number naming this packet and its generation.
+     * @throws IllegalStateException when the packet is not in its handler, or cannot be held.
+     */
+    default long hold()
+    {
+        throw new UnsupportedOperationException("only packets a backend took off a TX ring can be held, not "
+            + getClass().getName());
+    }
+
     /** The frontend that sent it. */
     int domainId();
 

@@ -55,7 +55,23 @@ public enum DeviceCounter
     BACKEND_DOORBELL_FLOODS("be_doorbell_floods", "backend: doorbell drains cut short at their bound (a doorbell flood)",
         Side.BACKEND),
     FRONTEND_DOORBELL_FLOODS("fe_doorbell_floods", "frontend: doorbell drains cut short at their bound (a doorbell flood)",
-        Side.FRONTEND);
+        Side.FRONTEND),
+    // added with held packets, no netloop (appended: earlier ids never move)
+    HELD_PACKETS("held_packets", "backend: packets a consumer held past its handler, without a copy", Side.BACKEND),
+    HELD_COMPLETED_NO_COPY("held_completed_no_copy", "backend: held packets completed before any copy was needed", Side.BACKEND),
+    HELD_COPIED_DEADLINE("held_copied_deadline", "backend: held packets copied late because they were held past the copy deadline",
+        Side.BACKEND),
+    HELD_COPIED_PRESSURE("held_copied_pressure", "backend: held packets copied late because their frontend ran short of ring",
+        Side.BACKEND),
+    HELD_COPIED_DISCONNECT("held_copied_disconnect", "backend: held packets copied because their frontend disconnected",
+        Side.BACKEND),
+    HELD_DROPPED_BOUND("held_dropped_bound", "backend: held packets dropped because the backend's copy memory was full",
+        Side.BACKEND),
+    HELD_DROPPED_LIMIT("held_dropped_limit", "backend: held packets dropped because their holder kept them past the drop limit",
+        Side.BACKEND),
+    HELD_NOW("held_now", "backend: packets held now (gauge)", Side.BACKEND),
+    COPY_MEMORY_BYTES("copy_memory_bytes", "backend: bytes of late copies in the backend's copy memory now (gauge)",
+        Side.BACKEND);
 
     /** Which side writes a counter. */
     public enum Side

@@ -1,0 +1,597 @@
+package dev.splitnet.backend;
+
+import dev.splitnet.api.NetifConstants;
+import dev.splitnet.api.PacketStatus;
+import dev.splitnet.mmap.BackRing;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.NetifEntries;
+import dev.splitnet.mmap.NetifLimits;
+import java.nio.ByteBuffer;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+/**
+ * One frontend's packets between their TX requests and their TX responses, like netback's
+ * {@code pending_tx_info}: for each packet the ids of its requests, its header copy and lazy
+ * fragments (a {@link BackendPacket} from a pool), its grant holds, and, once it is held past its
+ * handler, when it was held and where its late copy lives. A packet is answered when it is
+ * released ({@code xenvif_idx_release}), in any order: TX responses carry their request's id.
+ *
+ * <p>The life of a packet (docs/PROTOCOL.md, "Local delivery without netloop"):
+ * <pre>
+ *   FREE --open--> IN_HANDLER --handler returns--> answered, FREE
+ *                       |
+ *                     hold()   grants pinned, payload unmapped until read
+ *                       v
+ *                     HELD --complete--> answered with the holder's status, FREE
+ *                       |  \--copy memory full--> answered DROPPED, FREE (handle reads as dropped)
+ *                       | deadline, pressure or disconnect: payload copied, answered OKAY
+ *                       v
+ *                    COPIED --complete--> copy freed, FREE
+ *                          \--drop limit, or pool short--> copy freed, FREE (handle reads as dropped)
+ * </pre>
+ *
+ * <p>Sizes: at most a ring's worth of requests is ever unanswered (the ring's overflow check), so
+ * HELD and IN_HANDLER packets and their fragments fit in one ring's worth; the rest of the pool is
+ * for COPIED packets, which no longer hold ring entries ({@link #copySlots}). A frontend is
+ * therefore never stalled by its holders: when the pool runs short the oldest copy is dropped.
+ * Everything runs on the backend's duty-cycle thread.
+ */
+final class PendingTable
+{
+    static final int FREE = 0;
+    static final int IN_HANDLER = 1;
+    static final int HELD = 2;
+    static final int COPIED = 3;
+
+    private static final int NONE = -1;
+    /** Copies one frontend may hold at once, whatever its share of the copy memory. */
+    static final int MAX_COPY_SLOTS = 4096;
+    private static final int MAX_REQUESTS = NetifLimits.MAX_TX_REQUESTS_PER_PACKET;
+    // the intrusive lists packets are on, oldest first
+    private static final int LIST_HELD = 0;
+    private static final int LIST_COPIED = 1;
+
+    private final BackRing txRing;
+    private final AtomicBuffer txSring;
+    private final CopyMemory copyMemory;
+    private final HoldLimits limits;
+    private final int pressureRequests;
+
+    private final BackendPacket[] packets;
+    private final byte[] state;
+    private final int[] generation;
+    // bit (g & 63) of slot s set: generation g of slot s was dropped by the backend, not completed
+    // by its holder; a holder completing it then hears "dropped", not "misuse" (64 reuses of memory)
+    private final long[] droppedGenerations;
+    private final long[] heldSinceNs;
+    private final int[] requestIds;
+    private final int[] requestCount;
+    private final int[] copyUnit;
+    private final int[] copyBytes;
+    private final int[] prev;
+    private final int[] next;
+    private final int[] listHead = { NONE, NONE };
+    private final int[] listTail = { NONE, NONE };
+    private final int[] freeSlots;
+    private int freeSlotCount;
+    private final LazyFragment[] freeFragments;
+    private int freeFragmentCount;
+
+    private final AtomicCounter heldPackets;
+    private final AtomicCounter completedNoCopy;
+    private final AtomicCounter copiedDeadline;
+    private final AtomicCounter copiedPressure;
+    private final AtomicCounter copiedDisconnect;
+    private final AtomicCounter droppedBound;
+    private final AtomicCounter droppedLimit;
+    private final AtomicCounter heldNowGauge;
+    private final AtomicCounter copyBytesGauge;
+
+    private int tableId = -1;
+    // requests consumed off the ring and not yet answered
+    private int unansweredRequests;
+    private int heldNow;
+    private int copiedNow;
+    private long copyBytesNow;
+    // the frontend is gone: nothing more is written to its ring or its counters
+    private boolean detached;
+    // TX responses written and not yet published (Vif pushes them)
+    private boolean responsesUnpushed;
+
+    PendingTable(final BackRing txRing, final ActiveGrants grants, final long framesAddress, final ByteBuffer framesChannelView,
+        final int headerCapacity, final CopyMemory copyMemory, final HoldLimits limits, final DeviceCounters counters,
+        final int domainId)
+    {
+        this.txRing = txRing;
+        this.txSring = txRing.buffer();
+        this.copyMemory = copyMemory;
+        this.limits = limits;
+        final int ringSize = txRing.size();
+        this.pressureRequests = Math.max(1, (int)(ringSize * limits.pressureShare()));
+        // a ring's worth for packets not yet answered, and room for as many copies as the
+        // frontend's share of the copy memory holds in small packets (at most 4,096)
+        final int slots = ringSize + copySlots(ringSize, limits.copyBytesPerFrontend());
+        final AtomicCounter egress = counters.get(DeviceCounter.EGRESS_PACKETS);
+        // one gather array per table: a transfer is synchronous, so packets can share it
+        final ByteBuffer[] gather = new ByteBuffer[MAX_REQUESTS + 1];
+        final ByteBuffer headers = ByteBuffer.allocateDirect(slots * headerCapacity);
+        this.packets = new BackendPacket[slots];
+        for (int i = 0; i < slots; i++)
+        {
+            packets[i] = new BackendPacket(this, i, domainId, headers.slice(i * headerCapacity, headerCapacity), gather, egress);
+        }
+        this.state = new byte[slots];
+        this.generation = new int[slots];
+        this.droppedGenerations = new long[slots];
+        this.heldSinceNs = new long[slots];
+        this.requestIds = new int[slots * MAX_REQUESTS];
+        this.requestCount = new int[slots];
+        this.copyUnit = new int[slots];
+        this.copyBytes = new int[slots];
+        this.prev = new int[slots];
+        this.next = new int[slots];
+        this.freeSlots = new int[slots];
+        for (int i = 0; i < slots; i++)
+        {
+            freeSlots[i] = slots - 1 - i;
+        }
+        this.freeSlotCount = slots;
+        this.freeFragments = new LazyFragment[slots];
+        for (int i = 0; i < slots; i++)
+        {
+            freeFragments[i] = new LazyFragment(grants, framesAddress, framesChannelView, copyMemory.channelView(), counters);
+        }
+        this.freeFragmentCount = slots;
+        this.heldPackets = counters.get(DeviceCounter.HELD_PACKETS);
+        this.completedNoCopy = counters.get(DeviceCounter.HELD_COMPLETED_NO_COPY);
+        this.copiedDeadline = counters.get(DeviceCounter.HELD_COPIED_DEADLINE);
+        this.copiedPressure = counters.get(DeviceCounter.HELD_COPIED_PRESSURE);
+        this.copiedDisconnect = counters.get(DeviceCounter.HELD_COPIED_DISCONNECT);
+        this.droppedBound = counters.get(DeviceCounter.HELD_DROPPED_BOUND);
+        this.droppedLimit = counters.get(DeviceCounter.HELD_DROPPED_LIMIT);
+        this.heldNowGauge = counters.get(DeviceCounter.HELD_NOW);
+        this.copyBytesGauge = counters.get(DeviceCounter.COPY_MEMORY_BYTES);
+    }
+
+    /** Pool slots for copied packets: one per copy-memory unit of the frontend's share, at least a ring's worth. */
+    static int copySlots(final int ringSize, final long copyBytesPerFrontend)
+    {
+        return (int)Math.min(MAX_COPY_SLOTS, Math.max(ringSize, copyBytesPerFrontend / CopyMemory.UNIT));
+    }
+
+    /** The id {@link HeldPackets} gave this table (part of every handle), once the backend adopted it. */
+    void registered(final int tableId)
+    {
+        this.tableId = tableId;
+    }
+
+    int tableId()
+    {
+        return tableId;
+    }
+
+    int slots()
+    {
+        return packets.length;
+    }
+
+    /** Packets held or copied now: when 0 after {@link #detach}, the table can be forgotten. */
+    int heldCount()
+    {
+        return heldNow + copiedNow;
+    }
+
+    boolean isDetached()
+    {
+        return detached;
+    }
+
+    /**
+     * Whether a packet of up to {@link NetifLimits#MAX_TX_REQUESTS_PER_PACKET} requests can be
+     * opened; when not, the oldest copies are dropped until it can (they hold no ring entries, so
+     * the frontend is never kept waiting for a slow holder).
+     */
+    boolean makeRoom()
+    {
+        while (freeSlotCount == 0 || freeFragmentCount < MAX_REQUESTS)
+        {
+            final int oldest = listHead[LIST_COPIED];
+            if (oldest == NONE)
+            {
+                return false;
+            }
+            drop(oldest, droppedBound);
+        }
+        return true;
+    }
+
+    /** Opens a packet for a validated-or-not chain: records its request ids. {@link #makeRoom} first. */
+    int open(final TxChain chain)
+    {
+        final int slot = freeSlots[--freeSlotCount];
+        // generations are 31 bits and never 0, so no handle is 0 or negative
+        final int g = generation[slot] + 1;
+        generation[slot] = (g & 0x7FFF_FFFF) == 0 ? 1 : g & 0x7FFF_FFFF;
+        droppedGenerations[slot] &= ~(1L << generation[slot]);
+        state[slot] = IN_HANDLER;
+        final int count = chain.count;
+        System.arraycopy(chain.id, 0, requestIds, slot * MAX_REQUESTS, count);
+        requestCount[slot] = count;
+        unansweredRequests += count;
+        packets[slot].clear();
+        return slot;
+    }
+
+    BackendPacket packet(final int slot)
+    {
+        return packets[slot];
+    }
+
+    int generation(final int slot)
+    {
+        return generation[slot];
+    }
+
+    int state(final int slot)
+    {
+        return state[slot];
+    }
+
+    /** A fragment from the pool for a packet being built ({@link #makeRoom} left enough). */
+    LazyFragment takeFragment()
+    {
+        return freeFragments[--freeFragmentCount];
+    }
+
+    /**
+     * The handler returned (or failed): a packet it did not hold is answered now with
+     * {@code status} and its slot freed; a held one stays.
+     */
+    void finishHandler(final int slot, final short status)
+    {
+        if (state[slot] == IN_HANDLER)
+        {
+            answer(slot, status);
+            free(slot);
+        }
+    }
+
+    /**
+     * {@link dev.splitnet.api.Packet#hold()}: pins every fragment's grant (nothing is mapped) and
+     * puts the packet on the held list.
+     */
+    long hold(final int slot)
+    {
+        if (state[slot] == HELD)
+        {
+            return HeldPackets.handle(tableId, slot, generation[slot]);
+        }
+        if (state[slot] != IN_HANDLER)
+        {
+            throw new IllegalStateException("hold: packet slot=" + slot + " is not in its handler (state=" + stateName(state[slot])
+                + "); hold a packet during onPacket, and read a held one through Backend.held(handle)");
+        }
+        // a grant that cannot be taken throws GrantFaultException, and the packet is answered ERROR
+        packets[slot].pinAll();
+        state[slot] = HELD;
+        // the clock is read here, not per packet: only held packets need a time
+        heldSinceNs[slot] = System.nanoTime();
+        append(LIST_HELD, slot);
+        heldNow++;
+        count(heldPackets);
+        publishGauges();
+        return HeldPackets.handle(tableId, slot, generation[slot]);
+    }
+
+    /** The packet a handle names, null when the backend dropped it; throws for any other handle. */
+    BackendPacket held(final int slot, final int handleGeneration, final long handle)
+    {
+        if (generation[slot] == handleGeneration && (state[slot] == HELD || state[slot] == COPIED))
+        {
+            return packets[slot];
+        }
+        if (wasDropped(slot, handleGeneration))
+        {
+            return null;
+        }
+        throw stale("held", slot, handleGeneration, handle);
+    }
+
+    /** The holder's completion; see {@link dev.splitnet.api.Backend#complete}. */
+    boolean complete(final int slot, final int handleGeneration, final long handle, final PacketStatus status)
+    {
+        if (generation[slot] == handleGeneration)
+        {
+            if (state[slot] == HELD)
+            {
+                unlink(LIST_HELD, slot);
+                heldNow--;
+                count(completedNoCopy);
+                answer(slot, status.netifCode());
+                free(slot);
+                publishGauges();
+                return true;
+            }
+            if (state[slot] == COPIED)
+            {
+                // answered OKAY when it was copied; the holder's status has no one to go to
+                unlink(LIST_COPIED, slot);
+                copiedNow--;
+                free(slot);
+                publishGauges();
+                return true;
+            }
+        }
+        if (wasDropped(slot, handleGeneration))
+        {
+            return false;
+        }
+        throw stale("complete", slot, handleGeneration, handle);
+    }
+
+    /**
+     * The duty cycle's check of held packets: copies those held past the copy deadline (and, while
+     * the frontend has more than its share of the ring unanswered, the oldest), drops copies held
+     * past the drop limit.
+     *
+     * @return packets copied or dropped.
+     */
+    int expire(final long now)
+    {
+        int work = 0;
+        int oldest;
+        while ((oldest = listHead[LIST_HELD]) != NONE && now - heldSinceNs[oldest] >= limits.copyDeadlineNs())
+        {
+            copyLate(oldest, copiedDeadline);
+            work++;
+        }
+        while ((oldest = listHead[LIST_COPIED]) != NONE && now - heldSinceNs[oldest] >= limits.dropLimitNs())
+        {
+            drop(oldest, droppedLimit);
+            work++;
+        }
+        return work + relievePressure();
+    }
+
+    /**
+     * While more than the configured share of the frontend's ring is unanswered because of held
+     * packets, copies the oldest: its ring entries are answered and the frontend can send again.
+     */
+    int relievePressure()
+    {
+        int work = 0;
+        int oldest;
+        while (unansweredRequests > pressureRequests && (oldest = listHead[LIST_HELD]) != NONE)
+        {
+            copyLate(oldest, copiedPressure);
+            work++;
+        }
+        return work;
+    }
+
+    /**
+     * The frontend is going (disconnected, dead or the backend shutting down): every held payload
+     * is copied, or dropped past the bound, before its mapping goes; nothing more is written to its
+     * ring or its counters. With {@code copy} false (its memory cannot be trusted), held packets
+     * are dropped.
+     */
+    void detach(final boolean copy)
+    {
+        int oldest;
+        while ((oldest = listHead[LIST_HELD]) != NONE)
+        {
+            if (copy)
+            {
+                copyLate(oldest, copiedDisconnect);
+            }
+            else
+            {
+                drop(oldest, droppedBound);
+            }
+        }
+        detached = true;
+        responsesUnpushed = false;
+    }
+
+    /** Drops everything (the backend is closing): no handle reads a packet afterwards. */
+    void dropAll()
+    {
+        detach(false);
+        int oldest;
+        while ((oldest = listHead[LIST_COPIED]) != NONE)
+        {
+            drop(oldest, droppedLimit);
+        }
+    }
+
+    /** Whether TX responses were written since the last call (clears the flag). */
+    boolean takeUnpushed()
+    {
+        final boolean unpushed = responsesUnpushed;
+        responsesUnpushed = false;
+        return unpushed;
+    }
+
+    /** After a fault interrupted the TX path: the packet in its handler ends with an error. */
+    void answerInterrupted(final int slot)
+    {
+        if (slot >= 0 && state[slot] == IN_HANDLER)
+        {
+            answer(slot, (short)NetifConstants.NETIF_RSP_ERROR);
+            free(slot);
+        }
+    }
+
+    private void copyLate(final int slot, final AtomicCounter reason)
+    {
+        final BackendPacket packet = packets[slot];
+        final int bytes = packet.payloadLength();
+        final int unit = bytes == 0 ? 0 : copyBytesNow + bytes > limits.copyBytesPerFrontend() ? -1 : copyMemory.allocate(bytes);
+        if (unit < 0)
+        {
+            drop(slot, droppedBound);
+            return;
+        }
+        if (bytes > 0)
+        {
+            packet.copyTo(copyMemory, unit);
+        }
+        copyUnit[slot] = unit;
+        copyBytes[slot] = bytes;
+        copyBytesNow += bytes;
+        unlink(LIST_HELD, slot);
+        heldNow--;
+        append(LIST_COPIED, slot);
+        copiedNow++;
+        state[slot] = COPIED;
+        // the frontend's frames are free again: its packet went on, as far as it can tell
+        answer(slot, (short)NetifConstants.NETIF_RSP_OKAY);
+        count(reason);
+        publishGauges();
+    }
+
+    private void drop(final int slot, final AtomicCounter reason)
+    {
+        if (state[slot] == HELD)
+        {
+            unlink(LIST_HELD, slot);
+            heldNow--;
+            answer(slot, (short)NetifConstants.NETIF_RSP_DROPPED);
+        }
+        else
+        {
+            unlink(LIST_COPIED, slot);
+            copiedNow--;
+        }
+        droppedGenerations[slot] |= 1L << generation[slot];
+        free(slot);
+        count(reason);
+        publishGauges();
+    }
+
+    /** Writes one TX response per request of the packet, unless it was answered already (copied). */
+    private void answer(final int slot, final short status)
+    {
+        final int count = requestCount[slot];
+        if (count == 0)
+        {
+            return;
+        }
+        requestCount[slot] = 0;
+        unansweredRequests -= count;
+        if (detached)
+        {
+            return;
+        }
+        final int base = slot * MAX_REQUESTS;
+        for (int i = 0; i < count; i++)
+        {
+            final int offset = txRing.nextResponseOffset();
+            NetifEntries.TxResponse.write(txSring, offset, requestIds[base + i], status);
+            txRing.produceResponse();
+        }
+        responsesUnpushed = true;
+    }
+
+    /** Releases the packet's grant holds, returns its fragments and copy memory, frees the slot. */
+    private void free(final int slot)
+    {
+        final BackendPacket packet = packets[slot];
+        packet.releaseAll();
+        for (int i = packet.fragmentCount() - 1; i >= 0; i--)
+        {
+            freeFragments[freeFragmentCount++] = packet.fragmentAt(i);
+        }
+        packet.clear();
+        if (copyBytes[slot] > 0)
+        {
+            copyMemory.free(copyUnit[slot], copyBytes[slot]);
+            copyBytesNow -= copyBytes[slot];
+            copyBytes[slot] = 0;
+        }
+        state[slot] = FREE;
+        freeSlots[freeSlotCount++] = slot;
+    }
+
+    private boolean wasDropped(final int slot, final int handleGeneration)
+    {
+        // generations count up by one per use of the slot: the bit of one more than 63 uses ago is stale
+        final int age = generation[slot] - handleGeneration;
+        return age >= 0 && age < 64 && (droppedGenerations[slot] & (1L << handleGeneration)) != 0;
+    }
+
+    private IllegalStateException stale(final String call, final int slot, final int handleGeneration, final long handle)
+    {
+        return new IllegalStateException(call + ": handle=0x" + Long.toHexString(handle) + " is stale: slot=" + slot
+            + " generation=" + handleGeneration + " but the slot is at generation=" + generation[slot] + " (" + stateName(state[slot])
+            + "); the packet was completed already, or the handle was never returned by Packet.hold()");
+    }
+
+    private static String stateName(final int state)
+    {
+        switch (state)
+        {
+            case FREE: return "free";
+            case IN_HANDLER: return "in its handler";
+            case HELD: return "held";
+            default: return "copied";
+        }
+    }
+
+    private void count(final AtomicCounter counter)
+    {
+        if (!detached)
+        {
+            counter.incrementRelease();
+        }
+    }
+
+    private void publishGauges()
+    {
+        if (!detached)
+        {
+            heldNowGauge.setRelease(heldNow + copiedNow);
+            copyBytesGauge.setRelease(copyBytesNow);
+        }
+    }
+
+    private void append(final int list, final int slot)
+    {
+        final int tail = listTail[list];
+        prev[slot] = tail;
+        next[slot] = NONE;
+        if (tail == NONE)
+        {
+            listHead[list] = slot;
+        }
+        else
+        {
+            next[tail] = slot;
+        }
+        listTail[list] = slot;
+    }
+
+    private void unlink(final int list, final int slot)
+    {
+        final int p = prev[slot];
+        final int n = next[slot];
+        if (p == NONE)
+        {
+            listHead[list] = n;
+        }
+        else
+        {
+            next[p] = n;
+        }
+        if (n == NONE)
+        {
+            listTail[list] = p;
+        }
+        else
+        {
+            prev[n] = p;
+        }
+    }
+}
