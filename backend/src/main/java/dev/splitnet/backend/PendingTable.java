@@ -90,6 +90,8 @@ final class PendingTable
     private final AtomicCounter copyBytesGauge;
 
     private int tableId = -1;
+    // the slot opened and not yet finished (answered after a late memory fault), or NONE
+    private int inHandler = NONE;
     // requests consumed off the ring and not yet answered
     private int unansweredRequests;
     private int heldNow;
@@ -221,6 +223,7 @@ final class PendingTable
         requestCount[slot] = count;
         unansweredRequests += count;
         packets[slot].clear();
+        inHandler = slot;
         return slot;
     }
 
@@ -251,6 +254,7 @@ final class PendingTable
      */
     void finishHandler(final int slot, final short status)
     {
+        inHandler = NONE;
         if (state[slot] == IN_HANDLER)
         {
             answer(slot, status);
@@ -414,14 +418,23 @@ final class PendingTable
         return unpushed;
     }
 
-    /** After a fault interrupted the TX path: the packet in its handler ends with an error. */
-    void answerInterrupted(final int slot)
+    /**
+     * After a fault interrupted the TX path: the packet opened and not yet finished ends with an
+     * error, so it still gets exactly one status.
+     *
+     * @return whether there was one.
+     */
+    boolean answerInterrupted()
     {
-        if (slot >= 0 && state[slot] == IN_HANDLER)
+        final int slot = inHandler;
+        if (slot != NONE && state[slot] == IN_HANDLER)
         {
+            inHandler = NONE;
             answer(slot, (short)NetifConstants.NETIF_RSP_ERROR);
             free(slot);
+            return true;
         }
+        return false;
     }
 
     private void copyLate(final int slot, final AtomicCounter reason)

@@ -71,8 +71,6 @@ final class Vif implements AutoCloseable
 
     private String fatalReason;
     private InternalError pendingFault;
-    // the pending slot of the packet whose handler is running, or -1 (answered after a fault)
-    private int inHandlerSlot = -1;
     private boolean closed;
     // RX responses written by deliveries and not yet published with rsp_prod
     private boolean rxUnpushed;
@@ -196,8 +194,10 @@ final class Vif implements AutoCloseable
                 return fatal("TX packet chain continues past req_prod (more_data on the last published request)");
             }
             txRing.consumeRequests(count);
-            available -= count;
+            // from here until it is answered the packet is the table's "in handler" one: a memory
+            // fault the JVM delivers late, anywhere in between, still gets it answered
             final int slot = pending.open(chain);
+            available -= count;
             final int reason = validator.validate(chain);
             if (reason != TxValidator.OK)
             {
@@ -206,9 +206,7 @@ final class Vif implements AutoCloseable
             }
             else
             {
-                inHandlerSlot = slot;
                 pending.finishHandler(slot, handle(handler, slot));
-                inHandlerSlot = -1;
             }
             packets++;
         }
@@ -263,11 +261,9 @@ final class Vif implements AutoCloseable
      */
     void answerInterruptedPacket()
     {
-        if (inHandlerSlot >= 0)
+        if (pending.answerInterrupted())
         {
             errorHandler.incrementRelease();
-            pending.answerInterrupted(inHandlerSlot);
-            inHandlerSlot = -1;
         }
         txUnpushed |= pending.takeUnpushed();
         pushTx();

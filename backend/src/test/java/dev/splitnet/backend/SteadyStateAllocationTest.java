@@ -35,16 +35,83 @@ class SteadyStateAllocationTest
     @TempDir
     Path dir;
 
+    /** What the backend's consumer does with each packet. */
+    enum Consumer
+    {
+        /** Reads its first header byte and answers OKAY. */
+        SINK,
+        /** Delivers it back to its sender (reads every byte). */
+        ECHO,
+        /** Holds it, completes it 64 packets later, having read a byte of it. */
+        HOLD,
+        /** Holds it as HOLD, with a pressure share so small that nearly every packet is copied late first. */
+        HOLD_COPIED
+    }
+
     @Test
     void shouldNotAllocatePerPacketWhenTheBackendReadsAndEchoesPayloads() throws Exception
     {
-        measure(true);
+        measure(Consumer.ECHO);
     }
 
     @Test
     void shouldNotAllocatePerPacketWhenTheBackendCompletesWithoutTouchingPayloads() throws Exception
     {
-        measure(false);
+        measure(Consumer.SINK);
+    }
+
+    @Test
+    void shouldNotAllocatePerPacketWhenAConsumerHoldsPackets() throws Exception
+    {
+        final long[] counts = measure(Consumer.HOLD);
+        assertTrue(counts[0] >= WARMUP_PACKETS + MEASURED_PACKETS - HOLDER_QUEUE, "held zero-copy: " + counts[0]);
+        // only the last 64 of each run: nothing follows them, so they wait for the copy deadline
+        assertTrue(counts[1] <= 2 * HOLDER_QUEUE, "late copies with a pressure share of the whole ring: " + counts[1]);
+    }
+
+    @Test
+    void shouldNotAllocatePerPacketWhenHeldPacketsAreCopiedLate() throws Exception
+    {
+        final long[] counts = measure(Consumer.HOLD_COPIED);
+        assertTrue(counts[1] > (WARMUP_PACKETS + MEASURED_PACKETS) / 2, "late copies by pressure: " + counts[1]);
+    }
+
+    /** How many packets the holding consumer keeps before it completes the oldest. */
+    private static final int HOLDER_QUEUE = 64;
+
+    /** Holds every packet in a ring of handles; completes the oldest once {@link #HOLDER_QUEUE} are held. */
+    private static final class QueueingHolder implements dev.splitnet.api.ForwardingHandler
+    {
+        private final long[] handles = new long[HOLDER_QUEUE * 2];
+        private long head;
+        private long tail;
+        long misread;
+
+        @Override
+        public PacketStatus onPacket(final dev.splitnet.api.Backend backend, final dev.splitnet.api.Packet packet)
+        {
+            handles[(int)(tail++ % handles.length)] = packet.hold();
+            return PacketStatus.OKAY;
+        }
+
+        @Override
+        public int onDutyCycle(final dev.splitnet.api.Backend backend)
+        {
+            int work = 0;
+            while (tail - head > HOLDER_QUEUE)
+            {
+                final long handle = handles[(int)(head++ % handles.length)];
+                final dev.splitnet.api.Packet packet = backend.held(handle);
+                // read it as a consumer would: header and the first payload byte (copy or grant)
+                if (packet == null || packet.header().getByte(0) != 7 || packet.fragment(0).getByte(0) != 1)
+                {
+                    misread++;
+                }
+                backend.complete(handle, PacketStatus.OKAY);
+                work++;
+            }
+            return work;
+        }
     }
 
     /**
@@ -141,8 +208,10 @@ class SteadyStateAllocationTest
         }
     }
 
-    private void measure(final boolean echo) throws Exception
+    /** @return held_packets and late copies (deadline and pressure) of the run. */
+    private long[] measure(final Consumer consumer) throws Exception
     {
+        final boolean echo = consumer == Consumer.ECHO;
         final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
         final NetBack[] backendRef = new NetBack[1];
         final UnsafeBuffer sink = new UnsafeBuffer(new byte[8]);
@@ -153,7 +222,28 @@ class SteadyStateAllocationTest
                 sink.putByte(0, packet.header().getByte(0));
                 return PacketStatus.OKAY;
             };
-        final NetBack backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BUSY_SPIN).handler(handler));
+        final QueueingHolder holder = new QueueingHolder();
+        final BackendContext context = new BackendContext().directory(dir).idleMode(IdleMode.BUSY_SPIN);
+        if (consumer == Consumer.HOLD || consumer == Consumer.HOLD_COPIED)
+        {
+            context.handler(holder);
+        }
+        else
+        {
+            context.handler(handler);
+        }
+        if (consumer == Consumer.HOLD)
+        {
+            // the holder's 64 and a batch of 64 in flight: never more than the whole ring unanswered
+            context.holdPressureShare(1.0);
+        }
+        if (consumer == Consumer.HOLD_COPIED)
+        {
+            // past 8 unanswered requests the oldest held packet is copied; the holder's 64 copies
+            // and a batch's worth fit in 4 MiB, so none is dropped at the bound
+            context.holdPressureShare(8.0 / 256).copyMemoryPerFrontendBytes(4L << 20);
+        }
+        final NetBack backend = NetBack.launch(context);
         backendRef[0] = backend;
         final AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), Throwable::printStackTrace, null, backend);
         AgentRunner.startOnThread(runner);
@@ -194,7 +284,7 @@ class SteadyStateAllocationTest
             final long frontendBytes = threads.getThreadAllocatedBytes(frontendThread) - frontendBefore;
             final long backendBytes = threads.getThreadAllocatedBytes(backendThread) - backendBefore;
             System.out.printf("%s: frontend %d bytes, backend %d bytes over %d packets%n",
-                echo ? "echo" : "sink", frontendBytes, backendBytes, MEASURED_PACKETS);
+                consumer, frontendBytes, backendBytes, MEASURED_PACKETS);
             assertTrue(frontendBytes < SLACK_BYTES, "frontend allocated " + frontendBytes + " bytes for " + MEASURED_PACKETS + " packets");
             assertTrue(backendBytes < SLACK_BYTES, "backend allocated " + backendBytes + " bytes for " + MEASURED_PACKETS + " packets");
             assertEquals(0, notOkay[0], "every packet completed OKAY");
@@ -213,6 +303,10 @@ class SteadyStateAllocationTest
             {
                 assertEquals(0, received[0] + malformed[0], "a sink delivers nothing");
             }
+            assertEquals(0, holder.misread, "held packets read with other bytes, or dropped");
+            final dev.splitnet.mmap.CounterReadings counters = dev.splitnet.mmap.CounterReadings.read(front.device(), dir, front.domainId());
+            return new long[] { counters.get(dev.splitnet.mmap.DeviceCounter.HELD_PACKETS),
+                counters.get(dev.splitnet.mmap.DeviceCounter.HELD_COPIED_DEADLINE) + counters.get(dev.splitnet.mmap.DeviceCounter.HELD_COPIED_PRESSURE) };
         }
         finally
         {
