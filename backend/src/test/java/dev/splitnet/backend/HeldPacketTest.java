@@ -553,4 +553,50 @@ class HeldPacketTest
         assertEquals(packets, dev.splitnet.mmap.BackendCounters.read(dir).get((int)domain).get(DeviceCounter.HELD_COPIED_DISCONNECT),
             "copied at disconnect, in the backend's last counters of the frontend");
     }
+
+    /**
+     * A frontend that tries to end the grant of a packet the backend holds is refused (the pin
+     * keeps the grant's in-use flag set), and the held packet still reads the frame's bytes; once
+     * completed the grant is the frontend's to end again.
+     */
+    @Test
+    void shouldRefuseAFrontendEndingTheGrantOfAHeldPacket() throws Exception
+    {
+        start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000), Features.HEADER_SLOTS);
+        final HostileFrontendTest.RawTx tx = new HostileFrontendTest.RawTx(front);
+        final int gref = 5;
+        tx.grantFrame(gref, (byte)3);
+        tx.writeHeader(1, 77, 42);
+        final int id0 = tx.id();
+        final int id1 = tx.id();
+        tx.write(HostileFrontendTest.chain(new HostileFrontendTest.Req(1, 0, dev.splitnet.api.NetifConstants.NETTXF_SPLITNET_HEADER_SLOT, id0, 42 + 1000),
+            new HostileFrontendTest.Req(gref, 0, 0, id1, 1000)));
+        tx.publish();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (heldOnBackend() < 1)
+        {
+            assertTrue(System.nanoTime() < deadline, "the backend did not hold the packet");
+        }
+        assertNotEquals(0, tx.grants.flags(gref) & dev.splitnet.api.GrantConstants.GTF_READING, "the held packet's grant is pinned");
+        assertFalse(tx.grants.endForeignAccess(gref), "ending the grant of a held packet is refused");
+        assertEquals(0, tx.rspProd(), "no response while held");
+        final int[] wrong = new int[1];
+        onBackend(() ->
+        {
+            final Packet packet = backend.held(handles.get(0));
+            for (int i = 0; i < 1000; i++)
+            {
+                wrong[0] += packet.fragment(0).getByte(i) == (byte)(3 + i * 31) ? 0 : 1;
+            }
+            assertTrue(backend.complete(handles.get(0), PacketStatus.OKAY));
+        });
+        assertTrue(problems.isEmpty(), problems.toString());
+        assertEquals(0, wrong[0], "bytes of the held fragment that differ from the frame");
+        for (final HostileFrontendTest.Rsp rsp : tx.awaitResponses(2))
+        {
+            assertEquals(dev.splitnet.api.NetifConstants.NETIF_RSP_OKAY, rsp.status());
+        }
+        assertTrue(tx.grants.endForeignAccess(gref), "after completion the frontend ends its grant");
+        tx.assertNoGrantHeld();
+    }
 }
