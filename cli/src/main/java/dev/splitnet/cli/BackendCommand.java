@@ -26,7 +26,7 @@ final class BackendCommand implements Callable<Integer>
     Path directory = DeviceDirectory.defaultPath();
 
     @Option(names = "--mode", paramLabel = "MODE", converter = ModeConverter.class,
-        description = "What to do with each packet: switch, echo, verify, forward, sink (default: switch).")
+        description = "What to do with each packet: switch, local, echo, verify, forward, sink (default: switch).")
     BackendMode mode = BackendMode.SWITCH;
 
     @Option(names = "--egress", paramLabel = "HOST:PORT",
@@ -50,6 +50,18 @@ final class BackendCommand implements Callable<Integer>
         + "(frontend --file-memory), which they can truncate under the backend; by default only sealed memory is accepted.")
     boolean allowFileMemory;
 
+    @Option(names = "--hold-ms", paramLabel = "MS", description = "How long the local consumer (mode local, and frames a switch "
+        + "gets for the backend's own MAC) holds each packet before it reads, checks and completes it (default: ${DEFAULT-VALUE}).")
+    long holdMs = 10;
+
+    @Option(names = "--copy-deadline-ms", paramLabel = "MS", description = "A packet held longer is copied into the backend's "
+        + "memory and answered (default: ${DEFAULT-VALUE}).")
+    long copyDeadlineMs = 500;
+
+    @Option(names = "--copy-memory-per-frontend-kib", paramLabel = "KIB", description = "One frontend's share of the backend's "
+        + "memory for late copies of held packets; past it a held packet is dropped (default: ${DEFAULT-VALUE}).")
+    long copyMemoryPerFrontendKib = 512;
+
     @Option(names = "--quiet", description = "No progress line each second.")
     boolean quiet;
 
@@ -57,9 +69,19 @@ final class BackendCommand implements Callable<Integer>
     public Integer call() throws Exception
     {
         final DatagramChannel wire = openEgress();
+        if (holdMs < 0 || copyDeadlineMs < 1 || copyMemoryPerFrontendKib < 0 || copyMemoryPerFrontendKib > 1 << 20)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--hold-ms=" + holdMs + " --copy-deadline-ms=" + copyDeadlineMs
+                + " --copy-memory-per-frontend-kib=" + copyMemoryPerFrontendKib
+                + ": the hold must be >= 0, the copy deadline >= 1 and the copy memory 0 to 1048576 KiB");
+        }
         final BackendMode.Stats stats = new BackendMode.Stats();
+        final LocalConsumer local = new LocalConsumer(holdMs);
         final BackendContext context = new BackendContext().directory(directory).idleMode(idle).maxFrontends(maxFrontends)
-            .distinctFrontendUids(distinctUids).allowFileMemory(allowFileMemory).handler(mode.handler(wire, stats));
+            .distinctFrontendUids(distinctUids).allowFileMemory(allowFileMemory).handler(mode.handler(wire, stats, local))
+            .holdCopyDeadlineMs(copyDeadlineMs).holdDropLimitMs(Math.max(30_000, copyDeadlineMs))
+            .copyMemoryPerFrontendBytes(copyMemoryPerFrontendKib << 10)
+            .copyMemoryBytes(Math.max(16L << 20, Math.min(1L << 30, (copyMemoryPerFrontendKib << 10) * Math.min(maxFrontends, 8))));
         final NetBack backend = NetBack.launch(context);
         final NetBackRunner runner = new NetBackRunner(backend,
             ex -> System.err.println("splitnet backend: duty cycle error: " + ex));
@@ -80,9 +102,11 @@ final class BackendCommand implements Callable<Integer>
             {
                 final long packets = stats.packets.get();
                 System.err.printf(Locale.ROOT, "[backend] frontends=%d packets=%d (%d/s) delivered=%d egress=%d dropped=%d "
-                    + "(no_rx_buffer=%d wire=%d) verify_failures=%d%n",
+                    + "(no_rx_buffer=%d wire=%d) verify_failures=%d local_held=%d local_checked=%d local_failures=%d "
+                    + "local_dropped_by_backend=%d%n",
                     backend.connectedCount(), packets, packets - lastPackets, stats.delivered.get(), stats.egress.get(),
-                    stats.dropped.get(), stats.droppedNoRxBuffer.get(), stats.droppedWire.get(), stats.verifyFailures.get());
+                    stats.dropped.get(), stats.droppedNoRxBuffer.get(), stats.droppedWire.get(), stats.verifyFailures.get(),
+                    local.held.get(), local.checked.get(), local.failures.get(), local.droppedByBackend.get());
                 lastPackets = packets;
             }
         }
@@ -143,7 +167,7 @@ final class BackendCommand implements Callable<Integer>
             }
             catch (final IllegalArgumentException ex)
             {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not a mode; use switch, echo, verify, forward or sink");
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a mode; use switch, local, echo, verify, forward or sink");
             }
         }
     }

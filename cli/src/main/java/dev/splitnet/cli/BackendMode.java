@@ -11,8 +11,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /** What the command-line backend does with each packet. */
 public enum BackendMode
 {
-    /** The demo's switch: to the frontend the destination MAC names (copied into its RX buffers), else zero-copy to the wire. */
+    /**
+     * The demo's switch: to the frontend the destination MAC names (copied into its RX buffers), to
+     * the local consumer when it names the backend itself, else zero-copy to the wire.
+     */
     SWITCH,
+    /** Every packet to the local consumer: held --hold-ms, then read, checked and completed. */
+    LOCAL,
     /** Back to the sender, copied into its RX buffers. */
     ECHO,
     /** Reads every payload byte and checks the checksum in the header: OKAY or ERROR. */
@@ -39,14 +44,38 @@ public enum BackendMode
         final AtomicLong droppedWire = new AtomicLong();
     }
 
-    /** The handler for this mode; {@code egress} may be null when there is no wire. */
-    ForwardingHandler handler(final DatagramChannel egress, final Stats stats)
+    /**
+     * The handler for this mode; {@code egress} may be null when there is no wire. The local
+     * consumer gets its duty-cycle turn in every mode (only switch and local give it packets).
+     */
+    ForwardingHandler handler(final DatagramChannel egress, final Stats stats, final LocalConsumer local)
+    {
+        final ForwardingHandler packets = packetHandler(egress, stats, local);
+        return new ForwardingHandler()
+        {
+            @Override
+            public PacketStatus onPacket(final Backend backend, final Packet packet)
+            {
+                return packets.onPacket(backend, packet);
+            }
+
+            @Override
+            public int onDutyCycle(final Backend backend)
+            {
+                return local.onDutyCycle(backend);
+            }
+        };
+    }
+
+    private ForwardingHandler packetHandler(final DatagramChannel egress, final Stats stats, final LocalConsumer local)
     {
         final StreamChecksum checksum = new StreamChecksum();
         switch (this)
         {
             case SWITCH:
-                return (backend, packet) -> count(stats, switchPacket(backend, egress, packet, stats));
+                return (backend, packet) -> count(stats, switchPacket(backend, egress, packet, stats, local));
+            case LOCAL:
+                return (backend, packet) -> count(stats, local.accept(backend, packet));
             case ECHO:
                 return (backend, packet) -> count(stats, deliver(backend, packet.domainId(), packet, stats));
             case VERIFY:
@@ -69,11 +98,16 @@ public enum BackendMode
         return status;
     }
 
-    private static PacketStatus switchPacket(final Backend backend, final DatagramChannel egress, final Packet packet, final Stats stats)
+    private static PacketStatus switchPacket(final Backend backend, final DatagramChannel egress, final Packet packet, final Stats stats,
+        final LocalConsumer local)
     {
         if (packet.headerLength() >= DemoFrame.ETHERTYPE_OFFSET)
         {
             final int dst = DemoFrame.domainOf(packet.header(), DemoFrame.DST_OFFSET);
+            if (dst == DemoFrame.BACKEND)
+            {
+                return local.accept(backend, packet);
+            }
             if (dst != DemoFrame.WIRE && backend.isConnected(dst))
             {
                 return deliver(backend, dst, packet, stats);
@@ -119,15 +153,7 @@ public enum BackendMode
 
     private static PacketStatus verify(final Packet packet, final StreamChecksum checksum, final Stats stats)
     {
-        checksum.reset();
-        for (int i = 0; i < packet.fragmentCount(); i++)
-        {
-            final var fragment = packet.fragment(i);
-            checksum.update(fragment.buffer(), 0, fragment.length());
-        }
-        final boolean ok = packet.headerLength() >= DemoFrame.HEADER_LENGTH
-            && packet.header().getLong(DemoFrame.CHECKSUM_OFFSET) == checksum.value()
-            && packet.header().getInt(DemoFrame.PAYLOAD_LENGTH_OFFSET) == packet.payloadLength();
+        final boolean ok = DemoFrame.isIntact(packet, checksum);
         if (!ok)
         {
             stats.verifyFailures.lazySet(stats.verifyFailures.get() + 1);

@@ -40,7 +40,8 @@ final class DemoCommand implements Callable<Integer>
         + "the UDP sink got (zero-copy egress, payload never mapped); copied: packets the switch copied into the other frontend's "
         + "receive buffers, payload faults: first CPU reads of their fragments (one per fragment copied); zero-copy bytes: payload "
         + "written to the wire straight from the granted frames; dropped: packets not delivered, no RX buffer: for want of receive "
-        + "buffers posted by the receiving frontend (the switch holds no packet)";
+        + "buffers posted by the receiving frontend; local (with --local-percent): packets to the backend itself, held by its "
+        + "consumer --hold-ms in the sender's grants, copied late only past the backend's copy deadline";
 
     @Option(names = "--duration", paramLabel = "SECONDS", description = "How long the frontends send, more than 0 (default: ${DEFAULT-VALUE}).")
     double durationSeconds = 5;
@@ -57,6 +58,13 @@ final class DemoCommand implements Callable<Integer>
 
     @Option(names = "--wire-percent", paramLabel = "P", description = "Percent of packets sent off the host, 0 to 100 (default: ${DEFAULT-VALUE}).")
     int wirePercent = 50;
+
+    @Option(names = "--local-percent", paramLabel = "P", description = "Percent of packets addressed to the backend itself, whose "
+        + "local consumer holds each --hold-ms without copying it, then checks every byte (default: ${DEFAULT-VALUE}).")
+    int localPercent;
+
+    @Option(names = "--hold-ms", paramLabel = "MS", description = "How long the backend's local consumer holds each packet (default: ${DEFAULT-VALUE}).")
+    long holdMs = 10;
 
     @Option(names = "--idle", paramLabel = "MODE", converter = IdleModeConverter.class,
         description = "Idle mode of all three processes: busy-spin, backoff, blocking (default: backoff).")
@@ -79,7 +87,7 @@ final class DemoCommand implements Callable<Integer>
             DeviceDirectory.create(dir);
             final String idleName = idle.name().toLowerCase(Locale.ROOT).replace('_', '-');
             final Process backend = cleanup.add(ChildJvm.start(dir.resolve("backend.log"), "backend", "--dir", dir.toString(), "--mode",
-                "switch", "--egress", "127.0.0.1:" + wire.port(), "--idle", idleName, "--quiet"));
+                "switch", "--egress", "127.0.0.1:" + wire.port(), "--idle", idleName, "--hold-ms", String.valueOf(holdMs), "--quiet"));
             awaitSocket(dir, backend);
             final String duration = String.valueOf(durationSeconds);
             final String[] names = { "a", "b" };
@@ -89,6 +97,7 @@ final class DemoCommand implements Callable<Integer>
             {
                 final Process frontend = cleanup.add(ChildJvm.start(dir.resolve("frontend-" + names[i] + ".log"), "frontend", "--dir",
                     dir.toString(), "--name", names[i], "--peer", names[1 - i], "--wire-percent", String.valueOf(wirePercent),
+                    "--local-percent", String.valueOf(localPercent),
                     "--duration", duration, "--min-size", String.valueOf(minSize), "--max-size", String.valueOf(maxSize),
                     "--random-fragments", "--idle", idleName, "--quiet", "--replace"));
                 frontends.add(frontend);
@@ -179,6 +188,12 @@ final class DemoCommand implements Callable<Integer>
         {
             throw new picocli.CommandLine.ParameterException(commandLine, "--wire-percent=" + wirePercent + ": must be 0 to 100");
         }
+        if (localPercent < 0 || wirePercent + localPercent > 100 || holdMs < 0)
+        {
+            throw new picocli.CommandLine.ParameterException(commandLine, "--local-percent=" + localPercent + " --hold-ms=" + holdMs
+                + ": the local share must be 0 to " + (100 - wirePercent) + " (with --wire-percent=" + wirePercent
+                + ", together at most 100) and the hold >= 0");
+        }
         if (directory != null)
         {
             final Path parent = directory.toAbsolutePath().getParent();
@@ -245,6 +260,8 @@ final class DemoCommand implements Callable<Integer>
         long zeroCopyBytes = 0;
         long dropped = 0;
         long noBuffer = 0;
+        long held = 0;
+        long copiedLate = 0;
         for (final Map.Entry<String, long[]> e : lastSeen.entrySet())
         {
             final long[] c = e.getValue();
@@ -255,9 +272,16 @@ final class DemoCommand implements Callable<Integer>
             zeroCopyBytes += c[DeviceCounter.ZERO_COPY_BYTES.ordinal()];
             dropped += c[DeviceCounter.TX_DROPPED.ordinal()];
             noBuffer += c[DeviceCounter.RX_DROPPED_NO_BUFFER.ordinal()];
+            held += c[DeviceCounter.HELD_PACKETS.ordinal()];
+            copiedLate += c[DeviceCounter.HELD_COPIED_DEADLINE.ordinal()] + c[DeviceCounter.HELD_COPIED_PRESSURE.ordinal()]
+                + c[DeviceCounter.HELD_COPIED_DISCONNECT.ordinal()];
         }
         sb.append(String.format(Locale.ROOT, " wire: %d datagrams | copied %d, payload faults %d | zero-copy bytes %d | dropped %d "
             + "(no RX buffer %d)", wire.datagrams(), copied, faults, zeroCopyBytes, dropped, noBuffer));
+        if (held > 0)
+        {
+            sb.append(String.format(Locale.ROOT, " | local: held %d without a copy, copied late %d", held, copiedLate));
+        }
         System.err.println(sb);
     }
 
@@ -267,10 +291,13 @@ final class DemoCommand implements Callable<Integer>
         final long dropped = value(json, "tx_dropped");
         if (dropped > 0)
         {
+            final long noBuffer = value(json, "dropped_no_rx_buffer");
+            final long held = value(json, "dropped_held");
             System.err.printf(Locale.ROOT, "splitnet demo: %d packets DROPPED, %d of them for want of receive buffers posted by the "
                 + "receiving frontend (rx_dropped_no_buffer: the switch delivers at once or drops, it holds no packet; a sender keeps "
-                + "within the receiver's window to avoid it, see README 'Deliver and the window'), %d because the wire write failed%n",
-                dropped, value(json, "dropped_no_rx_buffer"), dropped - value(json, "dropped_no_rx_buffer"));
+                + "within the receiver's window to avoid it, see README 'Deliver and the window'), %d held by the local consumer "
+                + "past the backend's copy memory (held_dropped_bound, held_dropped_limit), %d because the wire write failed%n",
+                dropped, noBuffer, held, dropped - noBuffer - held);
         }
     }
 
@@ -323,6 +350,11 @@ final class DemoCommand implements Callable<Integer>
             .append(",\"received_on_wire\":").append(wire.datagrams())
             .append(",\"tx_okay\":").append(okay).append(",\"tx_dropped\":").append(dropped).append(",\"tx_error\":").append(error)
             .append(",\"dropped_no_rx_buffer\":").append(counters[DeviceCounter.RX_DROPPED_NO_BUFFER.ordinal()])
+            .append(",\"held\":").append(counters[DeviceCounter.HELD_PACKETS.ordinal()])
+            .append(",\"held_copied_late\":").append(counters[DeviceCounter.HELD_COPIED_DEADLINE.ordinal()]
+                + counters[DeviceCounter.HELD_COPIED_PRESSURE.ordinal()] + counters[DeviceCounter.HELD_COPIED_DISCONNECT.ordinal()])
+            .append(",\"dropped_held\":").append(counters[DeviceCounter.HELD_DROPPED_BOUND.ordinal()]
+                + counters[DeviceCounter.HELD_DROPPED_LIMIT.ordinal()])
             .append(",\"integrity_errors\":").append(integrity)
             .append(",\"payload_faults\":").append(counters[DeviceCounter.PAYLOAD_FAULTS.ordinal()])
             .append(",\"grant_maps\":").append(counters[DeviceCounter.GRANT_MAPS.ordinal()])

@@ -28,6 +28,8 @@ public final class DemoFrame
     public static final short ETHERTYPE = (short)0x88B5;
     /** Destination for "somewhere on the wire". */
     public static final int WIRE = -1;
+    /** The backend's own address (domain 0, Xen's dom0): frames to it are delivered locally. */
+    public static final int BACKEND = dev.splitnet.api.GrantConstants.BACKEND_DOMAIN_ID;
 
     private DemoFrame()
     {
@@ -117,5 +119,23 @@ public final class DemoFrame
         }
         return checksum.value() == first.getLong(CHECKSUM_OFFSET)
             && first.getInt(PAYLOAD_LENGTH_OFFSET) == packet.length() - HEADER_LENGTH;
+    }
+
+    /**
+     * Whether a frame the backend took off a TX ring is intact: its payload fragments' checksum
+     * and length as its header says. Reads every payload byte (faulting the fragments in, or
+     * reading a held packet's late copy).
+     */
+    public static boolean isIntact(final dev.splitnet.api.Packet packet, final StreamChecksum checksum)
+    {
+        checksum.reset();
+        for (int i = 0; i < packet.fragmentCount(); i++)
+        {
+            final var fragment = packet.fragment(i);
+            checksum.update(fragment.buffer(), 0, fragment.length());
+        }
+        return packet.headerLength() >= HEADER_LENGTH
+            && packet.header().getLong(CHECKSUM_OFFSET) == checksum.value()
+            && packet.header().getInt(PAYLOAD_LENGTH_OFFSET) == packet.payloadLength();
     }
 }

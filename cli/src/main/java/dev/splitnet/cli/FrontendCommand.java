@@ -50,6 +50,10 @@ final class FrontendCommand implements Callable<Integer>
     @Option(names = "--wire-percent", paramLabel = "P", description = "Percent of packets addressed off the host (default: ${DEFAULT-VALUE}).")
     int wirePercent;
 
+    @Option(names = "--local-percent", paramLabel = "P", description = "Percent of packets addressed to the backend itself, "
+        + "for its local consumer (default: ${DEFAULT-VALUE}).")
+    int localPercent;
+
     @Option(names = "--count", paramLabel = "N", description = "Packets to send (default: unlimited, see --duration).")
     long count = Long.MAX_VALUE;
 
@@ -143,6 +147,11 @@ final class FrontendCommand implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(new CommandLine(this),
                 "--min-size=" + minSize + " --max-size=" + maxSize + ": need 0 <= min <= max <= " + maxPayload);
+        }
+        if (localPercent < 0 || wirePercent + localPercent > 100)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--wire-percent=" + wirePercent + " --local-percent="
+                + localPercent + ": each must be 0-100 and together at most 100");
         }
         if (wirePercent < 0 || wirePercent > 100 || window < 1)
         {
@@ -300,7 +309,9 @@ final class FrontendCommand implements Callable<Integer>
             if (sending && front.isConnected() && front.inFlight() < window)
             {
                 final int payload = sweep ? nextSize : minSize + random.nextInt(maxSize - minSize + 1);
-                final int dst = random.nextInt(100) < wirePercent ? DemoFrame.WIRE : dstPeer;
+                // one draw: the first wirePercent off the host, the next localPercent to the backend itself
+                final int draw = random.nextInt(100);
+                final int dst = draw < wirePercent ? DemoFrame.WIRE : draw < wirePercent + localPercent ? DemoFrame.BACKEND : dstPeer;
                 if (send(front, random, payload, dst))
                 {
                     work++;
