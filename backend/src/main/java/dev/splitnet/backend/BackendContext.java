@@ -32,6 +32,9 @@ public final class BackendContext
     private double holdPressureShare = 0.5;
     private long copyMemoryBytes = 16L << 20;
     private long copyMemoryPerFrontendBytes = 512L << 10;
+    private long rxQueueBytes = 512L << 10;
+    private long rxDrainTimeoutMs = 10_000;
+    private long rxStallTimeoutMs = 60_000;
 
     public BackendContext directory(final Path directory)
     {
@@ -232,6 +235,54 @@ public final class BackendContext
         return copyMemoryPerFrontendBytes;
     }
 
+    /**
+     * Bytes of deliveries that may wait for one frontend's RX buffers (default 512 KiB, netback's
+     * {@code XENVIF_RX_QUEUE_BYTES}); 0 turns the queue off (a delivery without buffers is dropped at once).
+     */
+    public BackendContext rxQueueBytes(final long rxQueueBytes)
+    {
+        this.rxQueueBytes = rxQueueBytes;
+        return this;
+    }
+
+    public long rxQueueBytes()
+    {
+        return rxQueueBytes;
+    }
+
+    /** How long a queued delivery may wait for RX buffers before the queue is dropped (default 10 s, netback's rx_drain_timeout_msecs). */
+    public BackendContext rxDrainTimeoutMs(final long rxDrainTimeoutMs)
+    {
+        this.rxDrainTimeoutMs = rxDrainTimeoutMs;
+        return this;
+    }
+
+    public long rxDrainTimeoutMs()
+    {
+        return rxDrainTimeoutMs;
+    }
+
+    /**
+     * After how long without RX buffers a frontend counts as stalled: deliveries to it are then
+     * dropped at once until it posts again (default 60 s, netback's rx_stall_timeout_msecs).
+     */
+    public BackendContext rxStallTimeoutMs(final long rxStallTimeoutMs)
+    {
+        this.rxStallTimeoutMs = rxStallTimeoutMs;
+        return this;
+    }
+
+    public long rxStallTimeoutMs()
+    {
+        return rxStallTimeoutMs;
+    }
+
+    RxQueueLimits rxQueueLimits()
+    {
+        return new RxQueueLimits(rxQueueBytes, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(rxDrainTimeoutMs),
+            java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(rxStallTimeoutMs));
+    }
+
     /** The hold limits as the pending tables use them. */
     HoldLimits holdLimits()
     {
@@ -270,6 +321,11 @@ public final class BackendContext
         if (!(holdPressureShare > 0 && holdPressureShare <= 1))
         {
             throw new IllegalArgumentException("holdPressureShare=" + holdPressureShare + " must be above 0 and at most 1");
+        }
+        if (rxQueueBytes < 0 || rxDrainTimeoutMs < 1 || rxStallTimeoutMs < 1)
+        {
+            throw new IllegalArgumentException("rxQueueBytes=" + rxQueueBytes + " rxDrainTimeoutMs=" + rxDrainTimeoutMs
+                + " rxStallTimeoutMs=" + rxStallTimeoutMs + ": the queue must be >= 0 bytes and the timeouts >= 1 ms");
         }
         if (copyMemoryBytes < 0 || copyMemoryBytes > (1L << 30) || copyMemoryPerFrontendBytes < 0)
         {

@@ -147,6 +147,12 @@ final class BackendPacket implements Packet
         return table.hold(slot);
     }
 
+    /** Holds it for an RX queue; 0 when it is not in its handler. */
+    long holdForQueue()
+    {
+        return table.holdForQueue(slot);
+    }
+
     @Override
     public int domainId()
     {

@@ -16,6 +16,14 @@ final class HeldPackets
     static final int MAX_TABLES = 1 << 16;
 
     private PendingTable[] tables = new PendingTable[64];
+    // ids of tables forgotten (their frontend gone, their last packet completed or dropped): a handle
+    // naming one reads as dropped, not as misuse, until the id is given out again; fresh ids are
+    // given out first, so that is after 65,536 connections
+    private final boolean[] forgotten = new boolean[MAX_TABLES];
+    // the ids of registered tables, compact (swap-removed), so that a scan costs the live ones only
+    private int[] liveIds = new int[64];
+    private final int[] livePosition = new int[MAX_TABLES];
+    private int liveCount;
     private int[] freeIds = new int[0];
     private int freeIdCount;
     private int nextId;
@@ -29,13 +37,13 @@ final class HeldPackets
     void register(final PendingTable table)
     {
         final int id;
-        if (freeIdCount > 0)
-        {
-            id = freeIds[--freeIdCount];
-        }
-        else if (nextId < MAX_TABLES)
+        if (nextId < MAX_TABLES)
         {
             id = nextId++;
+        }
+        else if (freeIdCount > 0)
+        {
+            id = freeIds[--freeIdCount];
         }
         else
         {
@@ -46,6 +54,13 @@ final class HeldPackets
             tables = java.util.Arrays.copyOf(tables, Math.min(MAX_TABLES, tables.length * 2));
         }
         tables[id] = table;
+        forgotten[id] = false;
+        if (liveCount == liveIds.length)
+        {
+            liveIds = java.util.Arrays.copyOf(liveIds, liveIds.length * 2);
+        }
+        livePosition[id] = liveCount;
+        liveIds[liveCount++] = id;
         table.registered(id);
     }
 
@@ -66,6 +81,8 @@ final class HeldPackets
             return;
         }
         tables[id] = null;
+        forgotten[id] = true;
+        removeLive(id);
         if (freeIdCount == freeIds.length)
         {
             freeIds = java.util.Arrays.copyOf(freeIds, Math.max(16, freeIds.length * 2));
@@ -75,11 +92,19 @@ final class HeldPackets
 
     BackendPacket held(final long handle)
     {
+        if (isForgotten(handle))
+        {
+            return null;
+        }
         return table(handle, "held").held(slotOf(handle), generationOf(handle), handle);
     }
 
     boolean complete(final long handle, final PacketStatus status)
     {
+        if (isForgotten(handle))
+        {
+            return false;
+        }
         final PendingTable table = table(handle, "complete");
         final boolean completed = table.complete(slotOf(handle), generationOf(handle), handle, status);
         if (table.isDetached() && table.heldCount() == 0)
@@ -93,10 +118,11 @@ final class HeldPackets
     int expire(final long now)
     {
         int work = 0;
-        for (int id = 0; id < nextId; id++)
+        // backwards: forget() swap-removes the current id only
+        for (int i = liveCount - 1; i >= 0; i--)
         {
-            final PendingTable table = tables[id];
-            if (table != null && table.heldCount() > 0)
+            final PendingTable table = tables[liveIds[i]];
+            if (table.heldCount() > 0)
             {
                 work += table.expire(now);
                 if (table.isDetached() && table.heldCount() == 0)
@@ -111,13 +137,9 @@ final class HeldPackets
     int heldCount()
     {
         int held = 0;
-        for (int id = 0; id < nextId; id++)
+        for (int i = 0; i < liveCount; i++)
         {
-            final PendingTable table = tables[id];
-            if (table != null)
-            {
-                held += table.heldCount();
-            }
+            held += tables[liveIds[i]].heldCount();
         }
         return held;
     }
@@ -125,15 +147,27 @@ final class HeldPackets
     /** The backend is closing: every held packet is dropped. */
     void dropAll()
     {
-        for (int id = 0; id < nextId; id++)
+        while (liveCount > 0)
         {
-            final PendingTable table = tables[id];
-            if (table != null)
-            {
-                table.dropAll();
-                tables[id] = null;
-            }
+            final PendingTable table = tables[liveIds[liveCount - 1]];
+            table.dropAll();
+            forget(table);
         }
+    }
+
+    private void removeLive(final int id)
+    {
+        final int at = livePosition[id];
+        final int last = liveIds[--liveCount];
+        liveIds[at] = last;
+        livePosition[last] = at;
+    }
+
+    /** Whether the handle names a table forgotten since (its packets all completed or dropped). */
+    private boolean isForgotten(final long handle)
+    {
+        final int id = (int)(handle >>> 16) & 0xFFFF;
+        return handle > 0 && forgotten[id];
     }
 
     private PendingTable table(final long handle, final String call)

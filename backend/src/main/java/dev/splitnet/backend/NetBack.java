@@ -77,6 +77,7 @@ public final class NetBack implements Backend, Agent
     private final ForwardingHandler forwarding;
     // every frontend's held packets, by handle (and those of frontends gone, until completed)
     private final HeldPackets heldPackets = new HeldPackets();
+    private final RxQueueLimits rxQueueLimits;
     // the thread running the duty cycle (complete() must be called on it), or null before the first cycle
     private Thread dutyThread;
     private final Int2ObjectHashMap<Vif> byDomain = new Int2ObjectHashMap<>();
@@ -106,6 +107,7 @@ public final class NetBack implements Backend, Agent
         this.selector = selector;
         this.conductor = conductor;
         this.forwarding = context.handler();
+        this.rxQueueLimits = context.rxQueueLimits();
         this.handler = packet -> forwarding.onPacket(this, packet);
     }
 
@@ -202,6 +204,17 @@ public final class NetBack implements Backend, Agent
         dutyThread = Thread.currentThread();
         int work = 0;
         final Vif[] current = vifs;
+        // deliveries waiting for RX buffers go first, before packets that would queue behind them
+        long drainNow = 0;
+        for (final Vif vif : current)
+        {
+            final RxQueue queue = vif.rxQueue();
+            if (!queue.isEmpty())
+            {
+                drainNow = drainNow == 0 ? System.nanoTime() : drainNow;
+                work += queue.drain(vif, drainNow);
+            }
+        }
         for (final Vif vif : current)
         {
             final int handled = vif.processTx(handler, context.txBudget());
@@ -375,6 +388,7 @@ public final class NetBack implements Backend, Agent
     private void add(final Vif vif)
     {
         heldPackets.register(vif.pending());
+        vif.rxQueue(new RxQueue(heldPackets, rxQueueLimits, vif.counters()));
         byDomain.put(vif.domainId(), vif);
         final Vif[] next = java.util.Arrays.copyOf(vifs, vifs.length + 1);
         next[vifs.length] = vif;
@@ -399,6 +413,8 @@ public final class NetBack implements Backend, Agent
         // Held payloads are copied (or dropped past the bound) here, on the duty thread, before the
         // conductor unmaps the frontend's memory: no holder ever reads an unmapped page. Memory
         // that faults cannot be copied from: those packets are dropped.
+        // deliveries waiting for it are dropped (their senders told), then its own held packets go
+        vif.rxQueue().dropAllAtDisconnect();
         vif.pending().detach(!tampered);
         heldPackets.detached(vif.pending());
         // closing (unmapping, deleting a dead frontend's file) is the conductor's work, off this thread
@@ -503,6 +519,10 @@ public final class NetBack implements Backend, Agent
         {
             LOG.error("domain {} ({}) disconnected: {}", vif.domainId(), vif.name(), reason);
             // its memory may be what faults: held packets are dropped, not copied
+            if (vif.rxQueue() != null)
+            {
+                vif.rxQueue().dropAllAtDisconnect();
+            }
             vif.pending().detach(false);
             heldPackets.detached(vif.pending());
             vif.abandon();
@@ -540,6 +560,13 @@ public final class NetBack implements Backend, Agent
     {
         final Vif vif = byDomain.get(domainId);
         return vif == null ? PacketStatus.ERROR : vif.deliver(packet);
+    }
+
+    @Override
+    public PacketStatus forward(final int domainId, final Packet packet)
+    {
+        final Vif vif = byDomain.get(domainId);
+        return vif == null ? PacketStatus.ERROR : vif.forward(packet);
     }
 
     @Override

@@ -52,6 +52,10 @@ final class PendingTable
     // the intrusive lists packets are on, oldest first
     private static final int LIST_HELD = 0;
     private static final int LIST_COPIED = 1;
+    // held by the backend itself, queued for another frontend's RX buffers (RxQueue): no copy
+    // deadline (the queue's drain timeout bounds them), dropped first under pressure
+    private static final int LIST_QUEUED = 2;
+    private static final int[] HOLD_LISTS = { LIST_HELD, LIST_QUEUED };
 
     private final BackRing txRing;
     private final AtomicBuffer txSring;
@@ -72,8 +76,10 @@ final class PendingTable
     private final int[] copyBytes;
     private final int[] prev;
     private final int[] next;
-    private final int[] listHead = { NONE, NONE };
-    private final int[] listTail = { NONE, NONE };
+    private final int[] listHead = { NONE, NONE, NONE };
+    private final int[] listTail = { NONE, NONE, NONE };
+    // per slot: which list a HELD packet is on (LIST_HELD for a consumer's hold, LIST_QUEUED for an RX queue's)
+    private final byte[] heldList;
     private final int[] freeSlots;
     private int freeSlotCount;
     private final LazyFragment[] freeFragments;
@@ -88,6 +94,7 @@ final class PendingTable
     private final AtomicCounter droppedLimit;
     private final AtomicCounter heldNowGauge;
     private final AtomicCounter copyBytesGauge;
+    private final AtomicCounter queuedDroppedPressure;
 
     private int tableId = -1;
     // the slot opened and not yet finished (answered after a late memory fault), or NONE
@@ -97,7 +104,8 @@ final class PendingTable
     private int heldNow;
     private int copiedNow;
     private long copyBytesNow;
-    // the frontend is gone: nothing more is written to its ring or its counters
+    // the frontend is gone: nothing more is written to its ring (ringGone) or its counters (detached)
+    private boolean ringGone;
     private boolean detached;
     // TX responses written and not yet published (Vif pushes them)
     private boolean responsesUnpushed;
@@ -125,6 +133,7 @@ final class PendingTable
             packets[i] = new BackendPacket(this, i, domainId, headers.slice(i * headerCapacity, headerCapacity), gather, egress);
         }
         this.state = new byte[slots];
+        this.heldList = new byte[slots];
         this.generation = new int[slots];
         this.droppedGenerations = new long[slots];
         this.heldSinceNs = new long[slots];
@@ -155,6 +164,7 @@ final class PendingTable
         this.droppedLimit = counters.get(DeviceCounter.HELD_DROPPED_LIMIT);
         this.heldNowGauge = counters.get(DeviceCounter.HELD_NOW);
         this.copyBytesGauge = counters.get(DeviceCounter.COPY_MEMORY_BYTES);
+        this.queuedDroppedPressure = counters.get(DeviceCounter.TX_QUEUED_DROPPED_PRESSURE);
     }
 
     /** Pool slots for copied packets: one per copy-memory unit of the frontend's share, at least a ring's worth. */
@@ -268,25 +278,61 @@ final class PendingTable
      */
     long hold(final int slot)
     {
-        if (state[slot] == HELD)
+        if (state[slot] == HELD && heldList[slot] == LIST_HELD)
         {
             return HeldPackets.handle(tableId, slot, generation[slot]);
+        }
+        if (state[slot] == HELD)
+        {
+            throw new IllegalStateException("hold: packet slot=" + slot + " was queued for delivery to a frontend without free "
+                + "receive buffers (Backend.deliver returned OKAY for it); the backend completes it, so it cannot also be held");
         }
         if (state[slot] != IN_HANDLER)
         {
             throw new IllegalStateException("hold: packet slot=" + slot + " is not in its handler (state=" + stateName(state[slot])
                 + "); hold a packet during onPacket, and read a held one through Backend.held(handle)");
         }
-        // a grant that cannot be taken throws GrantFaultException, and the packet is answered ERROR
-        packets[slot].pinAll();
-        state[slot] = HELD;
-        // the clock is read here, not per packet: only held packets need a time
-        heldSinceNs[slot] = System.nanoTime();
-        append(LIST_HELD, slot);
-        heldNow++;
+        pinAndHold(slot, LIST_HELD);
         count(heldPackets);
         publishGauges();
         return HeldPackets.handle(tableId, slot, generation[slot]);
+    }
+
+    /**
+     * Holds a packet in its handler for an RX queue ({@link RxQueue}): like {@link #hold}, but the
+     * backend completes it, it is never copied at the deadline, and it is the first dropped when
+     * its frontend runs short.
+     *
+     * @return the handle; 0 when the packet is not in its handler (held by its consumer already);
+     *         -1 when the frontend has more than its share of the ring unanswered already: waiting
+     *         would leave it short, so the packet is dropped (counted {@code tx_queued_dropped_pressure}).
+     */
+    long holdForQueue(final int slot)
+    {
+        if (state[slot] != IN_HANDLER)
+        {
+            return 0;
+        }
+        if (unansweredRequests > pressureRequests)
+        {
+            count(queuedDroppedPressure);
+            return -1;
+        }
+        pinAndHold(slot, LIST_QUEUED);
+        publishGauges();
+        return HeldPackets.handle(tableId, slot, generation[slot]);
+    }
+
+    private void pinAndHold(final int slot, final int list)
+    {
+        // a grant that cannot be taken throws GrantFaultException, and the packet is answered ERROR
+        packets[slot].pinAll();
+        state[slot] = HELD;
+        heldList[slot] = (byte)list;
+        // the clock is read here, not per packet: only held packets need a time
+        heldSinceNs[slot] = System.nanoTime();
+        append(list, slot);
+        heldNow++;
     }
 
     /** The packet a handle names, null when the backend dropped it; throws for any other handle. */
@@ -310,9 +356,12 @@ final class PendingTable
         {
             if (state[slot] == HELD)
             {
-                unlink(LIST_HELD, slot);
+                unlink(heldList[slot], slot);
                 heldNow--;
-                count(completedNoCopy);
+                if (heldList[slot] == LIST_HELD)
+                {
+                    count(completedNoCopy);
+                }
                 answer(slot, status.netifCode());
                 free(slot);
                 publishGauges();
@@ -372,6 +421,9 @@ final class PendingTable
             copyLate(oldest, copiedPressure);
             work++;
         }
+        // packets waiting in another frontend's RX queue are neither copied (their sender hears
+        // OKAY only once they are delivered, PROTOCOL 6.4) nor dropped here: holdForQueue let them
+        // wait only while the frontend was within its share
         return work;
     }
 
@@ -383,16 +435,23 @@ final class PendingTable
      */
     void detach(final boolean copy)
     {
-        int oldest;
-        while ((oldest = listHead[LIST_HELD]) != NONE)
+        // Nothing more is answered: a frontend still there when the backend disconnects it (a
+        // violation, the backend closing) reports these DISCONNECTED, never an OKAY for a packet
+        // whose fate is not known yet. The counters are still written, until detached below.
+        ringGone = true;
+        for (final int list : HOLD_LISTS)
         {
-            if (copy)
+            int oldest;
+            while ((oldest = listHead[list]) != NONE)
             {
-                copyLate(oldest, copiedDisconnect);
-            }
-            else
-            {
-                drop(oldest, droppedBound);
+                if (copy)
+                {
+                    copyLate(oldest, copiedDisconnect);
+                }
+                else
+                {
+                    drop(oldest, droppedBound);
+                }
             }
         }
         detached = true;
@@ -454,7 +513,7 @@ final class PendingTable
         copyUnit[slot] = unit;
         copyBytes[slot] = bytes;
         copyBytesNow += bytes;
-        unlink(LIST_HELD, slot);
+        unlink(heldList[slot], slot);
         heldNow--;
         append(LIST_COPIED, slot);
         copiedNow++;
@@ -469,7 +528,7 @@ final class PendingTable
     {
         if (state[slot] == HELD)
         {
-            unlink(LIST_HELD, slot);
+            unlink(heldList[slot], slot);
             heldNow--;
             answer(slot, (short)NetifConstants.NETIF_RSP_DROPPED);
         }
@@ -494,7 +553,7 @@ final class PendingTable
         }
         requestCount[slot] = 0;
         unansweredRequests -= count;
-        if (detached)
+        if (ringGone)
         {
             return;
         }

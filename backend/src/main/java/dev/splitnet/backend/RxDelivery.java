@@ -111,6 +111,17 @@ final class RxDelivery
         }
     }
 
+    /**
+     * Whether buffers for a packet of {@code length} bytes are posted (reads the ring's index only
+     * when the private supply is short). A corrupt ring reads as no buffers here; the delivery
+     * that follows finds it and disconnects the frontend.
+     */
+    boolean hasBuffersFor(final int length)
+    {
+        final int needed = Math.max(1, (length + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
+        return postedCount >= needed || (copyPostedRequests() && postedCount >= needed);
+    }
+
     /** Maps every fragment of the source; false when one cannot be read. */
     private static boolean isReadable(final Packet packet)
     {

@@ -54,6 +54,8 @@ final class Vif implements AutoCloseable
     private final PendingTable pending;
     private final RxDelivery rx;
     private final int headerCopyLength;
+    // deliveries waiting for this frontend's RX buffers; set at adoption
+    private RxQueue rxQueue;
 
     private final AtomicCounter txPackets;
     private final AtomicCounter txBytes;
@@ -419,10 +421,69 @@ final class Vif implements AutoCloseable
         return NetifConstants.NETIF_RSP_OKAY;
     }
 
-    /** Delivers into this frontend's RX buffers; see {@link dev.splitnet.api.Backend#deliver}. */
+    /** Delivers into this frontend's RX buffers now, or drops; see {@link dev.splitnet.api.Backend#deliver}. */
     PacketStatus deliver(final Packet source)
     {
+        final PacketStatus status = deliverNow(source);
+        if (status == PacketStatus.OKAY && rxQueue != null)
+        {
+            rxQueue.buffersSeen();
+        }
+        return status;
+    }
+
+    /**
+     * Forwards into this frontend's RX buffers; see {@link dev.splitnet.api.Backend#forward}. A
+     * packet off a TX ring that finds too few buffers posted (or others queued before it) waits in
+     * this frontend's {@link RxQueue}, held in its sender's grants, and its sender hears the
+     * delivery's outcome when it is delivered or dropped.
+     */
+    PacketStatus forward(final Packet source)
+    {
+        final int length = source.headerLength() + source.payloadLength();
+        if (rxQueue != null && length <= NetifConstants.XEN_NETIF_MAX_TX_SIZE && source instanceof BackendPacket
+            && (!rxQueue.isEmpty() || !rx.hasBuffersFor(length)))
+        {
+            final PacketStatus queued;
+            try
+            {
+                queued = rxQueue.offer((BackendPacket)source);
+            }
+            catch (final GrantFaultException ex)
+            {
+                // its grants could not be pinned: the source cannot be read (like RxDelivery's check)
+                counters.get(DeviceCounter.RX_SOURCE_ERROR).incrementRelease();
+                return PacketStatus.ERROR;
+            }
+            if (queued != null)
+            {
+                return queued;
+            }
+            // held by its consumer or queued elsewhere already: delivered now, or dropped (no buffer)
+        }
+        return deliver(source);
+    }
+
+    /** Copies into this frontend's RX buffers now (or drops for want of them). */
+    PacketStatus deliverNow(final Packet source)
+    {
         return afterDelivery(rx.deliver(source));
+    }
+
+    boolean hasBuffersFor(final int length)
+    {
+        return rx.hasBuffersFor(length);
+    }
+
+    /** Given by the backend when it adopts this frontend (on its duty thread). */
+    void rxQueue(final RxQueue rxQueue)
+    {
+        this.rxQueue = rxQueue;
+    }
+
+    RxQueue rxQueue()
+    {
+        return rxQueue;
     }
 
     PacketStatus deliver(final DirectBuffer buffer, final int offset, final int length)

@@ -35,6 +35,7 @@ class CounterMeaningTest
     /** Counters whose meaning another test asserts (it names them: checked below). */
     private static final String HOSTILE = "src/test/java/dev/splitnet/backend/HostileFrontendTest.java";
     private static final String HELD = "src/test/java/dev/splitnet/backend/HeldPacketTest.java";
+    private static final String RXQ = "src/test/java/dev/splitnet/backend/RxQueueTest.java";
     private static final Object[][] ELSEWHERE = {
         { ERROR_BAD_GREF, HOSTILE }, { ERROR_BAD_OFFSET, HOSTILE }, { ERROR_BAD_SLOT, HOSTILE }, { ERROR_TOO_MANY_FRAGMENTS, HOSTILE },
         { ERROR_SIZE_MISMATCH, HOSTILE }, { ERROR_UNSUPPORTED, HOSTILE }, { ERROR_FATAL, HOSTILE },
@@ -44,6 +45,8 @@ class CounterMeaningTest
         { HELD_PACKETS, HELD }, { HELD_COMPLETED_NO_COPY, HELD }, { HELD_COPIED_DEADLINE, HELD }, { HELD_COPIED_PRESSURE, HELD },
         { HELD_COPIED_DISCONNECT, HELD }, { HELD_DROPPED_BOUND, HELD }, { HELD_DROPPED_LIMIT, HELD }, { HELD_NOW, HELD },
         { COPY_MEMORY_BYTES, HELD },
+        { RX_QUEUED, RXQ }, { RX_DROPPED_QUEUE_FULL, RXQ }, { RX_DROPPED_DRAIN_TIMEOUT, RXQ }, { RX_DROPPED_STALLED, RXQ },
+        { RX_DROPPED_DISCONNECT, RXQ }, { TX_QUEUED_DROPPED_PRESSURE, RXQ },
     };
     /** Counters this class holds to their meaning. */
     private static final Set<DeviceCounter> HERE = EnumSet.of(TX_PACKETS, TX_BYTES, TX_OKAY, TX_ERROR, TX_DROPPED, TX_DISCONNECTED,

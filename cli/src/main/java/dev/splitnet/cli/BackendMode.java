@@ -110,22 +110,32 @@ public enum BackendMode
             }
             if (dst != DemoFrame.WIRE && backend.isConnected(dst))
             {
-                return deliver(backend, dst, packet, stats);
+                return forward(backend, dst, packet, stats);
             }
         }
         return toWire(egress, packet, stats);
     }
 
+    /** The switch's way: a destination without receive buffers gets the packet queued, not dropped at once. */
+    private static PacketStatus forward(final Backend backend, final int dst, final Packet packet, final Stats stats)
+    {
+        return countDelivery(backend.forward(dst, packet), stats);
+    }
+
     private static PacketStatus deliver(final Backend backend, final int dst, final Packet packet, final Stats stats)
     {
-        final PacketStatus status = backend.deliver(dst, packet);
+        return countDelivery(backend.deliver(dst, packet), stats);
+    }
+
+    private static PacketStatus countDelivery(final PacketStatus status, final Stats stats)
+    {
         if (status == PacketStatus.OKAY)
         {
             stats.delivered.lazySet(stats.delivered.get() + 1);
         }
         else if (status == PacketStatus.DROPPED)
         {
-            // deliver drops only for want of posted receive buffers
+            // deliver drops only for want of posted receive buffers; forward when its queue is full too
             stats.droppedNoRxBuffer.lazySet(stats.droppedNoRxBuffer.get() + 1);
         }
         return status;

@@ -40,7 +40,8 @@ final class DemoCommand implements Callable<Integer>
         + "the UDP sink got (zero-copy egress, payload never mapped); copied: packets the switch copied into the other frontend's "
         + "receive buffers, payload faults: first CPU reads of their fragments (one per fragment copied); zero-copy bytes: payload "
         + "written to the wire straight from the granted frames; dropped: packets not delivered, no RX buffer: for want of receive "
-        + "buffers posted by the receiving frontend; local (with --local-percent): packets to the backend itself, held by its "
+        + "buffers posted by the receiving frontend (the switch queues a packet for such a frontend in its sender's grants, "
+        + "and drops it only past the queue's bound or timeouts); local (with --local-percent): packets to the backend itself, held by its "
         + "consumer --hold-ms in the sender's grants, copied late only past the backend's copy deadline";
 
     @Option(names = "--duration", paramLabel = "SECONDS", description = "How long the frontends send, more than 0 (default: ${DEFAULT-VALUE}).")
@@ -271,7 +272,9 @@ final class DemoCommand implements Callable<Integer>
             faults += c[DeviceCounter.PAYLOAD_FAULTS.ordinal()];
             zeroCopyBytes += c[DeviceCounter.ZERO_COPY_BYTES.ordinal()];
             dropped += c[DeviceCounter.TX_DROPPED.ordinal()];
-            noBuffer += c[DeviceCounter.RX_DROPPED_NO_BUFFER.ordinal()];
+            noBuffer += c[DeviceCounter.RX_DROPPED_NO_BUFFER.ordinal()] + c[DeviceCounter.RX_DROPPED_QUEUE_FULL.ordinal()]
+                + c[DeviceCounter.RX_DROPPED_DRAIN_TIMEOUT.ordinal()] + c[DeviceCounter.RX_DROPPED_STALLED.ordinal()]
+                + c[DeviceCounter.RX_DROPPED_DISCONNECT.ordinal()] + c[DeviceCounter.TX_QUEUED_DROPPED_PRESSURE.ordinal()];
             held += c[DeviceCounter.HELD_PACKETS.ordinal()];
             copiedLate += c[DeviceCounter.HELD_COPIED_DEADLINE.ordinal()] + c[DeviceCounter.HELD_COPIED_PRESSURE.ordinal()]
                 + c[DeviceCounter.HELD_COPIED_DISCONNECT.ordinal()];
@@ -294,8 +297,8 @@ final class DemoCommand implements Callable<Integer>
             final long noBuffer = value(json, "dropped_no_rx_buffer");
             final long held = value(json, "dropped_held");
             System.err.printf(Locale.ROOT, "splitnet demo: %d packets DROPPED, %d of them for want of receive buffers posted by the "
-                + "receiving frontend (rx_dropped_no_buffer: the switch delivers at once or drops, it holds no packet; a sender keeps "
-                + "within the receiver's window to avoid it, see README 'Deliver and the window'), %d held by the local consumer "
+                + "receiving frontend (the receiver's RX queue was full or timed out, or the packet could not wait: rx_dropped_*; a "
+                + "sender keeps within the receiver's window to avoid it, see README 'Deliver and the window'), %d held by the local consumer "
                 + "past the backend's copy memory (held_dropped_bound, held_dropped_limit), %d because the wire write failed%n",
                 dropped, noBuffer, held, dropped - noBuffer - held);
         }
@@ -349,7 +352,11 @@ final class DemoCommand implements Callable<Integer>
             .append(",\"sent_to_wire\":").append(counters[DeviceCounter.EGRESS_PACKETS.ordinal()])
             .append(",\"received_on_wire\":").append(wire.datagrams())
             .append(",\"tx_okay\":").append(okay).append(",\"tx_dropped\":").append(dropped).append(",\"tx_error\":").append(error)
-            .append(",\"dropped_no_rx_buffer\":").append(counters[DeviceCounter.RX_DROPPED_NO_BUFFER.ordinal()])
+            .append(",\"dropped_no_rx_buffer\":").append(counters[DeviceCounter.RX_DROPPED_NO_BUFFER.ordinal()]
+                + counters[DeviceCounter.RX_DROPPED_QUEUE_FULL.ordinal()] + counters[DeviceCounter.RX_DROPPED_DRAIN_TIMEOUT.ordinal()]
+                + counters[DeviceCounter.RX_DROPPED_STALLED.ordinal()] + counters[DeviceCounter.RX_DROPPED_DISCONNECT.ordinal()]
+                + counters[DeviceCounter.TX_QUEUED_DROPPED_PRESSURE.ordinal()])
+            .append(",\"rx_queued\":").append(counters[DeviceCounter.RX_QUEUED.ordinal()])
             .append(",\"held\":").append(counters[DeviceCounter.HELD_PACKETS.ordinal()])
             .append(",\"held_copied_late\":").append(counters[DeviceCounter.HELD_COPIED_DEADLINE.ordinal()]
                 + counters[DeviceCounter.HELD_COPIED_PRESSURE.ordinal()] + counters[DeviceCounter.HELD_COPIED_DISCONNECT.ordinal()])

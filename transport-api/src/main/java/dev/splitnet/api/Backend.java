@@ -21,6 +21,20 @@ public interface Backend extends AutoCloseable
      */
     PacketStatus deliver(int domainId, Packet packet);
 
+    /**
+     * Forwards a packet to frontend {@code domainId} and lets that delivery decide the packet's
+     * fate (a switch's {@code return backend.forward(dst, packet)}): copied into its receive buffers
+     * now, or, when it has too few posted, queued (held in its sender's grants, not copied) until
+     * it posts some, within the backend's RX queue bounds ({@code rxQueueBytes},
+     * {@code rxDrainTimeoutMs}, {@code rxStallTimeoutMs}). A queued packet returns OKAY here and
+     * its sender hears the real outcome later: OKAY once delivered, DROPPED when the queue drops
+     * it (each reason counted: {@code rx_dropped_queue_full}, {@code rx_dropped_drain_timeout},
+     * {@code rx_dropped_stalled}, {@code rx_dropped_disconnect}, {@code tx_queued_dropped_pressure}).
+     * The handler's return value is then ignored. A packet the handler holds, or one forwarded
+     * already, is not queued: it is delivered now or dropped, as {@link #deliver(int, Packet)}.
+     */
+    PacketStatus forward(int domainId, Packet packet);
+
     /** Copies {@code length} bytes of {@code buffer} into frontend {@code domainId}'s receive buffers. */
     PacketStatus deliver(int domainId, DirectBuffer buffer, int offset, int length);
 

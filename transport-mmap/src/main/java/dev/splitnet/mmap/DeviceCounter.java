@@ -71,7 +71,20 @@ public enum DeviceCounter
         Side.BACKEND),
     HELD_NOW("held_now", "backend: packets held now (gauge)", Side.BACKEND),
     COPY_MEMORY_BYTES("copy_memory_bytes", "backend: bytes of late copies in the backend's copy memory now (gauge)",
-        Side.BACKEND);
+        Side.BACKEND),
+    // added with the RX queues (forwarding without instant drops)
+    RX_QUEUED("rx_queued", "backend: deliveries queued because too few RX buffers were posted (delivered later, or dropped)",
+        Side.BACKEND),
+    RX_DROPPED_QUEUE_FULL("rx_dropped_queue_full", "backend: deliveries dropped because the RX queue was full (bytes or packets)",
+        Side.BACKEND),
+    RX_DROPPED_DRAIN_TIMEOUT("rx_dropped_drain_timeout", "backend: queued deliveries dropped because no RX buffer came within the drain timeout",
+        Side.BACKEND),
+    RX_DROPPED_STALLED("rx_dropped_stalled", "backend: deliveries dropped at once because the frontend posted no RX buffer for the stall timeout",
+        Side.BACKEND),
+    RX_DROPPED_DISCONNECT("rx_dropped_disconnect", "backend: queued deliveries dropped because the frontend disconnected",
+        Side.BACKEND),
+    TX_QUEUED_DROPPED_PRESSURE("tx_queued_dropped_pressure",
+        "backend: this frontend's packets not queued for another's RX buffers because half its TX ring was unanswered already", Side.BACKEND);
 
     /** Which side writes a counter. */
     public enum Side
