@@ -62,6 +62,8 @@ final class PendingTable
     private final CopyMemory copyMemory;
     private final HoldLimits limits;
     private final int pressureRequests;
+    // copies this frontend may have at once (the pool's slots past a ring's worth)
+    private final int copySlots;
 
     private final BackendPacket[] packets;
     private final byte[] state;
@@ -103,6 +105,8 @@ final class PendingTable
     private int unansweredRequests;
     private int heldNow;
     private int copiedNow;
+    // fragments COPIED packets keep (at most copySlots: the pool has that many for them)
+    private int copiedFragments;
     private long copyBytesNow;
     // the frontend is gone: nothing more is written to its ring (ringGone) or its counters (detached)
     private boolean ringGone;
@@ -122,7 +126,8 @@ final class PendingTable
         this.pressureRequests = Math.max(1, (int)(ringSize * limits.pressureShare()));
         // a ring's worth for packets not yet answered, and room for as many copies as the
         // frontend's share of the copy memory holds in small packets (at most 4,096)
-        final int slots = ringSize + copySlots(ringSize, limits.copyBytesPerFrontend());
+        this.copySlots = copySlots(ringSize, limits.copyBytesPerFrontend());
+        final int slots = ringSize + copySlots;
         final AtomicCounter egress = counters.get(DeviceCounter.EGRESS_PACKETS);
         // one gather array per table: a transfer is synchronous, so packets can share it
         final ByteBuffer[] gather = new ByteBuffer[MAX_REQUESTS + 1];
@@ -149,12 +154,15 @@ final class PendingTable
             freeSlots[i] = slots - 1 - i;
         }
         this.freeSlotCount = slots;
-        this.freeFragments = new LazyFragment[slots];
-        for (int i = 0; i < slots; i++)
+        // a ring's worth for unanswered packets (a fragment per request), one chain's worth of slack
+        // (makeRoom asks for it before the chain is read), and copySlots for copies, which keep theirs
+        final int fragments = ringSize + MAX_REQUESTS + copySlots;
+        this.freeFragments = new LazyFragment[fragments];
+        for (int i = 0; i < fragments; i++)
         {
             freeFragments[i] = new LazyFragment(grants, framesAddress, framesChannelView, copyMemory.channelView(), counters);
         }
-        this.freeFragmentCount = slots;
+        this.freeFragmentCount = fragments;
         this.heldPackets = counters.get(DeviceCounter.HELD_PACKETS);
         this.completedNoCopy = counters.get(DeviceCounter.HELD_COMPLETED_NO_COPY);
         this.copiedDeadline = counters.get(DeviceCounter.HELD_COPIED_DEADLINE);
@@ -500,7 +508,10 @@ final class PendingTable
     {
         final BackendPacket packet = packets[slot];
         final int bytes = packet.payloadLength();
-        final int unit = bytes == 0 ? 0 : copyBytesNow + bytes > limits.copyBytesPerFrontend() ? -1 : copyMemory.allocate(bytes);
+        // past the frontend's share of copy memory, or of copy slots, the new packet is dropped: the
+        // copies kept are the oldest, as a full queue in netback drops what arrives
+        final int unit = copiedNow >= copySlots || copiedFragments + packet.fragmentCount() > copySlots ? -1
+            : bytes == 0 ? 0 : copyBytesNow + bytes > limits.copyBytesPerFrontend() ? -1 : copyMemory.allocate(bytes);
         if (unit < 0)
         {
             drop(slot, droppedBound);
@@ -513,6 +524,7 @@ final class PendingTable
         copyUnit[slot] = unit;
         copyBytes[slot] = bytes;
         copyBytesNow += bytes;
+        copiedFragments += packet.fragmentCount();
         unlink(heldList[slot], slot);
         heldNow--;
         append(LIST_COPIED, slot);
@@ -571,6 +583,10 @@ final class PendingTable
     private void free(final int slot)
     {
         final BackendPacket packet = packets[slot];
+        if (state[slot] == COPIED)
+        {
+            copiedFragments -= packet.fragmentCount();
+        }
         packet.releaseAll();
         for (int i = packet.fragmentCount() - 1; i >= 0; i--)
         {
@@ -587,11 +603,17 @@ final class PendingTable
         freeSlots[freeSlotCount++] = slot;
     }
 
+    /**
+     * Whether a handle of an earlier use of the slot names a packet the backend dropped. Within the
+     * slot's last 64 uses this is exact (a bit per use); a handle older than that reads as dropped
+     * too: a holder that kept it that long most likely lost its packet at a bound, and calling it
+     * misuse would throw on the duty thread for the backend's own decision. Generations count up
+     * by one per use (31 bits, wrapping past 0).
+     */
     private boolean wasDropped(final int slot, final int handleGeneration)
     {
-        // generations count up by one per use of the slot: the bit of one more than 63 uses ago is stale
-        final int age = generation[slot] - handleGeneration;
-        return age >= 0 && age < 64 && (droppedGenerations[slot] & (1L << handleGeneration)) != 0;
+        final int age = (generation[slot] - handleGeneration) & 0x7FFF_FFFF;
+        return age >= 64 ? age < 0x4000_0000 : (droppedGenerations[slot] & (1L << handleGeneration)) != 0;
     }
 
     private IllegalStateException stale(final String call, final int slot, final int handleGeneration, final long handle)

@@ -83,13 +83,75 @@ final class SplitnetWorker extends TransportWorker
         return PacketStatus.OKAY;
     }
 
+    /**
+     * With {@code -Dsplitnet.bench.holdMicros=N} (N > 0) the backend's consumer holds every packet
+     * N microseconds ({@code Packet.hold()}), then completes it: the forward scenario with a
+     * holding consumer (issue 11). The backend copies late whatever its pressure share or copy
+     * deadline says; the counters at the end say how many.
+     */
+    static final long HOLD_MICROS = Long.getLong("splitnet.bench.holdMicros", 0);
+
+    /** Holds every packet {@link #HOLD_MICROS}, FIFO, completing the due ones each duty cycle. */
+    private final class HoldingConsumer implements dev.splitnet.api.ForwardingHandler
+    {
+        private final long holdNs = HOLD_MICROS * 1000;
+        private final long[] handles = new long[1 << 16];
+        private final long[] heldAt = new long[1 << 16];
+        private long head;
+        private long tail;
+
+        @Override
+        public PacketStatus onPacket(final dev.splitnet.api.Backend b, final Packet packet)
+        {
+            meter.count++;
+            if (tail - head == handles.length)
+            {
+                completeOldest(b);
+            }
+            final int at = (int)(tail++ & (handles.length - 1));
+            handles[at] = packet.hold();
+            heldAt[at] = System.nanoTime();
+            return PacketStatus.OKAY;
+        }
+
+        @Override
+        public int onDutyCycle(final dev.splitnet.api.Backend b)
+        {
+            int work = 0;
+            if (head != tail)
+            {
+                final long now = System.nanoTime();
+                while (head != tail && now - heldAt[(int)(head & (handles.length - 1))] >= holdNs)
+                {
+                    completeOldest(b);
+                    work++;
+                }
+            }
+            return work;
+        }
+
+        private void completeOldest(final dev.splitnet.api.Backend b)
+        {
+            b.complete(handles[(int)(head++ & (handles.length - 1))], PacketStatus.OKAY);
+        }
+    }
+
     @Override
     void prepare(final boolean sideA)
     {
         if (sideA)
         {
-            backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BUSY_SPIN).handler(this::onPacket)
-                .txBudget(Integer.getInteger("splitnet.bench.txBudget", 64)));
+            final BackendContext context = new BackendContext().directory(dir).idleMode(IdleMode.BUSY_SPIN)
+                .txBudget(Integer.getInteger("splitnet.bench.txBudget", 64));
+            if (HOLD_MICROS > 0 && setup.scenario == Scenario.FORWARD)
+            {
+                context.handler(new HoldingConsumer());
+            }
+            else
+            {
+                context.handler(this::onPacket);
+            }
+            backend = NetBack.launch(context);
         }
         else
         {
@@ -275,7 +337,12 @@ final class SplitnetWorker extends TransportWorker
         return " payload_faults=" + counters.get(DeviceCounter.PAYLOAD_FAULTS)
             + " grant_pins=" + counters.get(DeviceCounter.GRANT_PINS)
             + " doorbells=" + counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT)
-            + " back_pressured=" + counters.get(DeviceCounter.TX_BACK_PRESSURED);
+            + " back_pressured=" + counters.get(DeviceCounter.TX_BACK_PRESSURED)
+            + (HOLD_MICROS > 0 ? " held=" + counters.get(DeviceCounter.HELD_PACKETS)
+            + " held_no_copy=" + counters.get(DeviceCounter.HELD_COMPLETED_NO_COPY)
+            + " copied_pressure=" + counters.get(DeviceCounter.HELD_COPIED_PRESSURE)
+            + " copied_deadline=" + counters.get(DeviceCounter.HELD_COPIED_DEADLINE)
+            + " dropped_bound=" + counters.get(DeviceCounter.HELD_DROPPED_BOUND) : "");
     }
 
     @Override

@@ -81,7 +81,8 @@ final class BackendCommand implements Callable<Integer>
             .distinctFrontendUids(distinctUids).allowFileMemory(allowFileMemory).handler(mode.handler(wire, stats, local))
             .holdCopyDeadlineMs(copyDeadlineMs).holdDropLimitMs(Math.max(30_000, copyDeadlineMs))
             .copyMemoryPerFrontendBytes(copyMemoryPerFrontendKib << 10)
-            .copyMemoryBytes(Math.max(16L << 20, Math.min(1L << 30, (copyMemoryPerFrontendKib << 10) * Math.min(maxFrontends, 8))));
+            // the default 16 MiB in all, or one frontend's share if that is larger
+            .copyMemoryBytes(Math.max(16L << 20, copyMemoryPerFrontendKib << 10));
         final NetBack backend = NetBack.launch(context);
         final NetBackRunner runner = new NetBackRunner(backend,
             ex -> System.err.println("splitnet backend: duty cycle error: " + ex));
