@@ -23,6 +23,7 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -510,6 +511,68 @@ class HeldPacketTest
         assertEquals(10, gone[0]);
         assertEquals(0, counter(DeviceCounter.HELD_NOW));
         assertEquals(0, counter(DeviceCounter.COPY_MEMORY_BYTES));
+    }
+
+    /**
+     * Reproducer (found by the holding fuzzer): a handle the backend dropped must read as dropped
+     * ({@code held()} null, {@code complete()} false) however often its slot was used since. The
+     * pending table remembers drops for 64 generations of a slot, and its free slots are a stack,
+     * so the slot just freed is the next one used: 64 packets later the drop is forgotten and the
+     * holder's handle is refused as stale (IllegalStateException), breaking Backend.held/complete.
+     */
+    @Test
+    @Disabled("reproduces a defect of PendingTable (drops remembered for 64 generations of a LIFO-reused slot); enable with the fix")
+    void shouldSayDroppedForADroppedHandleAfterItsSlotWasUsed64TimesMore() throws Exception
+    {
+        start(new BackendContext().holdCopyDeadlineMs(50).holdDropLimitMs(300), Features.SUPPORTED);
+        sendHeld(1, 3000, 6);
+        pollUntil(() -> completions == 1, "answered at the deadline");
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (counter(DeviceCounter.HELD_DROPPED_LIMIT) < 1)
+        {
+            assertTrue(System.nanoTime() < deadline, "drop at the limit: " + counter(DeviceCounter.HELD_DROPPED_LIMIT));
+            Thread.sleep(20);
+        }
+        final long dropped = handles.get(0);
+        // 70 more packets, one at a time, each completed at once: the dropped packet's slot is reused each time
+        for (int seq = 1; seq <= 70; seq++)
+        {
+            final int s = seq;
+            final long sendDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!send(seq, 100))
+            {
+                assertTrue(System.nanoTime() < sendDeadline, "cannot send seq=" + seq);
+                poll();
+            }
+            pollUntil(() -> {
+                try
+                {
+                    return heldOnBackend() > s;
+                }
+                catch (final InterruptedException ex)
+                {
+                    throw new IllegalStateException(ex);
+                }
+            }, "seq=" + seq + " held");
+            onBackend(() -> assertTrue(backend.complete(handles.get(s), PacketStatus.OKAY)));
+            pollUntil(() -> completions == s + 1, "seq=" + s + " completed");
+        }
+        final Object[] outcome = new Object[2];
+        onBackend(() ->
+        {
+            try
+            {
+                outcome[0] = backend.held(dropped);
+                outcome[1] = backend.complete(dropped, PacketStatus.OKAY);
+            }
+            catch (final IllegalStateException ex)
+            {
+                outcome[0] = ex.getMessage();
+            }
+        });
+        assertTrue(problems.isEmpty(), problems.toString());
+        assertNull(outcome[0], "held(handle=0x" + Long.toHexString(dropped) + ") of a packet dropped at the limit, 70 packets later");
+        assertEquals(Boolean.FALSE, outcome[1], "complete() of a packet dropped at the limit");
     }
 
     @ParameterizedTest(name = "features {0}")
