@@ -618,6 +618,48 @@ class HeldPacketTest
     }
 
     /**
+     * Reproducer (found by the holding fuzzer): the copies of a gone frontend's held packets,
+     * dropped at the drop limit, must read as dropped ({@code held()} null, {@code complete()}
+     * false). HeldPackets forgets a detached table as soon as it holds nothing (its id then free
+     * for the next frontend), so the holder's handles name no table: IllegalStateException; and
+     * once the id is reused, the same slot and generation may name a stranger's packet.
+     */
+    @Test
+    @Disabled("reproduces a defect of HeldPackets (a detached table forgotten while its dropped handles are outstanding); enable with the fix")
+    void shouldSayDroppedForAGoneFrontendsCopiesDroppedAtTheLimit() throws Exception
+    {
+        start(new BackendContext().holdCopyDeadlineMs(250).holdDropLimitMs(300), Features.SUPPORTED);
+        sendHeld(3, 3000, 9);
+        front.close();
+        front = null;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (backend.connectedCount() > 0)
+        {
+            assertTrue(System.nanoTime() < deadline, "the backend did not notice the frontend go");
+            Thread.sleep(10);
+        }
+        // past the drop limit: the copies made at the disconnect are dropped
+        Thread.sleep(1000);
+        final List<String> outcomes = new ArrayList<>();
+        onBackend(() ->
+        {
+            for (final long handle : handles)
+            {
+                try
+                {
+                    outcomes.add("held=" + backend.held(handle) + " complete=" + backend.complete(handle, PacketStatus.OKAY));
+                }
+                catch (final IllegalStateException ex)
+                {
+                    outcomes.add(ex.getMessage());
+                }
+            }
+        });
+        assertTrue(problems.isEmpty(), problems.toString());
+        assertEquals(List.of("held=null complete=false", "held=null complete=false", "held=null complete=false"), outcomes);
+    }
+
+    /**
      * A frontend that tries to end the grant of a packet the backend holds is refused (the pin
      * keeps the grant's in-use flag set), and the held packet still reads the frame's bytes; once
      * completed the grant is the frontend's to end again.
