@@ -40,7 +40,7 @@ class KillHarnessIT
     /** Negative controls: each planted defect is found within a few kills. */
     @ParameterizedTest
     @CsvSource({ "lose-receive, packets completed OKAY never arrived", "count-twice, but okay+error+dropped+disconnected=",
-        "leak-fd, holds ProcView[dirFds=" })
+        "leak-fd, holds ProcView[dirFds=", "corrupt-local, localerror=" })
     void shouldReportAPlantedDefect(final String fault, final String expected, @TempDir final Path faultDir) throws Exception
     {
         final Path logs = Paths.get(System.getProperty("splitnet.logs", "target/it-logs")).resolve("kill-harness-" + fault);
