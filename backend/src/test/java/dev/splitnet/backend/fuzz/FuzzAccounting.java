@@ -152,7 +152,7 @@ public final class FuzzAccounting
             sb.append(System.lineSeparator()).append(String.format(
                 "  holding: held=%,d completed by the holder=%,d found dropped by the backend=%,d offender grant faults=%,d held bystander bytes checked=%,d;"
                 + " KNOWN DEFECT, drops the backend forgot (handle refused as stale 64+ generations on)=%,d,"
-                + " gone frontends' tables forgotten (handle names no table)=%,d",
+                + " gone frontends' tables forgotten (handle names no table, or a later frontend's packet)=%,d",
                 heldPackets.sum(), heldCompleted.sum(), heldDroppedByBackend.sum(), heldOffenderFaults.sum(), heldBystanderBytesChecked.sum(),
                 heldForgottenDrops.sum(), heldForgottenTables.sum()));
             if (heldSummary != null)

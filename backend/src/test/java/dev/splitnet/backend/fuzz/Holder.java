@@ -42,6 +42,8 @@ final class Holder
     private final long[] dueNs = new long[CAPACITY];
     // the bystander packet's id, or 0 for an offender packet
     private final long[] bystanderIds = new long[CAPACITY];
+    // the sending frontend's domain at the hold: a handle must name a packet of that frontend
+    private final int[] domains = new int[CAPACITY];
     private final int[] due = new int[CAPACITY];
     private final boolean[] done = new boolean[CAPACITY];
     private int count;
@@ -96,6 +98,7 @@ final class Holder
         handles[count] = handle;
         dueNs[count] = System.nanoTime() + (long)(random.nextDouble() * maxHoldNs);
         bystanderIds[count] = bystanderId;
+        domains[count] = packet.domainId();
         count++;
         accounting.heldPackets.increment();
         outstanding = count;
@@ -132,7 +135,7 @@ final class Holder
         for (int k = 0; k < n; k++)
         {
             final int i = due[k];
-            complete(backend, handles[i], bystanderIds[i], bystanderDomain, offenderDomain);
+            complete(backend, handles[i], bystanderIds[i], domains[i], bystanderDomain, offenderDomain);
             done[i] = true;
         }
         int kept = 0;
@@ -146,6 +149,7 @@ final class Holder
             handles[kept] = handles[i];
             dueNs[kept] = dueNs[i];
             bystanderIds[kept] = bystanderIds[i];
+            domains[kept] = domains[i];
             kept++;
         }
         count = kept;
@@ -154,11 +158,25 @@ final class Holder
         return n;
     }
 
-    private void complete(final Backend backend, final long handle, final long bystanderId, final int bystanderDomain, final int offenderDomain)
+    private void complete(final Backend backend, final long handle, final long bystanderId, final int domain, final int bystanderDomain,
+        final int offenderDomain)
     {
         try
         {
             final Packet packet = backend.held(handle);
+            if (packet != null && packet.domainId() != domain)
+            {
+                if (!STRICT && bystanderId == 0)
+                {
+                    // the known defect's worse face: the gone offender's table id went to a later
+                    // frontend, whose packet this handle now names; it is not this holder's to complete
+                    accounting.heldForgottenTables.increment();
+                    return;
+                }
+                accounting.violation("held packet handle=0x" + Long.toHexString(handle) + " was held from domain " + domain
+                    + " but now names a packet of domain " + packet.domainId() + " (a gone frontend's table id given to another)");
+                return;
+            }
             if (packet == null)
             {
                 accounting.heldDroppedByBackend.increment();
