@@ -23,6 +23,7 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -512,6 +513,107 @@ class HeldPacketTest
         assertEquals(0, counter(DeviceCounter.COPY_MEMORY_BYTES));
     }
 
+    /**
+     * Reproducer (found by the holding fuzzer): a handle the backend dropped must read as dropped
+     * ({@code held()} null, {@code complete()} false) however often its slot was used since. The
+     * pending table remembers drops for 64 generations of a slot, and its free slots are a stack,
+     * so the slot just freed is the next one used: 64 packets later the drop is forgotten and the
+     * holder's handle is refused as stale (IllegalStateException), breaking Backend.held/complete.
+     */
+    @Test
+    @Disabled("reproduces a defect of PendingTable (drops remembered for 64 generations of a LIFO-reused slot); enable with the fix")
+    void shouldSayDroppedForADroppedHandleAfterItsSlotWasUsed64TimesMore() throws Exception
+    {
+        start(new BackendContext().holdCopyDeadlineMs(50).holdDropLimitMs(300), Features.SUPPORTED);
+        sendHeld(1, 3000, 6);
+        pollUntil(() -> completions == 1, "answered at the deadline");
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (counter(DeviceCounter.HELD_DROPPED_LIMIT) < 1)
+        {
+            assertTrue(System.nanoTime() < deadline, "drop at the limit: " + counter(DeviceCounter.HELD_DROPPED_LIMIT));
+            Thread.sleep(20);
+        }
+        final long dropped = handles.get(0);
+        // 70 more packets, one at a time, each completed at once: the dropped packet's slot is reused each time
+        for (int seq = 1; seq <= 70; seq++)
+        {
+            final int s = seq;
+            final long sendDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!send(seq, 100))
+            {
+                assertTrue(System.nanoTime() < sendDeadline, "cannot send seq=" + seq);
+                poll();
+            }
+            pollUntil(() -> {
+                try
+                {
+                    return heldOnBackend() > s;
+                }
+                catch (final InterruptedException ex)
+                {
+                    throw new IllegalStateException(ex);
+                }
+            }, "seq=" + seq + " held");
+            onBackend(() -> assertTrue(backend.complete(handles.get(s), PacketStatus.OKAY)));
+            pollUntil(() -> completions == s + 1, "seq=" + s + " completed");
+        }
+        final Object[] outcome = new Object[2];
+        onBackend(() ->
+        {
+            try
+            {
+                outcome[0] = backend.held(dropped);
+                outcome[1] = backend.complete(dropped, PacketStatus.OKAY);
+            }
+            catch (final IllegalStateException ex)
+            {
+                outcome[0] = ex.getMessage();
+            }
+        });
+        assertTrue(problems.isEmpty(), problems.toString());
+        assertNull(outcome[0], "held(handle=0x" + Long.toHexString(dropped) + ") of a packet dropped at the limit, 70 packets later");
+        assertEquals(Boolean.FALSE, outcome[1], "complete() of a packet dropped at the limit");
+    }
+
+    /**
+     * Reproducer (found with the kill harness's held packets): copies are dropped "at the bound"
+     * (held_dropped_bound, after their frontend was answered OKAY) while the copy memory is far
+     * from full. The pending table's fragment pool has one fragment per slot, but a copied packet
+     * keeps all its fragments: 492 copies of 16 one-byte fragments need 7,872 fragments of a pool
+     * of 2,304, so makeRoom drops the oldest copies once about 135 are kept (seen: 357 dropped
+     * with 2,160 bytes of the frontend's 524,288 in use), and their holder reads them as dropped.
+     */
+    @Test
+    @Disabled("reproduces a sizing defect of PendingTable (fragment pool of one per slot); enable with the fix")
+    void shouldNotDropCopiesOfManyFragmentPacketsWhileCopyMemoryIsFree() throws Exception
+    {
+        start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000), Features.SUPPORTED);
+        final int packets = 500;
+        final int[] lengths = new int[16];
+        java.util.Arrays.fill(lengths, 1);
+        int sent = 0;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (sent < packets)
+        {
+            assertTrue(System.nanoTime() < deadline, "only " + sent + " of " + packets + " sent in 20 s");
+            final dev.splitnet.api.TxClaim claim = front.tryClaim(HEADER_LENGTH, lengths, lengths.length);
+            if (claim != null)
+            {
+                claim.header().putInt(0, sent);
+                claim.commit(sent);
+                sent++;
+            }
+            poll();
+        }
+        // all but the last few (at most half the ring's requests: no pressure) are copied under
+        // ring pressure and answered OKAY while their holder keeps them
+        final int copied = packets - 8;
+        pollUntil(() -> completions == copied, "all but the last 8 packets answered");
+        assertEquals(copied, counter(DeviceCounter.HELD_COPIED_PRESSURE), "copied under pressure");
+        assertEquals(0, counter(DeviceCounter.HELD_DROPPED_BOUND), "copies dropped 'because the copy memory was full', with "
+            + counter(DeviceCounter.COPY_MEMORY_BYTES) + " bytes of the frontend's 524288 in use");
+    }
+
     @ParameterizedTest(name = "features {0}")
     @ValueSource(longs = { Features.SUPPORTED, Features.HEADER_SLOTS })
     void shouldCopyHeldPacketsWhenTheirFrontendGoesAndReadThemAfterwards(final long features) throws Exception
@@ -552,6 +654,48 @@ class HeldPacketTest
         onBackend(() -> assertEquals(0, backend.heldCount()));
         assertEquals(packets, dev.splitnet.mmap.BackendCounters.read(dir).get((int)domain).get(DeviceCounter.HELD_COPIED_DISCONNECT),
             "copied at disconnect, in the backend's last counters of the frontend");
+    }
+
+    /**
+     * Reproducer (found by the holding fuzzer): the copies of a gone frontend's held packets,
+     * dropped at the drop limit, must read as dropped ({@code held()} null, {@code complete()}
+     * false). HeldPackets forgets a detached table as soon as it holds nothing (its id then free
+     * for the next frontend), so the holder's handles name no table: IllegalStateException; and
+     * once the id is reused, the same slot and generation may name a stranger's packet.
+     */
+    @Test
+    @Disabled("reproduces a defect of HeldPackets (a detached table forgotten while its dropped handles are outstanding); enable with the fix")
+    void shouldSayDroppedForAGoneFrontendsCopiesDroppedAtTheLimit() throws Exception
+    {
+        start(new BackendContext().holdCopyDeadlineMs(250).holdDropLimitMs(300), Features.SUPPORTED);
+        sendHeld(3, 3000, 9);
+        front.close();
+        front = null;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (backend.connectedCount() > 0)
+        {
+            assertTrue(System.nanoTime() < deadline, "the backend did not notice the frontend go");
+            Thread.sleep(10);
+        }
+        // past the drop limit: the copies made at the disconnect are dropped
+        Thread.sleep(1000);
+        final List<String> outcomes = new ArrayList<>();
+        onBackend(() ->
+        {
+            for (final long handle : handles)
+            {
+                try
+                {
+                    outcomes.add("held=" + backend.held(handle) + " complete=" + backend.complete(handle, PacketStatus.OKAY));
+                }
+                catch (final IllegalStateException ex)
+                {
+                    outcomes.add(ex.getMessage());
+                }
+            }
+        });
+        assertTrue(problems.isEmpty(), problems.toString());
+        assertEquals(List.of("held=null complete=false", "held=null complete=false", "held=null complete=false"), outcomes);
     }
 
     /**

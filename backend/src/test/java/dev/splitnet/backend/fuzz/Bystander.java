@@ -56,6 +56,7 @@ final class Bystander implements Runnable
     private final byte[] metadataSnapshot;
     private final long[] grantSnapshot;
     private final Path dir;
+    private final HeldLedger ledger;
     private volatile boolean sending = true;
     private volatile long completions;
     private volatile boolean finished;
@@ -68,8 +69,10 @@ final class Bystander implements Runnable
      *     from a truncated offender file (one per truncation, for a short time after it); it is
      *     asked, and decremented, on each ERROR.
      */
-    Bystander(final NetFront front, final FuzzAccounting accounting, final long seed, final LongSupplier explainedErrorWindow)
+    Bystander(final NetFront front, final FuzzAccounting accounting, final long seed, final LongSupplier explainedErrorWindow,
+        final HeldLedger ledger)
     {
+        this.ledger = ledger;
         this.front = front;
         this.accounting = accounting;
         this.random = new SplittableRandom(seed ^ 0x3C3C3C3C3C3C3C3CL);
@@ -275,6 +278,20 @@ final class Bystander implements Runnable
             return;
         }
         state.status = status;
+        if (ledger != null && ledger.isHeld(id))
+        {
+            // held past the handler: its status is its holder's (or a late copy's, or a drop's)
+            ledger.heard(id, status);
+            switch (status)
+            {
+                case OKAY -> accounting.bystanderOkay.increment();
+                case DROPPED -> accounting.bystanderDropped.increment();
+                case ERROR -> accounting.bystanderError.increment();
+                default -> accounting.bystanderDisconnected.increment();
+            }
+            pending.remove(id);
+            return;
+        }
         switch (status)
         {
             case OKAY -> accounting.bystanderOkay.increment();

@@ -42,6 +42,15 @@ public final class FuzzRun
     public static final String PROGRESS_PROP = "splitnet.fuzz.progress.seconds";
     /** System property: pass the backend's and frontends' log lines on to stderr (default false). */
     public static final String LOG_PROP = "splitnet.fuzz.log";
+    /** System property: the switch holds packets past its handler and completes them later (default false). */
+    public static final String HOLD_PROP = "splitnet.fuzz.hold";
+
+    /** Holding mode: the copy deadline (held packets live up to twice that), the drop limit, the ring share, the copy memory. */
+    static final long HOLD_COPY_DEADLINE_MS = 20;
+    static final long HOLD_DROP_LIMIT_MS = 35;
+    static final double HOLD_PRESSURE_SHARE = 0.4;
+    static final long HOLD_COPY_MEMORY_PER_FRONTEND = 256 << 10;
+    static final int HOLD_SHARE_PERCENT = 50;
 
     private static final long STALL_NS = TimeUnit.SECONDS.toNanos(20);
 
@@ -53,6 +62,7 @@ public final class FuzzRun
     private final long progressNs;
     private final boolean passLog;
     private final PrintStream out;
+    private boolean hold;
 
     public FuzzRun(final Path dir, final long seed, final long fields, final boolean crossDelivery, final boolean truncations,
         final long progressSeconds, final boolean passLog, final PrintStream out)
@@ -67,6 +77,13 @@ public final class FuzzRun
         this.out = out;
     }
 
+    /** Holding mode: the switch holds a share of packets past its handler (see {@link Holder}). */
+    public FuzzRun hold(final boolean hold)
+    {
+        this.hold = hold;
+        return this;
+    }
+
     /** The seed from {@link #SEED_PROP}, or a fresh random one. */
     public static long seedFromProperties()
     {
@@ -78,10 +95,12 @@ public final class FuzzRun
     public FuzzAccounting run()
     {
         out.println("fuzz seed " + seed + "; rerun with -D" + SEED_PROP + "=" + seed + " (" + String.format("%,d", fields) + " fields, cross delivery "
-            + crossDelivery + ", truncations " + truncations + ")");
+            + crossDelivery + ", truncations " + truncations + ", holding " + hold + ")");
         final FuzzAccounting accounting = new FuzzAccounting();
         final ConcurrentLinkedQueue<Throwable> runnerErrors = new ConcurrentLinkedQueue<>();
         final SwitchHandler handler = new SwitchHandler(accounting, crossDelivery, seed);
+        final HeldLedger ledger = hold ? new HeldLedger(accounting) : null;
+        final Holder holder = hold ? handler.holding(ledger, seed, HOLD_SHARE_PERCENT, HOLD_COPY_DEADLINE_MS) : null;
         final TruncationWindow window = new TruncationWindow();
         final LogCapture log = LogCapture.install(passLog);
         NetBackRunner runner = null;
@@ -92,13 +111,19 @@ public final class FuzzRun
         Bystander bystander = null;
         try
         {
-            final NetBack backend = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF).handler(handler)
-                .allowFileMemory(true)); // one offender episode in four is file-backed
+            final BackendContext context = new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF).handler(handler)
+                .allowFileMemory(true); // one offender episode in four is file-backed
+            if (hold)
+            {
+                context.holdCopyDeadlineMs(HOLD_COPY_DEADLINE_MS).holdDropLimitMs(HOLD_DROP_LIMIT_MS).holdPressureShare(HOLD_PRESSURE_SHARE)
+                    .copyMemoryPerFrontendBytes(HOLD_COPY_MEMORY_PER_FRONTEND);
+            }
+            final NetBack backend = NetBack.launch(context);
             handler.backend(backend);
             runner = new NetBackRunner(backend, new BackoffIdleStrategy(), runnerErrors::add);
             bystanderFront = NetFront.connect(new FrontendContext().directory(dir).name("bystander").connectTimeoutMs(5000));
             handler.bystanderDomain(bystanderFront.domainId());
-            bystander = new Bystander(bystanderFront, accounting, seed, window::take);
+            bystander = new Bystander(bystanderFront, accounting, seed, window::take, ledger);
             offender = new Offender(dir, accounting, handler, log, seed, fields, window, truncations);
             bystanderThread = daemon(bystander, "fuzz-bystander");
             offenderThread = daemon(offender, "fuzz-offender");
@@ -107,6 +132,10 @@ public final class FuzzRun
             bystander.stopSending();
             join(offenderThread, accounting, "the offender thread");
             join(bystanderThread, accounting, "the bystander thread");
+            if (hold && !accounting.failed())
+            {
+                new HoldChecks(accounting, ledger, holder, dir, bystanderFront.domainId()).afterQuiet();
+            }
             if (accounting.failed())
             {
                 accounting.violation("(for the record) the backend's thread at the end: " + stack(runner.thread()));

@@ -55,6 +55,8 @@ final class Offender implements Runnable
         DeviceCounter.BACKEND_TX_PACKETS, DeviceCounter.PAYLOAD_FAULTS, DeviceCounter.RX_DELIVERED, DeviceCounter.RX_DROPPED_NO_BUFFER,
         DeviceCounter.ERROR_BAD_GREF, DeviceCounter.ERROR_BAD_OFFSET, DeviceCounter.ERROR_BAD_SLOT, DeviceCounter.ERROR_TOO_MANY_FRAGMENTS,
         DeviceCounter.ERROR_SIZE_MISMATCH, DeviceCounter.ERROR_UNSUPPORTED, DeviceCounter.ERROR_HANDLER, DeviceCounter.ERROR_FATAL,
+        DeviceCounter.HELD_PACKETS, DeviceCounter.HELD_COMPLETED_NO_COPY, DeviceCounter.HELD_COPIED_DEADLINE, DeviceCounter.HELD_COPIED_PRESSURE,
+        DeviceCounter.HELD_COPIED_DISCONNECT, DeviceCounter.HELD_DROPPED_BOUND, DeviceCounter.HELD_DROPPED_LIMIT,
     };
 
     static

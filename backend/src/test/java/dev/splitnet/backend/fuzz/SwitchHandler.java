@@ -3,7 +3,8 @@ package dev.splitnet.backend.fuzz;
 import dev.splitnet.api.Backend;
 import dev.splitnet.api.Fragment;
 import dev.splitnet.api.Packet;
-import dev.splitnet.api.PacketHandler;
+import dev.splitnet.api.ForwardingHandler;
+import dev.splitnet.backend.GrantFaultException;
 import dev.splitnet.api.PacketStatus;
 import java.util.SplittableRandom;
 import java.util.zip.CRC32;
@@ -14,9 +15,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  * checked byte for byte, the offender's checksummed), echoes some packets into their sender (so
  * both frontends' RX paths run), copies some bystander packets into the offender and, with cross
  * delivery on, some offender packets into the bystander before reading them (a lazy copy, whose
- * grant the hostile writer may revoke mid-copy). Runs on the backend's thread.
+ * grant the hostile writer may revoke mid-copy). With a {@link Holder} it also holds a share of
+ * both frontends' packets past the handler (bystander packets it would not echo), and completes
+ * them later from {@link #onDutyCycle}. Runs on the backend's thread.
  */
-final class SwitchHandler implements PacketHandler
+final class SwitchHandler implements ForwardingHandler
 {
     private final FuzzAccounting accounting;
     private final boolean crossDelivery;
@@ -26,6 +29,7 @@ final class SwitchHandler implements PacketHandler
     private volatile Backend backend;
     private volatile int bystanderDomain = -1;
     private volatile int offenderDomain = -1;
+    private Holder holder;
     /** Checksum of everything read, so the reads cannot be optimised away. */
     long checksum;
 
@@ -35,6 +39,32 @@ final class SwitchHandler implements PacketHandler
         this.crossDelivery = crossDelivery;
         // the handler's choices depend on the packets' interleaving, which timing decides
         this.random = new SplittableRandom(seed ^ 0x5A5A5A5A5A5A5A5AL);
+    }
+
+    /** Turns holding on (before the backend starts): {@code sharePercent} of the packets that may be held are. */
+    Holder holding(final HeldLedger ledger, final long seed, final int sharePercent, final long copyDeadlineMs)
+    {
+        holder = new Holder(accounting, ledger, seed, sharePercent, copyDeadlineMs, crossDelivery, new Holder.PacketReader()
+        {
+            @Override
+            public int readAll(final Packet packet)
+            {
+                return SwitchHandler.this.readAll(packet);
+            }
+
+            @Override
+            public String checkBystander(final int length)
+            {
+                return BystanderPacket.check(scratch, 0, length);
+            }
+        });
+        return holder;
+    }
+
+    @Override
+    public int onDutyCycle(final Backend backend)
+    {
+        return holder == null ? 0 : holder.onDutyCycle(backend, bystanderDomain, offenderDomain);
     }
 
     void backend(final Backend backend)
@@ -53,7 +83,7 @@ final class SwitchHandler implements PacketHandler
     }
 
     @Override
-    public PacketStatus onPacket(final Packet packet)
+    public PacketStatus onPacket(final Backend ignored, final Packet packet)
     {
         accounting.handled.increment();
         final int domain = packet.domainId();
@@ -71,6 +101,20 @@ final class SwitchHandler implements PacketHandler
         crc.reset();
         crc.update(scratch.byteArray(), 0, Math.min(length, scratch.capacity()));
         checksum += crc.getValue();
+        if (holder != null && holder.wants())
+        {
+            try
+            {
+                holder.hold(packet, 0);
+                return PacketStatus.OKAY;
+            }
+            catch (final GrantFaultException ex)
+            {
+                // its grants were corrupted under it: the backend answers it ERROR
+                accounting.heldOffenderFaults.increment();
+                return PacketStatus.ERROR;
+            }
+        }
         final int choice = random.nextInt(8);
         if (choice < 4)
         {
@@ -90,6 +134,12 @@ final class SwitchHandler implements PacketHandler
         }
         accounting.bystanderBytesChecked.add(length);
         final long id = scratch.getLong(BystanderPacket.ID_OFFSET);
+        if (holder != null && !BystanderPacket.echoed(id) && holder.wants())
+        {
+            // read once here, and once more at its completion (after any late copy)
+            holder.hold(packet, id);
+            return PacketStatus.OKAY;
+        }
         final int offender = offenderDomain;
         if (BystanderPacket.copiedToOffender(id) && offender > 0)
         {

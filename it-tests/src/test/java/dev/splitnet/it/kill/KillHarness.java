@@ -40,8 +40,26 @@ public final class KillHarness
     }
 
     /** How a run is configured. */
-    record Options(Path dir, Path logs, long seed, int kills, int slots, long progressIntervalMs, PrintStream out, String fault)
+    record Options(Path dir, Path logs, long seed, int kills, int slots, long progressIntervalMs, PrintStream out, String fault,
+        Holding holding)
     {
+        Options(final Path dir, final Path logs, final long seed, final int kills, final int slots, final long progressIntervalMs,
+            final PrintStream out, final String fault)
+        {
+            this(dir, logs, seed, kills, slots, progressIntervalMs, out, fault, Holding.DEFAULT);
+        }
+    }
+
+    /**
+     * Packets the frontends address to the backend itself (DemoFrame.BACKEND), which the switch's
+     * local consumer holds {@code holdMs} past its handler (issue 11, no netloop) and the backend
+     * copies late past {@code copyDeadlineMs}: kills then find packets held in the grants of the
+     * frontend killed, and late copies of them.
+     */
+    record Holding(int localPercent, long holdMs, long copyDeadlineMs)
+    {
+        static final Holding DEFAULT = new Holding(20, 10, 8);
+        static final Holding NONE = new Holding(0, 0, 500);
     }
 
     /** What a run did and found. */
@@ -60,6 +78,43 @@ public final class KillHarness
         long received;
         long misdelivered;
         long okayChecked;
+        long localSent;
+        long localOkay;
+        long localError;
+        long localDropped;
+        long localDisconnected;
+        // the backend's hold counters, summed over its frontends' blocks, per backend incarnation (the last quiet point's)
+        private final Map<Integer, long[]> held = new java.util.TreeMap<>();
+        private static final dev.splitnet.mmap.DeviceCounter[] HELD_COUNTERS = {
+            dev.splitnet.mmap.DeviceCounter.HELD_PACKETS, dev.splitnet.mmap.DeviceCounter.HELD_COMPLETED_NO_COPY,
+            dev.splitnet.mmap.DeviceCounter.HELD_COPIED_DEADLINE, dev.splitnet.mmap.DeviceCounter.HELD_COPIED_PRESSURE,
+            dev.splitnet.mmap.DeviceCounter.HELD_COPIED_DISCONNECT, dev.splitnet.mmap.DeviceCounter.HELD_DROPPED_BOUND,
+            dev.splitnet.mmap.DeviceCounter.HELD_DROPPED_LIMIT };
+
+        void heldFigures(final int backendIncarnation, final Map<Integer, Map<dev.splitnet.mmap.DeviceCounter, Long>> blocks)
+        {
+            final long[] sums = new long[HELD_COUNTERS.length];
+            for (final Map<dev.splitnet.mmap.DeviceCounter, Long> block : blocks.values())
+            {
+                for (int i = 0; i < sums.length; i++)
+                {
+                    sums[i] += block.getOrDefault(HELD_COUNTERS[i], 0L);
+                }
+            }
+            final long[] before = held.get(backendIncarnation);
+            for (int i = 0; before != null && i < sums.length; i++)
+            {
+                sums[i] = Math.max(sums[i], before[i]);
+            }
+            held.put(backendIncarnation, sums);
+        }
+
+        /** The backend's hold counter {@code i} of {@link #HELD_COUNTERS}, summed over backends (a lower bound). */
+        long held(final dev.splitnet.mmap.DeviceCounter counter)
+        {
+            final int i = java.util.Arrays.asList(HELD_COUNTERS).indexOf(counter);
+            return held.values().stream().mapToLong(s -> s[i]).sum();
+        }
         int staleAtDeath;
         long maxDyingMs;
         final java.util.Set<String> creationTempFiles = new java.util.TreeSet<>();
@@ -74,7 +129,15 @@ public final class KillHarness
                     + " backend of a frontend death %d ms (both from the SIGKILL; the process took at most %d ms to end);"
                     + " dead frontends' files the backend left=%d; creation temp files left by killed frontends=%d; violations=%d; %.1f s",
                 kills, scenarios, quietPoints, sent, okay, error, dropped, disconnected, received, okayChecked, misdelivered,
-                maxFrontendNoticeMs, maxBackendNoticeMs, maxDyingMs, staleAtDeath, creationTempFiles.size(), violations.size(), elapsedMs / 1000.0);
+                maxFrontendNoticeMs, maxBackendNoticeMs, maxDyingMs, staleAtDeath, creationTempFiles.size(), violations.size(), elapsedMs / 1000.0)
+                + String.format(Locale.ROOT, "; to the backend's local consumer: sent=%d okay=%d error=%d dropped=%d disconnected=%d;"
+                    + " backend hold counters (lower bounds): held=%d completed_no_copy=%d copied_deadline=%d copied_pressure=%d"
+                    + " copied_disconnect=%d dropped_bound=%d dropped_limit=%d",
+                    localSent, localOkay, localError, localDropped, localDisconnected,
+                    held(dev.splitnet.mmap.DeviceCounter.HELD_PACKETS), held(dev.splitnet.mmap.DeviceCounter.HELD_COMPLETED_NO_COPY),
+                    held(dev.splitnet.mmap.DeviceCounter.HELD_COPIED_DEADLINE), held(dev.splitnet.mmap.DeviceCounter.HELD_COPIED_PRESSURE),
+                    held(dev.splitnet.mmap.DeviceCounter.HELD_COPIED_DISCONNECT), held(dev.splitnet.mmap.DeviceCounter.HELD_DROPPED_BOUND),
+                    held(dev.splitnet.mmap.DeviceCounter.HELD_DROPPED_LIMIT));
         }
     }
 
@@ -263,7 +326,8 @@ public final class KillHarness
     {
         backendIncarnation++;
         backend = Child.start("backend-" + backendIncarnation, options.logs(), List.of(), "dev.splitnet.cli.Main",
-            "backend", "--dir", options.dir().toString(), "--mode", "switch", "--quiet");
+            "backend", "--dir", options.dir().toString(), "--mode", "switch", "--quiet",
+            "--hold-ms", Long.toString(options.holding().holdMs()), "--copy-deadline-ms", Long.toString(options.holding().copyDeadlineMs()));
     }
 
     private void startFrontend(final int slot) throws IOException
@@ -272,7 +336,8 @@ public final class KillHarness
         frontends[slot] = Child.start("fe" + slot + "-" + incarnation[slot], options.logs(),
             List.of("-D" + KillHarnessFrontend.FAULT_PROP + "=" + options.fault()), KillHarnessFrontend.class.getName(),
             options.dir().toString(), Integer.toString(slot), Integer.toString(frontends.length), Integer.toString(incarnation[slot]),
-            Long.toString(options.seed() * 1_000_003L + incarnation[slot]), slot == frontends.length - 1 ? "blocking" : "busy");
+            Long.toString(options.seed() * 1_000_003L + incarnation[slot]), slot == frontends.length - 1 ? "blocking" : "busy",
+            Integer.toString(options.holding().localPercent()));
     }
 
     /** SIGKILLs the backend; with {@code measure}, waits for every frontend to say it noticed. */
@@ -490,6 +555,11 @@ public final class KillHarness
         result.disconnected = 0;
         result.received = 0;
         result.misdelivered = 0;
+        result.localSent = 0;
+        result.localOkay = 0;
+        result.localError = 0;
+        result.localDropped = 0;
+        result.localDisconnected = 0;
         for (final Map<String, String> r : lastReport.values())
         {
             result.sent += QuietPointChecks.count(r, "sent");
@@ -499,6 +569,11 @@ public final class KillHarness
             result.disconnected += QuietPointChecks.count(r, "disconnected");
             result.received += QuietPointChecks.count(r, "received");
             result.misdelivered += QuietPointChecks.count(r, "misdelivered");
+            result.localSent += QuietPointChecks.count(r, "localsent");
+            result.localOkay += QuietPointChecks.count(r, "localokay");
+            result.localError += QuietPointChecks.count(r, "localerror");
+            result.localDropped += QuietPointChecks.count(r, "localdropped");
+            result.localDisconnected += QuietPointChecks.count(r, "localdisconnected");
         }
     }
 

@@ -31,13 +31,16 @@ import org.agrona.DirectBuffer;
 /**
  * One frontend of {@link KillHarness}, a child JVM: a {@link ReconnectingFrontend} named
  * {@code fe<slot>} that sends sequence-numbered, checksummed packets to every slot (itself: echoed
- * by the switch; the others: switched frontend to frontend), checks what it receives, and answers
+ * by the switch; the others: switched frontend to frontend) and a share of them to the backend
+ * itself (DemoFrame.BACKEND: the switch's local consumer holds them past its handler, then checks
+ * every byte and completes them, ERROR for a wrong byte), checks what it receives, and answers
  * the harness's commands on stdin ({@code pause}, {@code report}, {@code resume}) on stdout.
  *
  * <pre>
  * header: DemoFrame (dst MAC, src MAC, seq at 14, checksum at 18, payload length at 26), then
  *   30 src slot:i32 | 34 src incarnation:i32 | 38 dst slot:i32
- * correlation id: dst slot << 32 | seq (one sequence per destination slot)
+ * correlation id: dst slot << 32 | seq (one sequence per destination slot; slot SLOTS is the
+ *   backend's local consumer, whose packets are consumed there and reported as local*=)
  * </pre>
  *
  * The slot given {@code --blocking} sends one packet every 2 ms and sleeps in awaitWork between,
@@ -53,7 +56,8 @@ public final class KillHarnessFrontend
     /**
      * A defect to plant, for the harness's negative controls: {@code lose-receive} (one received
      * packet in 500 is not recorded), {@code count-twice} (one OKAY in 500 is counted twice),
-     * {@code leak-fd} (a descriptor of the device file opened at each connect, never closed).
+     * {@code leak-fd} (a descriptor of the device file opened at each connect, never closed),
+     * {@code corrupt-local} (one packet to the backend's local consumer in 50 carries a wrong checksum).
      */
     static final String FAULT_PROP = "splitnet.kill.fault";
     private static final String FAULT = System.getProperty(FAULT_PROP, "");
@@ -63,6 +67,7 @@ public final class KillHarnessFrontend
     private final int slots;
     private final int incarnation;
     private final boolean blocking;
+    private final int localPercent;
     private final SplittableRandom random;
     private final ConcurrentLinkedQueue<String> commands = new ConcurrentLinkedQueue<>();
     private final StreamChecksum txChecksum = new StreamChecksum();
@@ -89,12 +94,19 @@ public final class KillHarnessFrontend
     private long misdelivered;
     private long duplicates;
     private long lastResolveNs;
+    // packets to the backend's local consumer, by status (also counted in sent, okay, ...)
+    private long localSent;
+    private long localOkay;
+    private long localError;
+    private long localDropped;
+    private long localDisconnected;
     private boolean paused;
     private boolean pauseAnswered;
 
     private KillHarnessFrontend(final Path dir, final int slot, final int slots, final int incarnation, final long seed,
-        final boolean blocking)
+        final boolean blocking, final int localPercent)
     {
+        this.localPercent = localPercent;
         this.dir = dir;
         this.slot = slot;
         this.slots = slots;
@@ -102,7 +114,8 @@ public final class KillHarnessFrontend
         this.blocking = blocking;
         this.random = new SplittableRandom(seed);
         this.peerDomain = new int[slots];
-        this.nextSeq = new int[slots];
+        // one more sequence: the backend's local consumer
+        this.nextSeq = new int[slots + 1];
         this.windowOkay = new BitSet[slots];
         this.windowUnknown = new BitSet[slots];
         for (int i = 0; i < slots; i++)
@@ -112,11 +125,12 @@ public final class KillHarnessFrontend
         }
     }
 
-    /** {@code DIR SLOT SLOTS INCARNATION SEED [blocking]} */
+    /** {@code DIR SLOT SLOTS INCARNATION SEED [blocking|busy [LOCAL_PERCENT]]} */
     public static void main(final String[] args) throws Exception
     {
         final KillHarnessFrontend fe = new KillHarnessFrontend(Path.of(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]),
-            Integer.parseInt(args[3]), Long.parseLong(args[4]), args.length > 5 && args[5].equals("blocking"));
+            Integer.parseInt(args[3]), Long.parseLong(args[4]), args.length > 5 && args[5].equals("blocking"),
+            args.length > 6 ? Integer.parseInt(args[6]) : 0);
         fe.run();
     }
 
@@ -262,8 +276,9 @@ public final class KillHarnessFrontend
 
     private boolean sendOne()
     {
-        int dstSlot = random.nextInt(slots);
-        if (peerDomain[dstSlot] <= 0)
+        final boolean local = localPercent > 0 && random.nextInt(100) < localPercent;
+        int dstSlot = local ? slots : random.nextInt(slots);
+        if (!local && peerDomain[dstSlot] <= 0)
         {
             dstSlot = slot;
         }
@@ -282,12 +297,18 @@ public final class KillHarnessFrontend
             DemoFrame.fill(claim.fragment(i), 0, fragmentLengths[i], fillSeed + i);
             txChecksum.update(claim.fragment(i), 0, fragmentLengths[i]);
         }
-        DemoFrame.writeHeader(claim.header(), peerDomain[dstSlot], front.domainId(), seq, txChecksum.value(), payload);
+        final boolean corrupt = local && FAULT.equals("corrupt-local") && localSent % 50 == 49;
+        DemoFrame.writeHeader(claim.header(), local ? DemoFrame.BACKEND : peerDomain[dstSlot], front.domainId(), seq,
+            txChecksum.value() ^ (corrupt ? 1 : 0), payload);
         claim.header().putInt(SRC_SLOT_OFFSET, slot);
         claim.header().putInt(SRC_INCARNATION_OFFSET, incarnation);
         claim.header().putInt(DST_SLOT_OFFSET, dstSlot);
         claim.commit(((long)dstSlot << 32) | (seq & 0xFFFF_FFFFL));
         sent++;
+        if (local)
+        {
+            localSent++;
+        }
         return true;
     }
 
@@ -295,6 +316,11 @@ public final class KillHarnessFrontend
     {
         final int dstSlot = (int)(correlationId >>> 32);
         final int seq = (int)correlationId;
+        if (dstSlot == slots)
+        {
+            onLocalComplete(status);
+            return;
+        }
         switch (status)
         {
             case OKAY:
@@ -314,6 +340,30 @@ public final class KillHarnessFrontend
             default:
                 disconnected++;
                 windowUnknown[dstSlot].set(seq);
+                break;
+        }
+    }
+
+    /** A packet to the backend's local consumer: consumed there, nothing arrives anywhere; counted by status. */
+    private void onLocalComplete(final PacketStatus status)
+    {
+        switch (status)
+        {
+            case OKAY:
+                okay++;
+                localOkay++;
+                break;
+            case ERROR:
+                error++;
+                localError++;
+                break;
+            case DROPPED:
+                dropped++;
+                localDropped++;
+                break;
+            default:
+                disconnected++;
+                localDisconnected++;
                 break;
         }
     }
@@ -376,7 +426,9 @@ public final class KillHarnessFrontend
             .append(" dropped=").append(dropped).append(" disconnected=").append(disconnected)
             .append(" inflight=").append(front.inFlight()).append(" received=").append(received)
             .append(" integrity=").append(integrityErrors).append(" misdelivered=").append(misdelivered)
-            .append(" duplicates=").append(duplicates);
+            .append(" duplicates=").append(duplicates)
+            .append(" localsent=").append(localSent).append(" localokay=").append(localOkay).append(" localerror=").append(localError)
+            .append(" localdropped=").append(localDropped).append(" localdisconnected=").append(localDisconnected);
         final NetFront current = front.current();
         if (current != null)
         {

@@ -10,7 +10,9 @@ import java.nio.file.attribute.PosixFilePermissions;
  *
  * <pre>
  * --kills N (default 2000) --seed N (default: time) --frontends N (default 3) --progress S (default 10) --logs DIR
- * --fault lose-receive|count-twice|leak-fd   (a planted defect: the run must report violations)
+ * --local-percent P (default 20) --hold-ms MS (default 10) --copy-deadline-ms MS (default 8)
+ *   (packets to the backend itself, held by the switch's local consumer; --local-percent 0: none)
+ * --fault lose-receive|count-twice|leak-fd|corrupt-local   (a planted defect: the run must report violations)
  * </pre>
  */
 public final class KillHarnessMain
@@ -38,6 +40,9 @@ public final class KillHarnessMain
         long progressS = 10;
         Path logs = Path.of("it-tests/target/kill-harness-logs");
         String fault = "";
+        int localPercent = KillHarness.Holding.DEFAULT.localPercent();
+        long holdMs = KillHarness.Holding.DEFAULT.holdMs();
+        long copyDeadlineMs = KillHarness.Holding.DEFAULT.copyDeadlineMs();
         for (int i = 0; i < args.length; i++)
         {
             final String value = i + 1 < args.length ? args[i + 1] : null;
@@ -49,21 +54,26 @@ public final class KillHarnessMain
                 case "--progress": progressS = Long.parseLong(value); i++; break;
                 case "--logs": logs = Path.of(value); i++; break;
                 case "--fault": fault = value; i++; break;
+                case "--local-percent": localPercent = Integer.parseInt(value); i++; break;
+                case "--hold-ms": holdMs = Long.parseLong(value); i++; break;
+                case "--copy-deadline-ms": copyDeadlineMs = Long.parseLong(value); i++; break;
                 default:
                     System.err.println("kill-harness: unknown option " + args[i]
-                        + "; use --kills N --seed N --frontends N --progress SECONDS --logs DIR --fault NAME");
+                        + "; use --kills N --seed N --frontends N --progress SECONDS --logs DIR --fault NAME"
+                        + " --local-percent P --hold-ms MS --copy-deadline-ms MS");
                     System.exit(2);
             }
         }
-        if (kills < 1 || slots < 2)
+        if (kills < 1 || slots < 2 || localPercent < 0 || localPercent > 100 || holdMs < 0 || copyDeadlineMs < 1)
         {
-            System.err.println("kill-harness: --kills must be >= 1 and --frontends >= 2");
+            System.err.println("kill-harness: --kills must be >= 1, --frontends >= 2, --local-percent 0 to 100, --hold-ms >= 0"
+                + " and --copy-deadline-ms >= 1");
             System.exit(2);
         }
         final Path dir = Files.createTempDirectory(Path.of("/dev/shm"), "kill-harness",
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         final KillHarness.Result result = new KillHarness(new KillHarness.Options(dir, logs.toAbsolutePath(), seed, kills, slots,
-            progressS * 1000, System.out, fault)).run();
+            progressS * 1000, System.out, fault, new KillHarness.Holding(localPercent, holdMs, copyDeadlineMs))).run();
         for (final String violation : result.violations)
         {
             System.out.println("violation: " + violation);

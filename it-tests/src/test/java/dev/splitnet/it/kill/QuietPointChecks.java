@@ -49,12 +49,68 @@ final class QuietPointChecks
         {
             checkDelivery(where, sender, reports);
         }
+        checkHeld(where, reports, backendIncarnation);
         checkFiles(where, pids);
         checkProcesses(where, backendPid, backendIncarnation, pids, incarnation);
         presentAtWindowStart.clear();
         for (final Map<String, String> report : reports)
         {
             presentAtWindowStart.add(KillHarness.key(number(report, "slot"), number(report, "incarnation")));
+        }
+    }
+
+    /**
+     * The backend holds none of a quiet frontend's packets (its local consumer completes each
+     * after --hold-ms; within 2 s, for a loaded machine), and its hold counters, summed over its
+     * frontends' blocks, go into the run's figures (lower bounds: a block is reused by a later domain).
+     */
+    private void checkHeld(final String where, final List<Map<String, String>> reports, final int backendIncarnation)
+        throws IOException
+    {
+        final long deadline = System.nanoTime() + 2_000_000_000L;
+        while (true)
+        {
+            final Map<Integer, Map<dev.splitnet.mmap.DeviceCounter, Long>> blocks;
+            try
+            {
+                blocks = dev.splitnet.mmap.BackendCounters.read(dir);
+            }
+            catch (final RuntimeException ex)
+            {
+                result.violations.add(where + ": the backend's counters file cannot be read: " + ex);
+                return;
+            }
+            final StringBuilder stillHeld = new StringBuilder();
+            for (final Map<String, String> r : reports)
+            {
+                final Map<dev.splitnet.mmap.DeviceCounter, Long> c = blocks.get(number(r, "domain"));
+                final long heldNow = c == null ? 0 : c.getOrDefault(dev.splitnet.mmap.DeviceCounter.HELD_NOW, 0L);
+                final long copyBytes = c == null ? 0 : c.getOrDefault(dev.splitnet.mmap.DeviceCounter.COPY_MEMORY_BYTES, 0L);
+                if (heldNow != 0 || copyBytes != 0)
+                {
+                    stillHeld.append(" fe").append(r.get("slot")).append(" (domain ").append(r.get("domain")).append("): held_now=")
+                        .append(heldNow).append(" copy_memory_bytes=").append(copyBytes);
+                }
+            }
+            if (stillHeld.length() == 0)
+            {
+                result.heldFigures(backendIncarnation, blocks);
+                return;
+            }
+            if (System.nanoTime() - deadline > 0)
+            {
+                result.violations.add(where + ": the backend still holds packets of quiet frontends 2 s after they went quiet:" + stillHeld);
+                return;
+            }
+            try
+            {
+                Thread.sleep(20);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
@@ -72,7 +128,15 @@ final class QuietPointChecks
         {
             result.violations.add(who + ": sent=" + sent + " but okay+error+dropped+disconnected=" + sum + ", in flight " + r.get("inflight"));
         }
-        for (final String zero : List.of("integrity", "duplicates", "ids", "slots", "frames"))
+        final long localSent = count(r, "localsent");
+        final long localSum = count(r, "localokay") + count(r, "localerror") + count(r, "localdropped") + count(r, "localdisconnected");
+        if (localSent != localSum)
+        {
+            result.violations.add(who + ": localsent=" + localSent + " to the backend's local consumer but localokay+localerror+localdropped"
+                + "+localdisconnected=" + localSum);
+        }
+        // the local consumer completes ERROR only when a byte it read differs from what was sent
+        for (final String zero : List.of("integrity", "duplicates", "ids", "slots", "frames", "localerror"))
         {
             if (number(r, zero) != 0)
             {
