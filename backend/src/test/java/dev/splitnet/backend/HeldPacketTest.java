@@ -23,7 +23,6 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -521,7 +520,6 @@ class HeldPacketTest
      * holder's handle is refused as stale (IllegalStateException), breaking Backend.held/complete.
      */
     @Test
-    @Disabled("reproduces a defect of PendingTable (drops remembered for 64 generations of a LIFO-reused slot); enable with the fix")
     void shouldSayDroppedForADroppedHandleAfterItsSlotWasUsed64TimesMore() throws Exception
     {
         start(new BackendContext().holdCopyDeadlineMs(50).holdDropLimitMs(300), Features.SUPPORTED);
@@ -576,16 +574,14 @@ class HeldPacketTest
     }
 
     /**
-     * Reproducer (found with the kill harness's held packets): copies are dropped "at the bound"
-     * (held_dropped_bound, after their frontend was answered OKAY) while the copy memory is far
-     * from full. The pending table's fragment pool has one fragment per slot, but a copied packet
-     * keeps all its fragments: 492 copies of 16 one-byte fragments need 7,872 fragments of a pool
-     * of 2,304, so makeRoom drops the oldest copies once about 135 are kept (seen: 357 dropped
-     * with 2,160 bytes of the frontend's 524,288 in use), and their holder reads them as dropped.
+     * Found with the kill harness's held packets: copies of many-fragment packets used to be
+     * dropped after their frontend was answered OKAY (the fragment pool ran out and makeRoom
+     * dropped the oldest copy). Now a copy keeps its fragments within the frontend's copy budget
+     * (as many fragments as copy slots, 2,048 by default): past it the new packet is dropped and
+     * answered DROPPED, and every packet answered OKAY stays readable, intact.
      */
     @Test
-    @Disabled("reproduces a sizing defect of PendingTable (fragment pool of one per slot); enable with the fix")
-    void shouldNotDropCopiesOfManyFragmentPacketsWhileCopyMemoryIsFree() throws Exception
+    void shouldNeverDropACopyAnsweredOkayWhenManyFragmentPacketsExhaustTheCopyBudget() throws Exception
     {
         start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000), Features.SUPPORTED);
         final int packets = 500;
@@ -600,18 +596,53 @@ class HeldPacketTest
             if (claim != null)
             {
                 claim.header().putInt(0, sent);
+                claim.header().putInt(4, lengths.length);
+                for (int i = 0; i < lengths.length; i++)
+                {
+                    claim.fragment(i).putByte(0, pattern(sent, i));
+                }
                 claim.commit(sent);
                 sent++;
             }
             poll();
         }
-        // all but the last few (at most half the ring's requests: no pressure) are copied under
-        // ring pressure and answered OKAY while their holder keeps them
-        final int copied = packets - 8;
-        pollUntil(() -> completions == copied, "all but the last 8 packets answered");
-        assertEquals(copied, counter(DeviceCounter.HELD_COPIED_PRESSURE), "copied under pressure");
-        assertEquals(0, counter(DeviceCounter.HELD_DROPPED_BOUND), "copies dropped 'because the copy memory was full', with "
-            + counter(DeviceCounter.COPY_MEMORY_BYTES) + " bytes of the frontend's 524288 in use");
+        // all but the last 8 (17 requests each: under half the ring) are answered under pressure
+        final int answered = packets - 8;
+        pollUntil(() -> completions == answered, "all but the last 8 packets answered");
+        final long copied = counter(DeviceCounter.HELD_COPIED_PRESSURE);
+        final long dropped = counter(DeviceCounter.HELD_DROPPED_BOUND);
+        assertEquals(2048 / 16, copied, "copies within the frontend's budget of 2,048 fragments");
+        assertEquals(answered - copied, dropped, "the rest dropped, not copied");
+        int okay = 0;
+        int droppedStatus = 0;
+        for (int seq = 0; seq < packets; seq++)
+        {
+            okay += statusBySeq[seq] == PacketStatus.OKAY ? 1 : 0;
+            droppedStatus += statusBySeq[seq] == PacketStatus.DROPPED ? 1 : 0;
+        }
+        assertEquals(copied, okay, "OKAY only for the copies");
+        assertEquals(dropped, droppedStatus, "each drop answered DROPPED");
+        final int[] readable = new int[2];
+        onBackend(() ->
+        {
+            for (int i = 0; i < handles.size(); i++)
+            {
+                final Packet packet = backend.held(handles.get(i));
+                final int seq = heldSeqs.get(i);
+                if (statusBySeq[seq] == PacketStatus.OKAY && packet != null)
+                {
+                    boolean intact = packet.fragmentCount() == 16;
+                    for (int f = 0; intact && f < 16; f++)
+                    {
+                        intact = packet.fragment(f).getByte(0) == pattern(seq, f);
+                    }
+                    readable[intact ? 0 : 1]++;
+                }
+                backend.complete(handles.get(i), PacketStatus.OKAY);
+            }
+        });
+        assertEquals(copied, readable[0], "every copy answered OKAY is still there, intact");
+        assertEquals(0, readable[1]);
     }
 
     @ParameterizedTest(name = "features {0}")
@@ -664,7 +695,6 @@ class HeldPacketTest
      * once the id is reused, the same slot and generation may name a stranger's packet.
      */
     @Test
-    @Disabled("reproduces a defect of HeldPackets (a detached table forgotten while its dropped handles are outstanding); enable with the fix")
     void shouldSayDroppedForAGoneFrontendsCopiesDroppedAtTheLimit() throws Exception
     {
         start(new BackendContext().holdCopyDeadlineMs(250).holdDropLimitMs(300), Features.SUPPORTED);

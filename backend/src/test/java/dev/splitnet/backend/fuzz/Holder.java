@@ -26,7 +26,7 @@ final class Holder
      * (a drop the backend forgot, a known defect) is a violation, not a counted known defect.
      */
     static final String STRICT_PROP = "splitnet.fuzz.hold.strict";
-    private static final boolean STRICT = Boolean.getBoolean(STRICT_PROP);
+    private static final boolean STRICT = Boolean.parseBoolean(System.getProperty(STRICT_PROP, "true"));
     private static final java.util.regex.Pattern STALE =
         java.util.regex.Pattern.compile("is stale: slot=\\d+ generation=(\\d+) but the slot is at generation=(\\d+)");
     private static final PacketStatus[] STATUSES = {PacketStatus.OKAY, PacketStatus.OKAY, PacketStatus.ERROR, PacketStatus.DROPPED};
