@@ -649,9 +649,11 @@ class HeldPacketTest
     @ValueSource(longs = { Features.SUPPORTED, Features.HEADER_SLOTS })
     void shouldCopyHeldPacketsWhenTheirFrontendGoesAndReadThemAfterwards(final long features) throws Exception
     {
-        start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000), features);
-        // at most 3 requests each without frame spans: under the pressure share
-        final int packets = 40;
+        // the whole ring may be held (no pressure copy): a frontend dies with hundreds of packets held
+        start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000).holdPressureShare(1.0)
+            .copyMemoryPerFrontendBytes(4L << 20), features);
+        // one request each with frame spans (250 of the ring's 256), at most 3 without (80 packets)
+        final int packets = features == Features.SUPPORTED ? 250 : 80;
         sendHeld(packets, 9000, 8);
         final long domain = front.domainId();
         final CounterReadings before = CounterReadings.read(front.device(), dir, front.domainId());
