@@ -98,6 +98,17 @@ final class BackendPacket implements Packet
         return true;
     }
 
+    /** The frontend frames its fragments cover at least (each fragment's length in pages, rounded up). */
+    int framesSpanned()
+    {
+        int frames = 0;
+        for (int i = 0; i < fragmentCount; i++)
+        {
+            frames += (fragments[i].length() + dev.splitnet.mmap.DeviceLayout.PAGE_SIZE - 1) / dev.splitnet.mmap.DeviceLayout.PAGE_SIZE;
+        }
+        return frames;
+    }
+
     /** Pins every fragment's grant for a hold; throws the first fragment's GrantFaultException. */
     void pinAll()
     {

@@ -62,6 +62,8 @@ final class PendingTable
     private final CopyMemory copyMemory;
     private final HoldLimits limits;
     private final int pressureRequests;
+    // the same share of the frontend's TX frames: held packets pinning more are copied too
+    private final int pressureFrames;
     // copies this frontend may have at once (the pool's slots past a ring's worth)
     private final int copySlots;
 
@@ -82,6 +84,9 @@ final class PendingTable
     private final int[] listTail = { NONE, NONE, NONE };
     // per slot: which list a HELD packet is on (LIST_HELD for a consumer's hold, LIST_QUEUED for an RX queue's)
     private final byte[] heldList;
+    // per slot: the frames a HELD packet pins (its fragments' pages), and their sum
+    private final int[] heldFrameCount;
+    private int heldFrames;
     private final int[] freeSlots;
     private int freeSlotCount;
     private final LazyFragment[] freeFragments;
@@ -115,8 +120,8 @@ final class PendingTable
     private boolean responsesUnpushed;
 
     PendingTable(final BackRing txRing, final ActiveGrants grants, final long framesAddress, final ByteBuffer framesChannelView,
-        final int headerCapacity, final CopyMemory copyMemory, final HoldLimits limits, final DeviceCounters counters,
-        final int domainId)
+        final int headerCapacity, final int txFrames, final CopyMemory copyMemory, final HoldLimits limits,
+        final DeviceCounters counters, final int domainId)
     {
         this.txRing = txRing;
         this.txSring = txRing.buffer();
@@ -124,6 +129,7 @@ final class PendingTable
         this.limits = limits;
         final int ringSize = txRing.size();
         this.pressureRequests = Math.max(1, (int)(ringSize * limits.pressureShare()));
+        this.pressureFrames = Math.max(1, (int)(txFrames * limits.pressureShare()));
         // a ring's worth for packets not yet answered, and room for as many copies as the
         // frontend's share of the copy memory holds in small packets (at most 4,096)
         this.copySlots = copySlots(ringSize, limits.copyBytesPerFrontend());
@@ -139,6 +145,7 @@ final class PendingTable
         }
         this.state = new byte[slots];
         this.heldList = new byte[slots];
+        this.heldFrameCount = new int[slots];
         this.generation = new int[slots];
         this.droppedGenerations = new long[slots];
         this.heldSinceNs = new long[slots];
@@ -341,6 +348,17 @@ final class PendingTable
         heldSinceNs[slot] = System.nanoTime();
         append(list, slot);
         heldNow++;
+        heldFrameCount[slot] = packets[slot].framesSpanned();
+        heldFrames += heldFrameCount[slot];
+    }
+
+    /** Takes a HELD packet off its list (it is copied, completed or dropped next). */
+    private void leaveHeld(final int slot)
+    {
+        unlink(heldList[slot], slot);
+        heldNow--;
+        heldFrames -= heldFrameCount[slot];
+        heldFrameCount[slot] = 0;
     }
 
     /** The packet a handle names, null when the backend dropped it; throws for any other handle. */
@@ -364,8 +382,7 @@ final class PendingTable
         {
             if (state[slot] == HELD)
             {
-                unlink(heldList[slot], slot);
-                heldNow--;
+                leaveHeld(slot);
                 if (heldList[slot] == LIST_HELD)
                 {
                     count(completedNoCopy);
@@ -424,7 +441,7 @@ final class PendingTable
     {
         int work = 0;
         int oldest;
-        while (unansweredRequests > pressureRequests && (oldest = listHead[LIST_HELD]) != NONE)
+        while ((unansweredRequests > pressureRequests || heldFrames > pressureFrames) && (oldest = listHead[LIST_HELD]) != NONE)
         {
             copyLate(oldest, copiedPressure);
             work++;
@@ -525,8 +542,7 @@ final class PendingTable
         copyBytes[slot] = bytes;
         copyBytesNow += bytes;
         copiedFragments += packet.fragmentCount();
-        unlink(heldList[slot], slot);
-        heldNow--;
+        leaveHeld(slot);
         append(LIST_COPIED, slot);
         copiedNow++;
         state[slot] = COPIED;
@@ -540,8 +556,7 @@ final class PendingTable
     {
         if (state[slot] == HELD)
         {
-            unlink(heldList[slot], slot);
-            heldNow--;
+            leaveHeld(slot);
             answer(slot, (short)NetifConstants.NETIF_RSP_DROPPED);
         }
         else

@@ -107,8 +107,8 @@ final class Vif implements AutoCloseable
         this.chain = new TxChain(layout.txRingEntries());
         this.validator = new TxValidator(grants, this.features, layout.headerSlotCount(), layout.headerSlotSize());
         final ByteBuffer framesView = device.mapping().mapChannelView(layout.framesOffset(), (int)((long)layout.frameCount() * DeviceLayout.PAGE_SIZE));
-        this.pending = new PendingTable(txRing, grants, device.frames().addressOffset(), framesView, headerCopyLength, copyMemory,
-            holdLimits, counters, domainId);
+        this.pending = new PendingTable(txRing, grants, device.frames().addressOffset(), framesView, headerCopyLength,
+            layout.txFrameCount(), copyMemory, holdLimits, counters, domainId);
         this.rx = new RxDelivery(rxRing, grants, device.frames().addressOffset(), counters);
         this.txPackets = counters.get(DeviceCounter.BACKEND_TX_PACKETS);
         this.txBytes = counters.get(DeviceCounter.BACKEND_TX_BYTES);

@@ -434,6 +434,46 @@ class HeldPacketTest
         assertEquals(packets - pressure, counter(DeviceCounter.HELD_COMPLETED_NO_COPY));
     }
 
+    /**
+     * Frames are the other thing a holder takes from its frontend: 100 held packets of 60,000
+     * bytes would pin 1,500 of its 1,024 TX frames (one request each, so the ring is far from
+     * short). Past half its frames the oldest are copied, and the frontend sends them all.
+     */
+    @Test
+    void shouldCopyTheOldestWhenHeldPacketsPinMoreThanTheShareOfTheFrontendsFrames() throws Exception
+    {
+        start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000).copyMemoryPerFrontendBytes(16L << 20)
+            .copyMemoryBytes(16L << 20), Features.SUPPORTED);
+        final int packets = 100;
+        int sent = 0;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (sent < packets)
+        {
+            assertTrue(System.nanoTime() < deadline, "only " + sent + " of " + packets + " sent in 20 s: the holder stalls it");
+            if (send(sent, 60_000))
+            {
+                sent++;
+            }
+            poll();
+        }
+        // at most 512 frames (34 packets of 15) stay pinned; the others were copied and answered
+        pollUntil(() -> completions >= packets - 34, "all but half the frames' worth answered");
+        final long pressure = counter(DeviceCounter.HELD_COPIED_PRESSURE);
+        assertEquals(completions, pressure, "every answer a pressure copy");
+        final int[] intact = new int[1];
+        onBackend(() ->
+        {
+            for (final long handle : handles)
+            {
+                final Packet packet = backend.held(handle);
+                intact[0] += packet != null && isIntact(packet) ? 1 : 0;
+                backend.complete(handle, PacketStatus.OKAY);
+            }
+        });
+        assertTrue(problems.isEmpty(), problems.toString());
+        assertEquals(packets, intact[0], "copied or still in the frontend's frames, every packet reads intact");
+    }
+
     @Test
     void shouldDropHeldPacketsPastTheCopyBoundAndSaySoToTheHolder() throws Exception
     {
