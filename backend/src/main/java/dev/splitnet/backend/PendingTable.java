@@ -534,10 +534,9 @@ final class PendingTable
             drop(slot, droppedBound);
             return;
         }
-        if (bytes > 0)
-        {
-            packet.copyTo(copyMemory, unit);
-        }
+        // every fragment, even an empty one: copyTo gives back its pinned grant, which must not
+        // outlive the mapping (a detached table is freed after its frontend's memory is unmapped)
+        packet.copyTo(copyMemory, unit);
         copyUnit[slot] = unit;
         copyBytes[slot] = bytes;
         copyBytesNow += bytes;

@@ -771,6 +771,61 @@ class HeldPacketTest
     }
 
     /**
+     * Found by {@code scripts/fuzz --hold}: a held packet whose fragments are all empty was "copied"
+     * at its frontend's disconnect without giving back its pinned grants, and completing it after
+     * the conductor had unmapped the memory wrote the grant table there (SIGSEGV). Every pinned
+     * grant is now given back at the copy.
+     */
+    @Test
+    void shouldCompleteHeldPacketsWithEmptyFragmentsAfterTheirFrontendsMemoryIsGone() throws Exception
+    {
+        start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000), Features.HEADER_SLOTS);
+        // NetFront sends no empty fragment; a raw frontend may (it is valid netif: size 0)
+        final HostileFrontendTest.RawTx tx = new HostileFrontendTest.RawTx(front);
+        tx.grantFrame(5, (byte)1);
+        tx.grantFrame(6, (byte)2);
+        final int packets = 20;
+        for (int i = 0; i < packets; i++)
+        {
+            tx.writeHeader(1 + i, i, HEADER_LENGTH);
+            tx.write(HostileFrontendTest.chain(
+                new HostileFrontendTest.Req(1 + i, 0, dev.splitnet.api.NetifConstants.NETTXF_SPLITNET_HEADER_SLOT, tx.id(), HEADER_LENGTH),
+                new HostileFrontendTest.Req(5, 0, 0, tx.id(), 0), new HostileFrontendTest.Req(6, 0, 0, tx.id(), 0)));
+        }
+        tx.publish();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (heldOnBackend() < packets)
+        {
+            assertTrue(System.nanoTime() < deadline, "held " + heldOnBackend());
+        }
+        assertNotEquals(0, tx.grants.flags(5) & dev.splitnet.api.GrantConstants.GTF_READING, "the empty fragments' grants are pinned");
+        final NetFront gone = front;
+        front = null;
+        gone.close();
+        while (backend.connectedCount() > 0)
+        {
+            assertTrue(System.nanoTime() < deadline, "the backend did not notice the frontend go");
+            Thread.sleep(10);
+        }
+        // the conductor unmaps the memory after the disconnect: give it time
+        Thread.sleep(500);
+        final int[] completed = new int[1];
+        onBackend(() ->
+        {
+            for (final long handle : handles)
+            {
+                final Packet packet = backend.held(handle);
+                if (packet != null && packet.fragmentCount() == 2 && packet.fragment(0).length() == 0)
+                {
+                    completed[0] += backend.complete(handle, PacketStatus.OKAY) ? 1 : 0;
+                }
+            }
+        });
+        assertTrue(problems.isEmpty(), problems.toString());
+        assertEquals(packets, completed[0], "every held packet of the gone frontend completed");
+    }
+
+    /**
      * A frontend that tries to end the grant of a packet the backend holds is refused (the pin
      * keeps the grant's in-use flag set), and the held packet still reads the frame's bytes; once
      * completed the grant is the frontend's to end again.
