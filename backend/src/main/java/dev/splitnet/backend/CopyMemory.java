@@ -106,11 +106,6 @@ final class CopyMemory
         return unit * UNIT;
     }
 
-    int freeBytes()
-    {
-        return freeUnits * UNIT;
-    }
-
     private int firstUsed(final int from, final int count)
     {
         for (int u = from; u < from + count; u++)

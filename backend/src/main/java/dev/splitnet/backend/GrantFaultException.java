@@ -15,9 +15,6 @@ import dev.splitnet.mmap.GrantTable;
  */
 public final class GrantFaultException extends SplitnetException
 {
-    /** {@link #reason()} of a permanent grant that validation did not keep (a backend bug). */
-    public static final int NOT_KEPT = -100;
-
     private static final long serialVersionUID = 1L;
 
     private int domainId;
@@ -58,7 +55,7 @@ public final class GrantFaultException extends SplitnetException
         return gref;
     }
 
-    /** A negative {@code GrantTable.ACQUIRE_*} code, or {@link #NOT_KEPT}. */
+    /** A negative {@code GrantTable.ACQUIRE_*} code. */
     public int reason()
     {
         return reason;
@@ -72,7 +69,6 @@ public final class GrantFaultException extends SplitnetException
         {
             return fixed;
         }
-        return "domain " + domainId + " gref=" + gref + ": "
-            + (reason == NOT_KEPT ? "permanent grant is not kept" : GrantTable.reason(reason));
+        return "domain " + domainId + " gref=" + gref + ": " + GrantTable.reason(reason);
     }
 }

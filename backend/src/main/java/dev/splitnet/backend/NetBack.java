@@ -78,8 +78,10 @@ public final class NetBack implements Backend, Agent
     // every frontend's held packets, by handle (and those of frontends gone, until completed)
     private final HeldPackets heldPackets = new HeldPackets();
     private final RxQueueLimits rxQueueLimits;
-    // the thread running the duty cycle (complete() must be called on it), or null before the first cycle
-    private Thread dutyThread;
+    // the thread running the duty cycle (complete() must be called on it), or null before the first
+    // cycle. Volatile so that complete() on another thread sees it; written only when it changes
+    // (once), so the duty cycle pays a volatile load, not a store fence, per cycle.
+    private volatile Thread dutyThread;
     private final Int2ObjectHashMap<Vif> byDomain = new Int2ObjectHashMap<>();
     private Vif[] vifs = new Vif[0];
     private int cycles;
@@ -201,7 +203,11 @@ public final class NetBack implements Backend, Agent
     @Override
     public int doWork()
     {
-        dutyThread = Thread.currentThread();
+        final Thread thread = Thread.currentThread();
+        if (dutyThread != thread)
+        {
+            dutyThread = thread;
+        }
         int work = 0;
         final Vif[] current = vifs;
         // deliveries waiting for RX buffers go first, before packets that would queue behind them
@@ -410,13 +416,8 @@ public final class NetBack implements Backend, Agent
         {
             lastTruncatedDisconnectNs = System.nanoTime() | 1;
         }
-        // Held payloads are copied (or dropped past the bound) here, on the duty thread, before the
-        // conductor unmaps the frontend's memory: no holder ever reads an unmapped page. Memory
-        // that faults cannot be copied from: those packets are dropped.
-        // deliveries waiting for it are dropped (their senders told), then its own held packets go
-        vif.rxQueue().dropAllAtDisconnect();
-        vif.pending().detach(!tampered);
-        heldPackets.detached(vif.pending());
+        // memory that faults cannot be copied from: those held packets are dropped
+        releaseHeld(vif, !tampered);
         // closing (unmapping, deleting a dead frontend's file) is the conductor's work, off this thread
         conductor.retire(vif);
         retiring = null;
@@ -432,6 +433,22 @@ public final class NetBack implements Backend, Agent
         {
             LOG.info("domain {} ({}) disconnected: its frontend closed the connection", vif.domainId(), vif.name());
         }
+    }
+
+    /**
+     * Lets go of what is held for or by a departing frontend, on the duty thread and before the
+     * conductor unmaps its memory, so that no holder ever reads an unmapped page: deliveries
+     * waiting for it are dropped (their senders told), then its own held packets are copied
+     * ({@code copy}) or dropped, and their handles stay readable until completed.
+     */
+    private void releaseHeld(final Vif vif, final boolean copy)
+    {
+        if (vif.rxQueue() != null)
+        {
+            vif.rxQueue().dropAllAtDisconnect();
+        }
+        vif.pending().detach(copy);
+        heldPackets.detached(vif.pending());
     }
 
     /** Takes a vif out of the duty cycle's array, if it is there. */
@@ -519,12 +536,7 @@ public final class NetBack implements Backend, Agent
         {
             LOG.error("domain {} ({}) disconnected: {}", vif.domainId(), vif.name(), reason);
             // its memory may be what faults: held packets are dropped, not copied
-            if (vif.rxQueue() != null)
-            {
-                vif.rxQueue().dropAllAtDisconnect();
-            }
-            vif.pending().detach(false);
-            heldPackets.detached(vif.pending());
+            releaseHeld(vif, false);
             vif.abandon();
         }
         vifs = new Vif[0];

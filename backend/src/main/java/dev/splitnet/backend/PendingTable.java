@@ -36,7 +36,12 @@ import org.agrona.concurrent.status.AtomicCounter;
  * HELD and IN_HANDLER packets and their fragments fit in one ring's worth; the rest of the pool is
  * for COPIED packets, which no longer hold ring entries ({@link #copySlots}). A frontend is
  * therefore never stalled by its holders: when the pool runs short the oldest copy is dropped.
- * Everything runs on the backend's duty-cycle thread.
+ *
+ * <p>Threads: built by the conductor with its {@link Vif}, and used only on the backend's duty
+ * thread after that. The hand-over is the conductor's connected queue (an Agrona
+ * {@code OneToOneConcurrentArrayQueue}: its ordered store of the element pairs with the duty
+ * thread's volatile load in poll), so every field here is plain. What the frontend sees goes
+ * through the ring and the counters, whose orderings are said where they are written.
  */
 final class PendingTable
 {
@@ -255,11 +260,6 @@ final class PendingTable
     BackendPacket packet(final int slot)
     {
         return packets[slot];
-    }
-
-    int generation(final int slot)
-    {
-        return generation[slot];
     }
 
     int state(final int slot)
@@ -584,6 +584,9 @@ final class PendingTable
             return;
         }
         final int base = slot * MAX_REQUESTS;
+        // Plain stores into the response slots: BackRing.pushResponsesAndCheckNotify publishes them
+        // with its release store of rsp_prod (Vif.pushTx, after every frontend's RX push), which
+        // pairs with the frontend's acquire load of rsp_prod before it reads a response.
         for (int i = 0; i < count; i++)
         {
             final int offset = txRing.nextResponseOffset();

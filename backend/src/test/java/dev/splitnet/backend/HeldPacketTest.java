@@ -205,6 +205,25 @@ class HeldPacketTest
         return at == payloadLength ? null : "seq=" + seq + " payload " + at + " bytes, not " + payloadLength;
     }
 
+    /**
+     * On the backend's thread: reads every packet held so far through its handle, counts those
+     * still there and intact, and completes each OKAY.
+     */
+    private int readIntactAndComplete() throws InterruptedException
+    {
+        final int[] intact = new int[1];
+        onBackend(() ->
+        {
+            for (final long handle : handles)
+            {
+                final Packet packet = backend.held(handle);
+                intact[0] += packet != null && isIntact(packet) ? 1 : 0;
+                backend.complete(handle, PacketStatus.OKAY);
+            }
+        });
+        return intact[0];
+    }
+
     private void poll()
     {
         front.poll((id, status) ->
@@ -385,18 +404,9 @@ class HeldPacketTest
             final int answered = (round + 1) * packets;
             pollUntil(() -> completions == answered, "batch " + round + " answered at its deadline");
         }
-        final int[] intact = new int[1];
-        onBackend(() ->
-        {
-            for (final long handle : handles)
-            {
-                final Packet packet = backend.held(handle);
-                intact[0] += packet != null && isIntact(packet) ? 1 : 0;
-                backend.complete(handle, PacketStatus.OKAY);
-            }
-        });
+        final int intact = readIntactAndComplete();
         assertTrue(problems.isEmpty(), problems.toString());
-        assertEquals(5 * packets, intact[0], "copies read intact after the frontend reused their frames");
+        assertEquals(5 * packets, intact, "copies read intact after the frontend reused their frames");
         assertEquals(5 * packets, counter(DeviceCounter.HELD_COPIED_DEADLINE));
         assertEquals(0, counter(DeviceCounter.HELD_COMPLETED_NO_COPY));
         assertEquals(0, counter(DeviceCounter.COPY_MEMORY_BYTES), "copy memory given back");
@@ -415,20 +425,8 @@ class HeldPacketTest
         final long pressure = counter(DeviceCounter.HELD_COPIED_PRESSURE);
         assertEquals(completions, pressure, "every answered packet was copied by pressure");
         assertTrue(pressure >= packets - 128, "pressure copies " + pressure);
-        final int[] intact = new int[1];
-        onBackend(() ->
-        {
-            for (final long handle : handles)
-            {
-                final Packet packet = backend.held(handle);
-                if (packet != null && isIntact(packet))
-                {
-                    intact[0]++;
-                }
-                backend.complete(handle, PacketStatus.OKAY);
-            }
-        });
-        assertEquals(packets, intact[0], "every held packet, copied or not, reads intact");
+        final int intact = readIntactAndComplete();
+        assertEquals(packets, intact, "every held packet, copied or not, reads intact");
         pollUntil(() -> completions == packets, "the rest completed by the holder");
         assertEquals(0, duplicateCompletions);
         assertEquals(packets - pressure, counter(DeviceCounter.HELD_COMPLETED_NO_COPY));
@@ -460,18 +458,9 @@ class HeldPacketTest
         pollUntil(() -> completions >= packets - 34, "all but half the frames' worth answered");
         final long pressure = counter(DeviceCounter.HELD_COPIED_PRESSURE);
         assertEquals(completions, pressure, "every answer a pressure copy");
-        final int[] intact = new int[1];
-        onBackend(() ->
-        {
-            for (final long handle : handles)
-            {
-                final Packet packet = backend.held(handle);
-                intact[0] += packet != null && isIntact(packet) ? 1 : 0;
-                backend.complete(handle, PacketStatus.OKAY);
-            }
-        });
+        final int intact = readIntactAndComplete();
         assertTrue(problems.isEmpty(), problems.toString());
-        assertEquals(packets, intact[0], "copied or still in the frontend's frames, every packet reads intact");
+        assertEquals(packets, intact, "copied or still in the frontend's frames, every packet reads intact");
     }
 
     @Test

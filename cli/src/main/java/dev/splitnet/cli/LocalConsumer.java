@@ -25,7 +25,11 @@ final class LocalConsumer
     private long head;
     private long tail;
 
-    /** Counts readable from the progress thread. */
+    /**
+     * Counts readable from the progress thread: written only on the duty thread, with lazySet (a
+     * release store, no read-modify-write needed with one writer), which pairs with the progress
+     * thread's volatile get.
+     */
     final AtomicLong held = new AtomicLong();
     final AtomicLong checked = new AtomicLong();
     final AtomicLong failures = new AtomicLong();

@@ -49,10 +49,6 @@ public final class FuzzAccounting
     final LongAdder heldDroppedByBackend = new LongAdder();
     final LongAdder heldOffenderFaults = new LongAdder();
     final LongAdder heldBystanderBytesChecked = new LongAdder();
-    /** Handles refused as stale after the backend dropped them and forgot it (a known defect; violations with -Dsplitnet.fuzz.hold.strict). */
-    final LongAdder heldForgottenDrops = new LongAdder();
-    /** Offender handles naming no table after the backend dropped all its packets (a known defect, likewise). */
-    final LongAdder heldForgottenTables = new LongAdder();
     /** The holding mode's bystander ledger and backend counters, for the report (null when not holding). */
     volatile String heldSummary;
 
@@ -150,11 +146,8 @@ public final class FuzzAccounting
         if (heldPackets.sum() > 0 || heldSummary != null)
         {
             sb.append(System.lineSeparator()).append(String.format(
-                "  holding: held=%,d completed by the holder=%,d found dropped by the backend=%,d offender grant faults=%,d held bystander bytes checked=%,d;"
-                + " KNOWN DEFECT, drops the backend forgot (handle refused as stale 64+ generations on)=%,d,"
-                + " gone frontends' tables forgotten (handle names no table, or a later frontend's packet)=%,d",
-                heldPackets.sum(), heldCompleted.sum(), heldDroppedByBackend.sum(), heldOffenderFaults.sum(), heldBystanderBytesChecked.sum(),
-                heldForgottenDrops.sum(), heldForgottenTables.sum()));
+                "  holding: held=%,d completed by the holder=%,d found dropped by the backend=%,d offender grant faults=%,d held bystander bytes checked=%,d",
+                heldPackets.sum(), heldCompleted.sum(), heldDroppedByBackend.sum(), heldOffenderFaults.sum(), heldBystanderBytesChecked.sum()));
             if (heldSummary != null)
             {
                 sb.append(System.lineSeparator()).append("    ").append(heldSummary);

@@ -21,14 +21,6 @@ import java.util.function.IntSupplier;
 final class Holder
 {
     private static final int CAPACITY = 1 << 15;
-    /**
-     * System property: a handle refused as stale after its slot was used 64 or more times since
-     * (a drop the backend forgot, a known defect) is a violation, not a counted known defect.
-     */
-    static final String STRICT_PROP = "splitnet.fuzz.hold.strict";
-    private static final boolean STRICT = Boolean.parseBoolean(System.getProperty(STRICT_PROP, "true"));
-    private static final java.util.regex.Pattern STALE =
-        java.util.regex.Pattern.compile("is stale: slot=\\d+ generation=(\\d+) but the slot is at generation=(\\d+)");
     private static final PacketStatus[] STATUSES = {PacketStatus.OKAY, PacketStatus.OKAY, PacketStatus.ERROR, PacketStatus.DROPPED};
 
     private final FuzzAccounting accounting;
@@ -166,13 +158,6 @@ final class Holder
             final Packet packet = backend.held(handle);
             if (packet != null && packet.domainId() != domain)
             {
-                if (!STRICT && bystanderId == 0)
-                {
-                    // the known defect's worse face: the gone offender's table id went to a later
-                    // frontend, whose packet this handle now names; it is not this holder's to complete
-                    accounting.heldForgottenTables.increment();
-                    return;
-                }
                 accounting.violation("held packet handle=0x" + Long.toHexString(handle) + " was held from domain " + domain
                     + " but now names a packet of domain " + packet.domainId() + " (a gone frontend's table id given to another)");
                 return;
@@ -224,24 +209,6 @@ final class Holder
         }
         catch (final IllegalStateException ex)
         {
-            if (!STRICT && bystanderId == 0 && ex.getMessage() != null && ex.getMessage().contains("names no held packet"))
-            {
-                // the known defect HeldPacketTest.shouldSayDroppedForAGoneFrontendsCopiesDroppedAtTheLimit reproduces:
-                // a gone offender's table forgotten once the backend dropped all its packets
-                accounting.heldForgottenTables.increment();
-                return;
-            }
-            if (!STRICT && forgottenDrop(ex))
-            {
-                // the known defect HeldPacketTest.shouldSayDroppedForADroppedHandleAfterItsSlotWasUsed64TimesMore
-                // reproduces: the backend dropped it, then forgot the drop; counted and reported
-                accounting.heldForgottenDrops.increment();
-                if (bystanderId != 0)
-                {
-                    ledger.droppedByBackend(bystanderId);
-                }
-                return;
-            }
             accounting.violation("completing held packet handle=0x" + Long.toHexString(handle) + " (bystander id " + bystanderId + ") threw " + ex);
         }
         catch (final RuntimeException ex)
@@ -265,17 +232,6 @@ final class Holder
         {
             accounting.heldOffenderFaults.increment();
         }
-    }
-
-    /**
-     * Whether {@code held}/{@code complete} refused a handle this holder never completed as stale
-     * with its slot 64 or more generations on: the backend remembers a drop for 64 generations
-     * only. A younger stale handle is a real violation (someone else completed this packet).
-     */
-    private static boolean forgottenDrop(final IllegalStateException ex)
-    {
-        final java.util.regex.Matcher m = STALE.matcher(String.valueOf(ex.getMessage()));
-        return m.find() && Long.parseLong(m.group(2)) - Long.parseLong(m.group(1)) >= 64;
     }
 
     /** Packets this holder holds now (readable from any thread). */
