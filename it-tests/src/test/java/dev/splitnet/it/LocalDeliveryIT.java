@@ -150,7 +150,8 @@ class LocalDeliveryIT
         while (System.nanoTime() < deadline)
         {
             line = backend.stderr().lines().filter(l -> l.startsWith("[backend]")).reduce((a, b) -> b).orElse("");
-            if (line.contains("local_checked=" + packets + " "))
+            // both: the consumer visits the copies and the dropped handles in hold order, 5 s each
+            if (line.contains("local_checked=" + packets + " ") && line.endsWith("local_dropped_by_backend=" + dropped))
             {
                 break;
             }
