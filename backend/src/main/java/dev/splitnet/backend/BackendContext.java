@@ -35,6 +35,7 @@ public final class BackendContext
     private long rxQueueBytes = 512L << 10;
     private long rxDrainTimeoutMs = 10_000;
     private long rxStallTimeoutMs = 60_000;
+    private long senderPauseMs = 500;
 
     public BackendContext directory(final Path directory)
     {
@@ -277,6 +278,25 @@ public final class BackendContext
         return rxStallTimeoutMs;
     }
 
+    /**
+     * How long the backend may leave a frontend's TX requests unread while more than
+     * {@link #holdPressureShare()} of its ring waits in slower frontends' RX queues (default 500 ms,
+     * the copy deadline). Meanwhile its ring fills and its sends report BACK_PRESSURED: it slows to
+     * its receivers' pace instead of losing packets. Past it, packets that would queue are dropped
+     * ({@code tx_queued_dropped_pressure}) until the queues drain; 0 drops at once, never pausing.
+     * A pause longer than {@link #rxDrainTimeoutMs()} ends there anyway: the queue is dropped.
+     */
+    public BackendContext senderPauseMs(final long senderPauseMs)
+    {
+        this.senderPauseMs = senderPauseMs;
+        return this;
+    }
+
+    public long senderPauseMs()
+    {
+        return senderPauseMs;
+    }
+
     RxQueueLimits rxQueueLimits()
     {
         return new RxQueueLimits(rxQueueBytes, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(rxDrainTimeoutMs),
@@ -287,7 +307,8 @@ public final class BackendContext
     HoldLimits holdLimits()
     {
         return new HoldLimits(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(holdCopyDeadlineMs),
-            java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(holdDropLimitMs), holdPressureShare, copyMemoryPerFrontendBytes);
+            java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(holdDropLimitMs), holdPressureShare, copyMemoryPerFrontendBytes,
+            java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(senderPauseMs));
     }
 
     public BackendContext conclude()
@@ -321,6 +342,10 @@ public final class BackendContext
         if (!(holdPressureShare > 0 && holdPressureShare <= 1))
         {
             throw new IllegalArgumentException("holdPressureShare=" + holdPressureShare + " must be above 0 and at most 1");
+        }
+        if (senderPauseMs < 0)
+        {
+            throw new IllegalArgumentException("senderPauseMs=" + senderPauseMs + " must be >= 0 (0: never pause a sender)");
         }
         if (rxQueueBytes < 0 || rxDrainTimeoutMs < 1 || rxStallTimeoutMs < 1)
         {

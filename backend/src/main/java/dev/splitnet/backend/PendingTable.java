@@ -107,12 +107,20 @@ final class PendingTable
     private final AtomicCounter heldNowGauge;
     private final AtomicCounter copyBytesGauge;
     private final AtomicCounter queuedDroppedPressure;
+    private final AtomicCounter senderPauses;
 
     private int tableId = -1;
     // the slot opened and not yet finished (answered after a late memory fault), or NONE
     private int inHandler = NONE;
     // requests consumed off the ring and not yet answered
     private int unansweredRequests;
+    // of those, the requests of packets waiting in other frontends' RX queues (LIST_QUEUED)
+    private int queuedRequests;
+    // the sender pause (senderPaused): since when the backend has stopped reading this ring, and
+    // whether the pause ran out before the queues drained (then packets are dropped, not queued)
+    private boolean pausing;
+    private long pauseSinceNs;
+    private boolean pauseSpent;
     private int heldNow;
     private int copiedNow;
     // fragments COPIED packets keep (at most copySlots: the pool has that many for them)
@@ -185,6 +193,7 @@ final class PendingTable
         this.heldNowGauge = counters.get(DeviceCounter.HELD_NOW);
         this.copyBytesGauge = counters.get(DeviceCounter.COPY_MEMORY_BYTES);
         this.queuedDroppedPressure = counters.get(DeviceCounter.TX_QUEUED_DROPPED_PRESSURE);
+        this.senderPauses = counters.get(DeviceCounter.TX_SENDER_PAUSES);
     }
 
     /** Pool slots for copied packets: one per copy-memory unit of the frontend's share, at least a ring's worth. */
@@ -319,8 +328,9 @@ final class PendingTable
      * its frontend runs short.
      *
      * @return the handle; 0 when the packet is not in its handler (held by its consumer already);
-     *         -1 when the frontend has more than its share of the ring unanswered already: waiting
-     *         would leave it short, so the packet is dropped (counted {@code tx_queued_dropped_pressure}).
+     *         -1 when more than its share of the frontend's ring waits in RX queues already, and
+     *         the sender pause ran out ({@link #senderPaused}): waiting would leave it short, so the
+     *         packet is dropped (counted {@code tx_queued_dropped_pressure}).
      */
     long holdForQueue(final int slot)
     {
@@ -328,7 +338,7 @@ final class PendingTable
         {
             return 0;
         }
-        if (unansweredRequests > pressureRequests)
+        if (queuedRequests > pressureRequests)
         {
             count(queuedDroppedPressure);
             return -1;
@@ -347,6 +357,10 @@ final class PendingTable
         // the clock is read here, not per packet: only held packets need a time
         heldSinceNs[slot] = System.nanoTime();
         append(list, slot);
+        if (list == LIST_QUEUED)
+        {
+            queuedRequests += requestCount[slot];
+        }
         heldNow++;
         heldFrameCount[slot] = packets[slot].framesSpanned();
         heldFrames += heldFrameCount[slot];
@@ -356,6 +370,10 @@ final class PendingTable
     private void leaveHeld(final int slot)
     {
         unlink(heldList[slot], slot);
+        if (heldList[slot] == LIST_QUEUED)
+        {
+            queuedRequests -= requestCount[slot];
+        }
         heldNow--;
         heldFrames -= heldFrameCount[slot];
         heldFrameCount[slot] = 0;
@@ -407,6 +425,51 @@ final class PendingTable
             return false;
         }
         throw stale("complete", slot, handleGeneration, handle);
+    }
+
+    /**
+     * Whether the backend should leave this frontend's next TX requests in its ring for now: more
+     * than {@code pressureShare} of the ring waits in other frontends' RX queues (their receivers
+     * are slower than this sender). The sender's ring then fills and its {@code send} reports
+     * BACK_PRESSURED, so it slows to its receivers' pace instead of having its packets dropped, the
+     * way pending slots pinned by queued packets stop a Xen guest's TX under netback. Bounded: a
+     * pause that lasts {@code senderPauseNs} without the queues draining below the share ends, and
+     * until they do, packets that would queue are dropped (a stalled receiver cannot stop a
+     * sender's other traffic for longer). Reads the clock only while paused.
+     */
+    boolean senderPaused()
+    {
+        if (queuedRequests <= pressureRequests)
+        {
+            pausing = false;
+            pauseSpent = false;
+            return false;
+        }
+        if (pauseSpent || limits.senderPauseNs() == 0)
+        {
+            return false;
+        }
+        final long now = System.nanoTime();
+        if (!pausing)
+        {
+            pausing = true;
+            pauseSinceNs = now;
+            count(senderPauses);
+            return true;
+        }
+        if (now - pauseSinceNs >= limits.senderPauseNs())
+        {
+            pausing = false;
+            pauseSpent = true;
+            return false;
+        }
+        return true;
+    }
+
+    /** Whether the last {@link #senderPaused} left this frontend's ring unread: its waiting requests are no work. */
+    boolean isPausing()
+    {
+        return pausing;
     }
 
     /**

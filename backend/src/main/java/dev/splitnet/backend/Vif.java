@@ -188,7 +188,7 @@ final class Vif implements AutoCloseable
         int packets = 0;
         // a packet is taken off the ring only when the pending table has room for it; it always
         // has (held packets answer no more than a ring's worth; copies make way, see makeRoom)
-        while (available > 0 && packets < budget && pending.makeRoom())
+        while (available > 0 && packets < budget && !pending.senderPaused() && pending.makeRoom())
         {
             final int count = chain.copyFrom(txRing, txSring, available);
             if (count < 0)
@@ -522,7 +522,9 @@ final class Vif implements AutoCloseable
     /** Arms the TX ring's event before sleeping; true when requests are already waiting. */
     boolean finalCheckForRequests()
     {
-        return fatalReason == null && txRing.finalCheckForRequests();
+        // a paused sender's waiting requests are no work: the backend polls it again within 1 ms
+        // (queued packets are held, NetBack.awaitWork) and must not spin on them
+        return fatalReason == null && !pending.isPausing() && txRing.finalCheckForRequests();
     }
 
     private int fatal(final String reason)

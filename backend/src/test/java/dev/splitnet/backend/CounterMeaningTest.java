@@ -46,7 +46,7 @@ class CounterMeaningTest
         { HELD_COPIED_DISCONNECT, HELD }, { HELD_DROPPED_BOUND, HELD }, { HELD_DROPPED_LIMIT, HELD }, { HELD_NOW, HELD },
         { COPY_MEMORY_BYTES, HELD },
         { RX_QUEUED, RXQ }, { RX_DROPPED_QUEUE_FULL, RXQ }, { RX_DROPPED_DRAIN_TIMEOUT, RXQ }, { RX_DROPPED_STALLED, RXQ },
-        { RX_DROPPED_DISCONNECT, RXQ }, { TX_QUEUED_DROPPED_PRESSURE, RXQ },
+        { RX_DROPPED_DISCONNECT, RXQ }, { TX_QUEUED_DROPPED_PRESSURE, RXQ }, { TX_SENDER_PAUSES, RXQ },
     };
     /** Counters this class holds to their meaning. */
     private static final Set<DeviceCounter> HERE = EnumSet.of(TX_PACKETS, TX_BYTES, TX_OKAY, TX_ERROR, TX_DROPPED, TX_DISCONNECTED,

@@ -245,17 +245,55 @@ class RxQueueTest
     }
 
     @Test
-    void shouldDropRatherThanQueueWhenTheSenderWouldRunShortOfRing() throws Exception
+    void shouldPauseTheSenderRatherThanDropWhenHalfItsRingWaits() throws Exception
     {
-        start(new BackendContext().rxQueueBytes(4L << 20));
-        // past the 256 delivered, half the sender's ring may wait; the packets after it are dropped at once
+        start(new BackendContext().rxQueueBytes(4L << 20).senderPauseMs(10_000));
+        // 256 delivered into the posted buffers, 129 queued (half the ring, then the packet that
+        // crossed it), and the sender's next 127 left unread in its ring: it is full
+        send(256 + 129 + 127);
+        until(() -> completions == 256, false, "the first 256 answered");
+        Thread.sleep(200);
+        assertEquals(256, completions, "nothing more answered while the receiver does not poll");
+        assertEquals(129, receiverCounter(DeviceCounter.RX_QUEUED), "half the ring queued, and the packet that crossed it");
+        assertEquals(1, senderCounter(DeviceCounter.TX_SENDER_PAUSES), "the sender paused once");
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[HEADER]);
+        assertEquals(SendResult.BACK_PRESSURED, sender.send(header, 0, HEADER, header, 0, 0, 9_999),
+            "the sender's ring is full of requests the backend left unread");
+        until(() -> completions == 512 && received == 512, true, "every packet delivered once the receiver polls");
+        send(88);
+        until(() -> completions == 600 && received == 600, true, "a sender that resumed is served as before");
+        assertEquals(600, count(PacketStatus.OKAY), "no packet dropped");
+        assertEquals(0, senderCounter(DeviceCounter.TX_QUEUED_DROPPED_PRESSURE));
+        assertEquals(0, outOfOrder + corrupt);
+        assertEquals(0, backend.heldCount());
+    }
+
+    @Test
+    void shouldDropRatherThanQueueOnceTheSenderPauseRunsOut() throws Exception
+    {
+        start(new BackendContext().rxQueueBytes(4L << 20).senderPauseMs(100));
+        // past the 256 delivered, 129 wait; the sender is paused 100 ms, then its packets that
+        // would queue are dropped at once, until the queue drains below half its ring
         send(600);
-        until(() -> completions >= 600 - 128, false, "all but half a ring answered");
+        until(() -> completions >= 600 - 129, false, "all but the queued answered");
         final long pressure = senderCounter(DeviceCounter.TX_QUEUED_DROPPED_PRESSURE);
         assertEquals(count(PacketStatus.DROPPED), pressure, "every DROPPED is a pressure drop");
-        assertEquals(600 - 256 - 128, pressure, "one request a packet: 128 wait (half the ring, this packet counted in), the rest dropped");
+        assertEquals(600 - 256 - 129, pressure, "one request a packet: 129 wait, the rest dropped once the pause ran out");
+        assertEquals(1, senderCounter(DeviceCounter.TX_SENDER_PAUSES), "one pause, which ran out");
         until(() -> completions == 600, true, "the rest delivered once the receiver polls");
         assertEquals(600 - pressure, received);
+        assertEquals(0, corrupt);
+    }
+
+    @Test
+    void shouldDropAtOnceWithoutAPauseWhenTheSenderPauseIsOff() throws Exception
+    {
+        start(new BackendContext().rxQueueBytes(4L << 20).senderPauseMs(0));
+        send(600);
+        until(() -> completions >= 600 - 129, false, "all but the queued answered");
+        assertEquals(600 - 256 - 129, senderCounter(DeviceCounter.TX_QUEUED_DROPPED_PRESSURE));
+        assertEquals(0, senderCounter(DeviceCounter.TX_SENDER_PAUSES));
+        until(() -> completions == 600, true, "the rest delivered once the receiver polls");
         assertEquals(0, corrupt);
     }
 }

@@ -62,6 +62,11 @@ final class BackendCommand implements Callable<Integer>
         + "memory for late copies of held packets; past it a held packet is dropped (default: ${DEFAULT-VALUE}).")
     long copyMemoryPerFrontendKib = 512;
 
+    @Option(names = "--sender-pause-ms", paramLabel = "MS", description = "How long the switch may leave a frontend's TX ring "
+        + "unread while half of it waits for slower receivers' buffers, so the sender slows down instead of losing packets; "
+        + "0 drops at once (default: ${DEFAULT-VALUE}).")
+    long senderPauseMs = 500;
+
     @Option(names = "--quiet", description = "No progress line each second.")
     boolean quiet;
 
@@ -69,18 +74,18 @@ final class BackendCommand implements Callable<Integer>
     public Integer call() throws Exception
     {
         final DatagramChannel wire = openEgress();
-        if (holdMs < 0 || copyDeadlineMs < 1 || copyMemoryPerFrontendKib < 0 || copyMemoryPerFrontendKib > 1 << 20)
+        if (holdMs < 0 || copyDeadlineMs < 1 || copyMemoryPerFrontendKib < 0 || copyMemoryPerFrontendKib > 1 << 20 || senderPauseMs < 0)
         {
             throw new CommandLine.ParameterException(new CommandLine(this), "--hold-ms=" + holdMs + " --copy-deadline-ms=" + copyDeadlineMs
-                + " --copy-memory-per-frontend-kib=" + copyMemoryPerFrontendKib
-                + ": the hold must be >= 0, the copy deadline >= 1 and the copy memory 0 to 1048576 KiB");
+                + " --copy-memory-per-frontend-kib=" + copyMemoryPerFrontendKib + " --sender-pause-ms=" + senderPauseMs
+                + ": the hold must be >= 0, the copy deadline >= 1, the copy memory 0 to 1048576 KiB and the sender pause >= 0");
         }
         final BackendMode.Stats stats = new BackendMode.Stats();
         final LocalConsumer local = new LocalConsumer(holdMs);
         final BackendContext context = new BackendContext().directory(directory).idleMode(idle).maxFrontends(maxFrontends)
             .distinctFrontendUids(distinctUids).allowFileMemory(allowFileMemory).handler(mode.handler(wire, stats, local))
             .holdCopyDeadlineMs(copyDeadlineMs).holdDropLimitMs(Math.max(30_000, copyDeadlineMs))
-            .copyMemoryPerFrontendBytes(copyMemoryPerFrontendKib << 10)
+            .copyMemoryPerFrontendBytes(copyMemoryPerFrontendKib << 10).senderPauseMs(senderPauseMs)
             // the default 16 MiB in all, or one frontend's share if that is larger
             .copyMemoryBytes(Math.max(16L << 20, copyMemoryPerFrontendKib << 10));
         final NetBack backend = NetBack.launch(context);

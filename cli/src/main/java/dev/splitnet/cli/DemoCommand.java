@@ -32,6 +32,11 @@ import picocli.CommandLine.Option;
     description = "Runs a backend switch and two frontends as three JVMs, with progress each second and a JSON summary.")
 final class DemoCommand implements Callable<Integer>
 {
+    /** The backend counters that each name why a packet was dropped. */
+    private static final List<DeviceCounter> DROP_REASONS = List.of(DeviceCounter.RX_DROPPED_NO_BUFFER,
+        DeviceCounter.RX_DROPPED_QUEUE_FULL, DeviceCounter.RX_DROPPED_DRAIN_TIMEOUT, DeviceCounter.RX_DROPPED_STALLED,
+        DeviceCounter.RX_DROPPED_DISCONNECT, DeviceCounter.TX_QUEUED_DROPPED_PRESSURE, DeviceCounter.HELD_DROPPED_BOUND,
+        DeviceCounter.HELD_DROPPED_LIMIT);
     private static final Pattern NUMBER = Pattern.compile("\"([a-z_]+)\":(-?\\d+)");
     /** The longest run the demo takes: a day. */
     private static final double MAX_DURATION_SECONDS = 86_400;
@@ -356,7 +361,12 @@ final class DemoCommand implements Callable<Integer>
                 + counters[DeviceCounter.RX_DROPPED_QUEUE_FULL.ordinal()] + counters[DeviceCounter.RX_DROPPED_DRAIN_TIMEOUT.ordinal()]
                 + counters[DeviceCounter.RX_DROPPED_STALLED.ordinal()] + counters[DeviceCounter.RX_DROPPED_DISCONNECT.ordinal()]
                 + counters[DeviceCounter.TX_QUEUED_DROPPED_PRESSURE.ordinal()])
+            .append(",\"drop_reasons\":{");
+        appendDropReasons(sb, counters);
+        sb.append('}')
             .append(",\"rx_queued\":").append(counters[DeviceCounter.RX_QUEUED.ordinal()])
+            .append(",\"sender_pauses\":").append(counters[DeviceCounter.TX_SENDER_PAUSES.ordinal()])
+            .append(",\"sends_back_pressured\":").append(counters[DeviceCounter.TX_BACK_PRESSURED.ordinal()])
             .append(",\"held\":").append(counters[DeviceCounter.HELD_PACKETS.ordinal()])
             .append(",\"held_copied_late\":").append(counters[DeviceCounter.HELD_COPIED_DEADLINE.ordinal()]
                 + counters[DeviceCounter.HELD_COPIED_PRESSURE.ordinal()] + counters[DeviceCounter.HELD_COPIED_DISCONNECT.ordinal()])
@@ -373,5 +383,19 @@ final class DemoCommand implements Callable<Integer>
                 + counters[DeviceCounter.BACKEND_DOORBELLS_SENT.ordinal()])
             .append('}');
         return sb.toString();
+    }
+
+    /** Every counter that names a reason a packet was dropped, by its key (zeros left out). */
+    private static void appendDropReasons(final StringBuilder sb, final long[] counters)
+    {
+        boolean first = true;
+        for (final DeviceCounter c : DROP_REASONS)
+        {
+            if (counters[c.ordinal()] != 0)
+            {
+                sb.append(first ? "" : ",").append('"').append(c.key()).append("\":").append(counters[c.ordinal()]);
+                first = false;
+            }
+        }
     }
 }

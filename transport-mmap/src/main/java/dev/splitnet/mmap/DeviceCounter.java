@@ -84,7 +84,11 @@ public enum DeviceCounter
     RX_DROPPED_DISCONNECT("rx_dropped_disconnect", "backend: queued deliveries dropped because the frontend disconnected",
         Side.BACKEND),
     TX_QUEUED_DROPPED_PRESSURE("tx_queued_dropped_pressure",
-        "backend: this frontend's packets not queued for another's RX buffers because half its TX ring was unanswered already", Side.BACKEND);
+        "backend: this frontend's packets not queued for another's RX buffers because half its TX ring waited in RX queues "
+            + "past the sender pause", Side.BACKEND),
+    TX_SENDER_PAUSES("tx_sender_pauses",
+        "backend: times the backend left this frontend's TX ring unread because half of it waited in slower frontends' RX queues",
+        Side.BACKEND);
 
     /** Which side writes a counter. */
     public enum Side

@@ -64,9 +64,26 @@ class ContainerTransferIT
             assertEquals(number(sa, "domain_id"), number(device(stat, "a"), "domain_id"));
             assertTrue(backend.isRunning(), backend.stderr());
             Timings.report(String.format(Locale.ROOT,
-                "ContainerTransferIT: a sent %d received %d, b sent %d received %d, %.1f s",
-                number(sa, "sent"), number(sa, "received"), number(sb, "sent"), number(sb, "received"), Timings.secondsSince(start)));
+                "ContainerTransferIT: a sent %d received %d dropped %d (%s), b sent %d received %d dropped %d (%s), %.1f s",
+                number(sa, "sent"), number(sa, "received"), number(sa, "dropped"), dropReasons(sa),
+                number(sb, "sent"), number(sb, "received"), number(sb, "dropped"), dropReasons(sb), Timings.secondsSince(start)));
         }
+    }
+
+    /** The drop counters of a frontend's device (written by the backend), those not zero, as key=value. */
+    @SuppressWarnings("unchecked")
+    private static String dropReasons(final Map<String, Object> summary)
+    {
+        final Map<String, Object> counters = (Map<String, Object>)summary.get("counters");
+        final StringBuilder sb = new StringBuilder();
+        counters.forEach((key, value) ->
+        {
+            if ((key.contains("dropped_") || key.equals("tx_sender_pauses")) && value instanceof Long && (Long)value != 0)
+            {
+                sb.append(sb.length() == 0 ? "" : " ").append(key).append('=').append(value);
+            }
+        });
+        return sb.length() == 0 ? "no drop counted" : sb.toString();
     }
 
     /** A frontend that sends 10 s of random-size, randomly fragmented packets to its peer and checks every byte it receives. */
