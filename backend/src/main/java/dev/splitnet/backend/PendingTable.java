@@ -50,7 +50,7 @@ final class PendingTable
     static final int HELD = 2;
     static final int COPIED = 3;
 
-    private static final int NONE = -1;
+    private static final int NONE = SlotLists.NONE;
     /** Copies one frontend may hold at once, whatever its share of the copy memory. */
     static final int MAX_COPY_SLOTS = 4096;
     private static final int MAX_REQUESTS = NetifLimits.MAX_TX_REQUESTS_PER_PACKET;
@@ -60,6 +60,7 @@ final class PendingTable
     // held by the backend itself, queued for another frontend's RX buffers (RxQueue): no copy
     // deadline (the queue's drain timeout bounds them), dropped first under pressure
     private static final int LIST_QUEUED = 2;
+    private static final int LIST_COUNT = 3;
     private static final int[] HOLD_LISTS = { LIST_HELD, LIST_QUEUED };
 
     private final BackRing txRing;
@@ -83,10 +84,7 @@ final class PendingTable
     private final int[] requestCount;
     private final int[] copyUnit;
     private final int[] copyBytes;
-    private final int[] prev;
-    private final int[] next;
-    private final int[] listHead = { NONE, NONE, NONE };
-    private final int[] listTail = { NONE, NONE, NONE };
+    private final SlotLists lists;
     // per slot: which list a HELD packet is on (LIST_HELD for a consumer's hold, LIST_QUEUED for an RX queue's)
     private final byte[] heldList;
     // per slot: the frames a HELD packet pins (its fragments' pages), and their sum
@@ -166,8 +164,7 @@ final class PendingTable
         this.requestCount = new int[slots];
         this.copyUnit = new int[slots];
         this.copyBytes = new int[slots];
-        this.prev = new int[slots];
-        this.next = new int[slots];
+        this.lists = new SlotLists(LIST_COUNT, slots);
         this.freeSlots = new int[slots];
         for (int i = 0; i < slots; i++)
         {
@@ -238,7 +235,7 @@ final class PendingTable
     {
         while (freeSlotCount == 0 || freeFragmentCount < MAX_REQUESTS)
         {
-            final int oldest = listHead[LIST_COPIED];
+            final int oldest = lists.oldest(LIST_COPIED);
             if (oldest == NONE)
             {
                 return false;
@@ -356,7 +353,7 @@ final class PendingTable
         heldList[slot] = (byte)list;
         // the clock is read here, not per packet: only held packets need a time
         heldSinceNs[slot] = System.nanoTime();
-        append(list, slot);
+        lists.append(list, slot);
         if (list == LIST_QUEUED)
         {
             queuedRequests += requestCount[slot];
@@ -369,7 +366,7 @@ final class PendingTable
     /** Takes a HELD packet off its list (it is copied, completed or dropped next). */
     private void leaveHeld(final int slot)
     {
-        unlink(heldList[slot], slot);
+        lists.unlink(heldList[slot], slot);
         if (heldList[slot] == LIST_QUEUED)
         {
             queuedRequests -= requestCount[slot];
@@ -413,7 +410,7 @@ final class PendingTable
             if (state[slot] == COPIED)
             {
                 // answered OKAY when it was copied; the holder's status has no one to go to
-                unlink(LIST_COPIED, slot);
+                lists.unlink(LIST_COPIED, slot);
                 copiedNow--;
                 free(slot);
                 publishGauges();
@@ -434,7 +431,7 @@ final class PendingTable
      * BACK_PRESSURED, so it slows to its receivers' pace instead of having its packets dropped, the
      * way pending slots pinned by queued packets stop a Xen guest's TX under netback. Bounded: a
      * pause that lasts {@code senderPauseNs} without the queues draining below the share ends, and
-     * until they do, packets that would queue are dropped (a stalled receiver cannot stop a
+     * until they are empty, packets that would queue are dropped (a stalled receiver cannot stop a
      * sender's other traffic for longer). Reads the clock only while paused.
      */
     boolean senderPaused()
@@ -442,7 +439,11 @@ final class PendingTable
         if (queuedRequests <= pressureRequests)
         {
             pausing = false;
-            pauseSpent = false;
+            // a pause that ran out is spent until the queues are empty, not merely below the
+            // share: else a receiver posting a buffer now and then could keep its sender paused
+            // nearly all the time (pause, drain one, pause again); this way at most one pause per
+            // emptying, which a stalled receiver's drain timeout bounds (10 s)
+            pauseSpent &= queuedRequests > 0;
             return false;
         }
         if (pauseSpent || limits.senderPauseNs() == 0)
@@ -483,12 +484,12 @@ final class PendingTable
     {
         int work = 0;
         int oldest;
-        while ((oldest = listHead[LIST_HELD]) != NONE && now - heldSinceNs[oldest] >= limits.copyDeadlineNs())
+        while ((oldest = lists.oldest(LIST_HELD)) != NONE && now - heldSinceNs[oldest] >= limits.copyDeadlineNs())
         {
             copyLate(oldest, copiedDeadline);
             work++;
         }
-        while ((oldest = listHead[LIST_COPIED]) != NONE && now - heldSinceNs[oldest] >= limits.dropLimitNs())
+        while ((oldest = lists.oldest(LIST_COPIED)) != NONE && now - heldSinceNs[oldest] >= limits.dropLimitNs())
         {
             drop(oldest, droppedLimit);
             work++;
@@ -504,7 +505,7 @@ final class PendingTable
     {
         int work = 0;
         int oldest;
-        while ((unansweredRequests > pressureRequests || heldFrames > pressureFrames) && (oldest = listHead[LIST_HELD]) != NONE)
+        while ((unansweredRequests > pressureRequests || heldFrames > pressureFrames) && (oldest = lists.oldest(LIST_HELD)) != NONE)
         {
             copyLate(oldest, copiedPressure);
             work++;
@@ -530,7 +531,7 @@ final class PendingTable
         for (final int list : HOLD_LISTS)
         {
             int oldest;
-            while ((oldest = listHead[list]) != NONE)
+            while ((oldest = lists.oldest(list)) != NONE)
             {
                 if (copy)
                 {
@@ -551,7 +552,7 @@ final class PendingTable
     {
         detach(false);
         int oldest;
-        while ((oldest = listHead[LIST_COPIED]) != NONE)
+        while ((oldest = lists.oldest(LIST_COPIED)) != NONE)
         {
             drop(oldest, droppedLimit);
         }
@@ -605,7 +606,7 @@ final class PendingTable
         copyBytesNow += bytes;
         copiedFragments += packet.fragmentCount();
         leaveHeld(slot);
-        append(LIST_COPIED, slot);
+        lists.append(LIST_COPIED, slot);
         copiedNow++;
         state[slot] = COPIED;
         // the frontend's frames are free again: its packet went on, as far as it can tell
@@ -623,7 +624,7 @@ final class PendingTable
         }
         else
         {
-            unlink(LIST_COPIED, slot);
+            lists.unlink(LIST_COPIED, slot);
             copiedNow--;
         }
         droppedGenerations[slot] |= 1L << generation[slot];
@@ -728,44 +729,6 @@ final class PendingTable
         {
             heldNowGauge.setRelease(heldNow + copiedNow);
             copyBytesGauge.setRelease(copyBytesNow);
-        }
-    }
-
-    private void append(final int list, final int slot)
-    {
-        final int tail = listTail[list];
-        prev[slot] = tail;
-        next[slot] = NONE;
-        if (tail == NONE)
-        {
-            listHead[list] = slot;
-        }
-        else
-        {
-            next[tail] = slot;
-        }
-        listTail[list] = slot;
-    }
-
-    private void unlink(final int list, final int slot)
-    {
-        final int p = prev[slot];
-        final int n = next[slot];
-        if (p == NONE)
-        {
-            listHead[list] = n;
-        }
-        else
-        {
-            next[p] = n;
-        }
-        if (n == NONE)
-        {
-            listTail[list] = p;
-        }
-        else
-        {
-            prev[n] = p;
         }
     }
 }

@@ -283,6 +283,11 @@ class RxQueueTest
         until(() -> completions == 600, true, "the rest delivered once the receiver polls");
         assertEquals(600 - pressure, received);
         assertEquals(0, corrupt);
+        // nothing waits any more: the pause is reset, and the next crossing pauses again
+        until(() -> received == 600 - pressure, true, "the receiver caught up");
+        send(600);
+        until(() -> completions >= 1200 - 129, false, "the second round answered, but for the queued");
+        assertEquals(2, senderCounter(DeviceCounter.TX_SENDER_PAUSES), "a second pause once the queue had emptied");
     }
 
     @Test
