@@ -1,0 +1,80 @@
+package dev.splitnet.mmap;
+
+/**
+ * Byte layout of a ring v2 region (feature {@code ring-v2}; docs/PROTOCOL.md, "Ring v2"). One
+ * region (the device file's {@code tx_ring} or {@code rx_ring}) holds two one-way rings: requests,
+ * which only the frontend writes, and responses, which only the backend writes. Each side also
+ * writes one control line of its own. So no cache line is written by both sides, and a consumer
+ * polls the next entry itself (its tag) instead of an index the producer shares.
+ *
+ * <pre>
+ *   0                4                8                                                 64
+ *   +----------------+----------------+--------------------------------------------------+
+ *   | rsp_cons       | rsp_event      | (frontend's line: written by the frontend only)  |
+ *   +----------------+----------------+--------------------------------------------------+
+ *  64 | req_cons     | req_event      | (backend's line: written by the backend only)    |
+ *   +----------------+----------------+--------------------------------------------------+
+ * 128: request[0] ... request[size - 1]     (frontend writes; requestLength bytes each)
+ *      response[0] ... response[size - 1]   (backend writes; 8 bytes each, from 128 + size * requestLength)
+ * </pre>
+ *
+ * <p>Every entry ends in (TX request) or is (the others) one little-endian 64-bit word whose top 16
+ * bits are the entry's <b>tag</b>: the lap of the free-running index it was written for
+ * ({@code index >>> log2(size)}, mod 2^16). The producer writes the entry's other bytes, then the
+ * word with one release store; the consumer reads the word with one acquire load. A tag of the
+ * index's lap means the entry is there; of the lap before, not yet; anything else, a broken or
+ * hostile producer. The consumer publishes how far it has consumed ({@code *_cons}) so the
+ * producer may reuse slots, and the index it wants to be woken at ({@code *_event}, Xen's event
+ * index, as virtio's event suppression): a polling consumer never arms it, so a busy ring rings
+ * no doorbell.
+ */
+public final class RingV2Descriptor
+{
+    /** The frontend's control line: how far it consumed responses, and where it wants a doorbell. */
+    public static final int RSP_CONS_OFFSET = 0;
+    public static final int RSP_EVENT_OFFSET = 4;
+    /** The backend's control line: how far it consumed requests, and where it wants a doorbell. */
+    public static final int REQ_CONS_OFFSET = 64;
+    public static final int REQ_EVENT_OFFSET = 68;
+    /** Offset of request[0]: two control lines of 64 bytes before it. */
+    public static final int ENTRIES_OFFSET = 128;
+    /** Response entries of both rings: one tagged word. */
+    public static final int RESPONSE_LENGTH = 8;
+    /** TX requests: gref, offset, flags, then the tagged word (id, size, tag). */
+    public static final int TX_REQUEST_LENGTH = 16;
+    /** RX requests: one tagged word (gref, id, tag). */
+    public static final int RX_REQUEST_LENGTH = 8;
+    /** Bit position of the tag in an entry's word. */
+    public static final int TAG_SHIFT = 48;
+
+    private RingV2Descriptor()
+    {
+    }
+
+    /**
+     * Entries in each of the two rings of a region of {@code regionBytes}: the largest power of
+     * two whose requests and responses fit after the control lines.
+     */
+    public static int ringSize(final int regionBytes, final int requestLength)
+    {
+        final int fit = (regionBytes - ENTRIES_OFFSET) / (requestLength + RESPONSE_LENGTH);
+        if (fit < 1)
+        {
+            throw new IllegalArgumentException("ring v2 region of " + regionBytes + " bytes holds no entry of " + requestLength
+                + " + " + RESPONSE_LENGTH + " bytes");
+        }
+        return Integer.highestOneBit(fit);
+    }
+
+    /** Offset of response[0] in a region whose rings have {@code size} entries. */
+    public static int responsesOffset(final int size, final int requestLength)
+    {
+        return ENTRIES_OFFSET + size * requestLength;
+    }
+
+    /** The tag an entry written for free-running {@code index} carries. */
+    public static int tag(final int index, final int sizeShift)
+    {
+        return (index >>> sizeShift) & 0xFFFF;
+    }
+}

@@ -1,0 +1,158 @@
+package dev.splitnet.mmap;
+
+import java.lang.invoke.VarHandle;
+import org.agrona.concurrent.AtomicBuffer;
+
+/**
+ * The producing end of one of a ring v2 region's two rings ({@link RingV2Descriptor}): the
+ * frontend's requests or the backend's responses. It writes only its own entries; it reads the
+ * consumer's line only when it must: {@code cons} when its cached copy says the ring is full
+ * (Agrona's ring caches its head the same way), {@code event} once per push.
+ *
+ * <p>The consumer's line is hostile input: a {@code cons} behind the last one seen or ahead of
+ * what was produced is {@link #CORRUPT}.
+ */
+public final class RingV2Producer
+{
+    /** {@link #claim} result: every slot holds an entry the consumer has not consumed yet. */
+    public static final int FULL = -1;
+    /** {@link #claim} result: the consumer published an impossible {@code cons}. */
+    public static final int CORRUPT = -2;
+
+    private final AtomicBuffer region;
+    private final int entriesOffset;
+    private final int entryLength;
+    private final int wordOffset;
+    private final int consOffset;
+    private final int eventOffset;
+    private final int size;
+    private final int mask;
+    private final int shift;
+    private int prod;
+    private int cachedCons;
+    private int pushed;
+
+    /**
+     * @param entriesOffset where this ring's entry 0 is in the region
+     * @param entryLength   bytes per entry
+     * @param wordOffset    where the tagged word is within an entry
+     * @param consOffset    the consumer's {@code cons} in the region (its line)
+     * @param eventOffset   the consumer's {@code event} in the region (its line)
+     */
+    public RingV2Producer(final AtomicBuffer region, final int size, final int entriesOffset, final int entryLength,
+        final int wordOffset, final int consOffset, final int eventOffset)
+    {
+        if (Integer.bitCount(size) != 1 || size > 1 << 16)
+        {
+            throw new IllegalArgumentException("ring v2 size=" + size + " must be a power of two, at most 65536");
+        }
+        this.region = region;
+        this.entriesOffset = entriesOffset;
+        this.entryLength = entryLength;
+        this.wordOffset = wordOffset;
+        this.consOffset = consOffset;
+        this.eventOffset = eventOffset;
+        this.size = size;
+        this.mask = size - 1;
+        this.shift = Integer.numberOfTrailingZeros(size);
+    }
+
+    /**
+     * Lays the ring out for a first index of {@code start}: every slot tagged as written one lap
+     * before its first use (so it reads "not yet"), the consumer's {@code cons} at {@code start},
+     * its event one past it. Only the side that initialises the region calls this (the frontend,
+     * for both rings, before the backend attaches); the other end then calls its {@code attachAt}; this end, {@link #attachAt}, when it did not initialise.
+     */
+    public void init(final int start)
+    {
+        for (int slot = 0; slot < size; slot++)
+        {
+            // the first index at or after start that uses this slot
+            final int first = start + ((slot - start) & mask);
+            region.putLong(entryOffset(first) + wordOffset, (long)RingV2Descriptor.tag(first - size, shift) << RingV2Descriptor.TAG_SHIFT);
+        }
+        region.putInt(consOffset, start);
+        region.putInt(eventOffset, start + 1);
+        attachAt(start);
+    }
+
+    /** Starts producing at {@code start}, as the region was initialised. */
+    public void attachAt(final int start)
+    {
+        prod = start;
+        pushed = start;
+        cachedCons = start;
+    }
+
+    public int size()
+    {
+        return size;
+    }
+
+    /** The next index to produce. */
+    public int producer()
+    {
+        return prod;
+    }
+
+    /**
+     * Offset of the next entry to write, or {@link #FULL}, or {@link #CORRUPT}. Reads the
+     * consumer's {@code cons} only when the cached copy says full.
+     */
+    public int claim()
+    {
+        if (prod - cachedCons == size)
+        {
+            // Acquire pairs with the consumer's release store of cons after it copied the entries
+            // out: the slots below it may be overwritten.
+            final int cons = region.getIntAcquire(consOffset);
+            if (Integer.compareUnsigned(cons - cachedCons, prod - cachedCons) > 0)
+            {
+                return CORRUPT;
+            }
+            cachedCons = cons;
+            if (prod - cons == size)
+            {
+                return FULL;
+            }
+        }
+        return entryOffset(prod);
+    }
+
+    /**
+     * Publishes the claimed entry: its other bytes are written, {@code fields} are the tagged
+     * word's low 48 bits. One release store: pairs with the consumer's acquire load of the word.
+     */
+    public void commit(final int entryOffset, final long fields)
+    {
+        region.putLongRelease(entryOffset + wordOffset,
+            (fields & ((1L << RingV2Descriptor.TAG_SHIFT) - 1)) | (long)RingV2Descriptor.tag(prod, shift) << RingV2Descriptor.TAG_SHIFT);
+        prod++;
+    }
+
+    /**
+     * After a batch of commits: whether the consumer asked to be woken for one of them (its event
+     * index in the batch, Xen's RING_PUSH_*_AND_CHECK_NOTIFY).
+     */
+    public boolean pushAndCheckNotify()
+    {
+        final int old = pushed;
+        final int now = prod;
+        if (old == now)
+        {
+            return false;
+        }
+        pushed = now;
+        // StoreLoad between the batch's last entry store and the load of event (Xen's mb()). Pairs
+        // with the consumer's volatile store of event then volatile load of the entry in
+        // finalCheck: either this load sees its event (and notifies) or its re-check sees the entry.
+        VarHandle.fullFence();
+        final int event = region.getIntVolatile(eventOffset);
+        return Integer.compareUnsigned(now - event, now - old) < 0;
+    }
+
+    private int entryOffset(final int index)
+    {
+        return entriesOffset + (index & mask) * entryLength;
+    }
+}
