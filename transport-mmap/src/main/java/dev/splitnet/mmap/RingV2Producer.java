@@ -31,6 +31,9 @@ public final class RingV2Producer
     private int prod;
     private int cachedCons;
     private int pushed;
+    // the batch's first entry's word, stored only at the push (see commit)
+    private int heldWordOffset = -1;
+    private long heldWord;
 
     /**
      * @param entriesOffset where this ring's entry 0 is in the region
@@ -120,13 +123,26 @@ public final class RingV2Producer
     }
 
     /**
-     * Publishes the claimed entry: its other bytes are written, {@code fields} are the tagged
-     * word's low 48 bits. One release store: pairs with the consumer's acquire load of the word.
+     * Commits the claimed entry: its other bytes are written, {@code fields} are the tagged word's
+     * low 48 bits. Each word is one release store, pairing with the consumer's acquire load of it.
+     * The first entry of a batch is stored last, at {@link #pushAndCheckNotify} (as a virtio packed
+     * ring writes a chain's first descriptor's flags last): a consumer that polls it sees the whole
+     * batch at once, instead of chasing the producer entry by entry through lines it is still
+     * writing (which cost a line transfer per entry: measured 5-12 M/s against 25-65 M/s).
      */
     public void commit(final int entryOffset, final long fields)
     {
-        region.putLongRelease(entryOffset + wordOffset,
-            (fields & ((1L << RingV2Descriptor.TAG_SHIFT) - 1)) | (long)RingV2Descriptor.tag(prod, shift) << RingV2Descriptor.TAG_SHIFT);
+        final long word = (fields & ((1L << RingV2Descriptor.TAG_SHIFT) - 1))
+            | (long)RingV2Descriptor.tag(prod, shift) << RingV2Descriptor.TAG_SHIFT;
+        if (heldWordOffset < 0)
+        {
+            heldWordOffset = entryOffset + wordOffset;
+            heldWord = word;
+        }
+        else
+        {
+            region.putLongRelease(entryOffset + wordOffset, word);
+        }
         prod++;
     }
 
@@ -143,6 +159,10 @@ public final class RingV2Producer
             return false;
         }
         pushed = now;
+        // the batch's first word, released after every other entry of the batch: acquiring it
+        // makes them all visible
+        region.putLongRelease(heldWordOffset, heldWord);
+        heldWordOffset = -1;
         // StoreLoad between the batch's last entry store and the load of event (Xen's mb()). Pairs
         // with the consumer's volatile store of event then volatile load of the entry in
         // finalCheck: either this load sees its event (and notifies) or its re-check sees the entry.

@@ -42,13 +42,14 @@ class RingV2Test
     @Test
     void shouldSizeAPageAsTwoRingsOf128AfterTheControlLines()
     {
-        assertEquals(128, ringSize(4096, TX_REQUEST_LENGTH), "(4096 - 128) / (16 + 8) = 165, rounded down to a power of two");
+        assertEquals(128, ringSize(4096, TX_REQUEST_LENGTH), "(4096 - 256) / (16 + 8) = 160, rounded down to a power of two");
         assertEquals(128, ringSize(4096, RX_REQUEST_LENGTH));
         assertEquals(256, ringSize(8192, TX_REQUEST_LENGTH));
         assertEquals(ENTRIES_OFFSET + 128 * 16, responsesOffset(128, TX_REQUEST_LENGTH));
         assertTrue(responsesOffset(128, TX_REQUEST_LENGTH) + 128 * RESPONSE_LENGTH <= 4096);
-        assertEquals(0, RSP_CONS_OFFSET / 64);
-        assertEquals(1, REQ_CONS_OFFSET / 64, "each side's control line is its own cache line");
+        assertEquals(4, java.util.stream.IntStream.of(RSP_CONS_OFFSET, RSP_EVENT_OFFSET, REQ_CONS_OFFSET, REQ_EVENT_OFFSET)
+            .map(offset -> offset / 64).distinct().count(), "each control word on a cache line of its own");
+        assertEquals(4 * 64, ENTRIES_OFFSET);
     }
 
     @ParameterizedTest
@@ -112,6 +113,8 @@ class RingV2Test
         {
             requests.commit(requests.claim(), NetifV2Entries.TxRequest.word(i, 0));
         }
+        assertEquals(RingV2Consumer.EMPTY, backend.poll(), "a batch shows from its first entry, written at the push");
+        requests.pushAndCheckNotify();
         assertEquals(RingV2Producer.FULL, requests.claim());
         for (int i = 0; i < size; i++)
         {
