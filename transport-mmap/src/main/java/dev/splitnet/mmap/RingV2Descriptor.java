@@ -70,6 +70,15 @@ public final class RingV2Descriptor
         return Integer.highestOneBit(fit);
     }
 
+    /** Sizes both ends accept: a power of two, at most 65536 (a 16-bit lap tag then never repeats within a ring). */
+    static void checkSize(final int size)
+    {
+        if (Integer.bitCount(size) != 1 || size > 1 << 16)
+        {
+            throw new IllegalArgumentException("ring v2 size=" + size + " must be a power of two, at most 65536");
+        }
+    }
+
     /** Offset of response[0] in a region whose rings have {@code size} entries. */
     public static int responsesOffset(final int size, final int requestLength)
     {

@@ -45,10 +45,7 @@ public final class RingV2Producer
     public RingV2Producer(final AtomicBuffer region, final int size, final int entriesOffset, final int entryLength,
         final int wordOffset, final int consOffset, final int eventOffset)
     {
-        if (Integer.bitCount(size) != 1 || size > 1 << 16)
-        {
-            throw new IllegalArgumentException("ring v2 size=" + size + " must be a power of two, at most 65536");
-        }
+        RingV2Descriptor.checkSize(size);
         this.region = region;
         this.entriesOffset = entriesOffset;
         this.entryLength = entryLength;
