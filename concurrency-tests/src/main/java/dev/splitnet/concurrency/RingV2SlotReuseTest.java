@@ -26,6 +26,8 @@ public class RingV2SlotReuseTest
     public RingV2SlotReuseTest()
     {
         ring.write(5);
+        // a batch's first entry is stored at the push
+        ring.producer.pushAndCheckNotify();
     }
 
     @Actor
@@ -37,6 +39,8 @@ public class RingV2SlotReuseTest
     @Actor
     public void producer(final II_Result r)
     {
-        r.r2 = ring.write(6) ? 6 : -1;
+        final boolean wrote = ring.write(6);
+        ring.producer.pushAndCheckNotify();
+        r.r2 = wrote ? 6 : -1;
     }
 }
