@@ -36,6 +36,7 @@ public final class BackendContext
     private long rxDrainTimeoutMs = 10_000;
     private long rxStallTimeoutMs = 60_000;
     private long senderPauseMs = 500;
+    private RxOrder rxOrder = RxOrder.POSTED;
 
     public BackendContext directory(final Path directory)
     {
@@ -297,6 +298,21 @@ public final class BackendContext
         return senderPauseMs;
     }
 
+    /**
+     * The order receive buffers are filled in (default {@link RxOrder#POSTED}; {@link RxOrder#SHUFFLE}
+     * applies to frontends on ring v2 only).
+     */
+    public BackendContext rxOrder(final RxOrder rxOrder)
+    {
+        this.rxOrder = rxOrder;
+        return this;
+    }
+
+    public RxOrder rxOrder()
+    {
+        return rxOrder;
+    }
+
     RxQueueLimits rxQueueLimits()
     {
         return new RxQueueLimits(rxQueueBytes, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(rxDrainTimeoutMs),
@@ -329,6 +345,10 @@ public final class BackendContext
         {
             throw new IllegalArgumentException("blockTimeoutMs=" + blockTimeoutMs + " must be 1 to " + MAX_BLOCK_TIMEOUT_MS
                 + " (the heartbeat frontends watch is written that often)");
+        }
+        if (rxOrder == null)
+        {
+            throw new IllegalArgumentException("rxOrder must be set: POSTED or SHUFFLE");
         }
         if (handler == null)
         {

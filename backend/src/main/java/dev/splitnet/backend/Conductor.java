@@ -13,6 +13,7 @@ import dev.splitnet.mmap.DeviceFile;
 import dev.splitnet.mmap.DeviceFileException;
 import dev.splitnet.mmap.Doorbell;
 import dev.splitnet.mmap.Handshake;
+import dev.splitnet.mmap.RingFormat;
 import dev.splitnet.mmap.PeerCredentials;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -299,6 +300,7 @@ final class Conductor implements AutoCloseable
         private final long deadline;
         private final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
         private final DescriptorPassing.Receiver receiver;
+        private boolean probed;
 
         PendingConnection(final SocketChannel channel, final long deadline)
         {
@@ -319,7 +321,13 @@ final class Conductor implements AutoCloseable
                     return true;
                 }
                 in.flip();
-                final int length = Handshake.completeLength(in, Handshake.HELLO_MAGIC, Handshake.INSPECT_MAGIC);
+                int length = Handshake.completeLength(in, Handshake.HELLO_MAGIC, Handshake.INSPECT_MAGIC, Handshake.PROBE_MAGIC);
+                if (length > 0 && Handshake.magic(in) == Handshake.PROBE_MAGIC)
+                {
+                    advertise();
+                    in.position(in.position() + length);
+                    length = Handshake.completeLength(in, Handshake.HELLO_MAGIC, Handshake.INSPECT_MAGIC);
+                }
                 in.compact();
                 if (length == 0)
                 {
@@ -360,6 +368,21 @@ final class Conductor implements AutoCloseable
             // done with the connection: whatever descriptors it brought and no device took are closed
             receiver.close();
             return true;
+        }
+
+        /**
+         * Answers a frontend's PROBE with the features this backend negotiates (once per
+         * connection), so it lays its rings out in their format before its HELLO.
+         */
+        private void advertise() throws IOException
+        {
+            if (probed)
+            {
+                throw new Handshake.HandshakeException("a second PROBE on one connection; send the HELLO after the ADVERTISE");
+            }
+            probed = true;
+            Handshake.writeFully(channel, Handshake.encode(new Handshake.Advertise(Features.consistent(context.acceptedFeatures()
+                & Features.SUPPORTED))), System.nanoTime() + HANDSHAKE_TIMEOUT_NS);
         }
 
         /** Closes the connection and every descriptor it brought. */
@@ -532,7 +555,8 @@ final class Conductor implements AutoCloseable
             final DeviceCounters counters = block.counters();
             final Doorbell doorbell = new Doorbell(channel, counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT),
                 counters.get(DeviceCounter.BACKEND_DOORBELLS_RECEIVED), counters.get(DeviceCounter.BACKEND_DOORBELL_FLOODS));
-            vif = new Vif(domainId, hello.deviceName(), device, doorbell, features, counters, copyMemory, holdLimits);
+            vif = new Vif(domainId, hello.deviceName(), device, doorbell, features, counters, copyMemory, holdLimits,
+                context.rxOrder());
             Handshake.writeFully(channel, Handshake.encode(new Handshake.Welcome(Handshake.STATUS_OK, domainId, features,
                 ProcessHandle.current().pid(), "")), System.nanoTime() + HANDSHAKE_TIMEOUT_NS);
             device.setBackendState(XenbusState.CONNECTED);
@@ -549,8 +573,8 @@ final class Conductor implements AutoCloseable
             // capacity is maxFrontends and at most that many vifs live: the offer cannot fail
             connected.offer(vif);
             dataSelector.wakeup();
-            LOG.info("domain {} connected: device {}, pid {} (uid {}), features [{}]", domainId, hello.deviceName(),
-                peer.pid() != 0 ? peer.pid() : hello.pid(), peer.uid(), Features.describe(features));
+            LOG.info("domain {} connected: device {}, pid {} (uid {}), features [{}], rings {}", domainId, hello.deviceName(),
+                peer.pid() != 0 ? peer.pid() : hello.pid(), peer.uid(), Features.describe(features), RingFormat.of(features).label());
         }
         catch (final IOException | RuntimeException ex)
         {

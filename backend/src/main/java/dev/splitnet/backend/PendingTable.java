@@ -2,13 +2,11 @@ package dev.splitnet.backend;
 
 import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.PacketStatus;
-import dev.splitnet.mmap.BackRing;
+import dev.splitnet.mmap.BackendRing;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
-import dev.splitnet.mmap.NetifEntries;
 import dev.splitnet.mmap.NetifLimits;
 import java.nio.ByteBuffer;
-import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
@@ -63,8 +61,7 @@ final class PendingTable
     private static final int LIST_COUNT = 3;
     private static final int[] HOLD_LISTS = { LIST_HELD, LIST_QUEUED };
 
-    private final BackRing txRing;
-    private final AtomicBuffer txSring;
+    private final BackendRing txRing;
     private final CopyMemory copyMemory;
     private final HoldLimits limits;
     private final int pressureRequests;
@@ -130,12 +127,11 @@ final class PendingTable
     // TX responses written and not yet published (Vif pushes them)
     private boolean responsesUnpushed;
 
-    PendingTable(final BackRing txRing, final ActiveGrants grants, final long framesAddress, final ByteBuffer framesChannelView,
+    PendingTable(final BackendRing txRing, final ActiveGrants grants, final long framesAddress, final ByteBuffer framesChannelView,
         final int headerCapacity, final int txFrames, final CopyMemory copyMemory, final HoldLimits limits,
         final DeviceCounters counters, final int domainId)
     {
         this.txRing = txRing;
-        this.txSring = txRing.buffer();
         this.copyMemory = copyMemory;
         this.limits = limits;
         final int ringSize = txRing.size();
@@ -648,14 +644,11 @@ final class PendingTable
             return;
         }
         final int base = slot * MAX_REQUESTS;
-        // Plain stores into the response slots: BackRing.pushResponsesAndCheckNotify publishes them
-        // with its release store of rsp_prod (Vif.pushTx, after every frontend's RX push), which
-        // pairs with the frontend's acquire load of rsp_prod before it reads a response.
+        // Not visible before BackendRing.pushResponses (Vif.pushTx, after every frontend's RX
+        // push): Xen's ring releases them with rsp_prod, ring v2 with the batch's first word.
         for (int i = 0; i < count; i++)
         {
-            final int offset = txRing.nextResponseOffset();
-            NetifEntries.TxResponse.write(txSring, offset, requestIds[base + i], status);
-            txRing.produceResponse();
+            txRing.putTxResponse(requestIds[base + i], status);
         }
         responsesUnpushed = true;
     }

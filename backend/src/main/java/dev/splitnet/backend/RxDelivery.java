@@ -3,13 +3,11 @@ package dev.splitnet.backend;
 import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.Packet;
 import dev.splitnet.api.PacketStatus;
-import dev.splitnet.mmap.NetifEntries;
-import dev.splitnet.mmap.BackRing;
+import dev.splitnet.mmap.BackendRing;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceLayout;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
@@ -27,8 +25,7 @@ import org.agrona.concurrent.status.AtomicCounter;
  */
 final class RxDelivery
 {
-    private final BackRing ring;
-    private final AtomicBuffer sring;
+    private final BackendRing ring;
     private final ActiveGrants grants;
     private final long framesAddress;
     private final UnsafeBuffer target = new UnsafeBuffer(0, 0);
@@ -37,11 +34,14 @@ final class RxDelivery
     private final AtomicCounter noBuffer;
     private final AtomicCounter badGref;
     private final AtomicCounter sourceError;
+    private final AtomicCounter reordered;
     // requests copied out of the ring and not yet answered: FIFO of (id, raw gref)
     private final int[] postedId;
     private final int[] postedGref;
     private int postedHead;
     private int postedCount;
+    // xorshift state of RxOrder.SHUFFLE; 0 in posting order
+    private long shuffle;
 
     // the source being copied: a packet (header then fragments) or a plain buffer
     private Packet packet;
@@ -50,12 +50,17 @@ final class RxDelivery
     private int part;
     private int partOffset;
 
-    RxDelivery(final BackRing ring, final ActiveGrants grants, final long framesAddress, final DeviceCounters counters)
+    /**
+     * @param shuffleSeed 0: fill buffers in posting order; else the seed of the random order
+     *                    ({@link RxOrder#SHUFFLE}) in which posted buffers are taken.
+     */
+    RxDelivery(final BackendRing ring, final ActiveGrants grants, final long framesAddress, final DeviceCounters counters,
+        final long shuffleSeed)
     {
+        this.shuffle = shuffleSeed;
         this.postedId = new int[ring.size()];
         this.postedGref = new int[ring.size()];
         this.ring = ring;
-        this.sring = ring.buffer();
         this.grants = grants;
         this.framesAddress = framesAddress;
         this.delivered = counters.get(DeviceCounter.RX_DELIVERED);
@@ -63,6 +68,7 @@ final class RxDelivery
         this.noBuffer = counters.get(DeviceCounter.RX_DROPPED_NO_BUFFER);
         this.badGref = counters.get(DeviceCounter.ERROR_BAD_GREF);
         this.sourceError = counters.get(DeviceCounter.RX_SOURCE_ERROR);
+        this.reordered = counters.get(DeviceCounter.RX_BUFFERS_REORDERED);
     }
 
     /**
@@ -174,6 +180,10 @@ final class RxDelivery
         int copied = 0;
         for (int i = 0; i < needed && !failed; i++)
         {
+            if (shuffle != 0 && postedCount > 1)
+            {
+                swapHeadWithRandomPosted();
+            }
             final int id = postedId[postedHead];
             final int rawGref = postedGref[postedHead];
             postedHead = postedHead + 1 == postedId.length ? 0 : postedHead + 1;
@@ -209,10 +219,7 @@ final class RxDelivery
             }
             copied += chunk;
             final boolean last = failed || i + 1 == needed;
-            final int responseOffset = ring.nextResponseOffset();
-            NetifEntries.RxResponse.write(sring, responseOffset, id, 0, last ? 0 : NetifConstants.NETRXF_MORE_DATA,
-                failed ? NetifConstants.NETIF_RSP_ERROR : chunk);
-            ring.produceResponse();
+            ring.putRxResponse(id, 0, last ? 0 : NetifConstants.NETRXF_MORE_DATA, failed ? NetifConstants.NETIF_RSP_ERROR : chunk);
         }
         if (fault != null)
         {
@@ -228,34 +235,67 @@ final class RxDelivery
     }
 
     /**
-     * Copies every published request out of the ring, once each, onto the private FIFO.
+     * Copies every published request out of the ring, once each, onto the private FIFO (at most a
+     * ring's worth: more can only come from a frontend posting past its ring, and wait there).
      *
-     * @return false when req_prod is impossible (the ring is corrupt).
+     * @return false when the ring is corrupt.
      */
     private boolean copyPostedRequests()
     {
-        final int available = ring.availableRequests();
-        if (available == BackRing.OVERFLOW)
-        {
-            return false;
-        }
-        // at most the ring's size is ever outstanding (the overflow check above), so the FIFO fits
         int tail = postedHead + postedCount;
-        for (int i = 0; i < available; i++)
+        int copied = 0;
+        while (postedCount + copied < postedId.length)
         {
-            final int requestOffset = ring.requestOffset(0);
-            // One fetch of the request into the private copy; the frontend may rewrite the slot after this.
+            final int fetched = ring.fetchRequest(0);
+            if (fetched == BackendRing.CORRUPT)
+            {
+                return false;
+            }
+            if (fetched == BackendRing.EMPTY)
+            {
+                break;
+            }
             if (tail >= postedId.length)
             {
                 tail -= postedId.length;
             }
-            postedId[tail] = NetifEntries.RxRequest.id(sring, requestOffset);
-            postedGref[tail] = NetifEntries.RxRequest.gref(sring, requestOffset);
+            postedId[tail] = ring.requestId();
+            postedGref[tail] = ring.requestGref();
             tail++;
+            copied++;
             ring.consumeRequests(1);
         }
-        postedCount += available;
+        if (copied > 0)
+        {
+            postedCount += copied;
+            // ring v2: the request slots are free for the frontend again
+            ring.publishConsumed();
+        }
         return true;
+    }
+
+    /** RxOrder.SHUFFLE: puts a random posted buffer at the head of the FIFO (xorshift64, no allocation). */
+    private void swapHeadWithRandomPosted()
+    {
+        shuffle ^= shuffle << 13;
+        shuffle ^= shuffle >>> 7;
+        shuffle ^= shuffle << 17;
+        int other = postedHead + (int)Long.remainderUnsigned(shuffle, postedCount);
+        if (other >= postedId.length)
+        {
+            other -= postedId.length;
+        }
+        if (other == postedHead)
+        {
+            return;
+        }
+        reordered.incrementRelease();
+        final int id = postedId[other];
+        final int gref = postedGref[other];
+        postedId[other] = postedId[postedHead];
+        postedGref[other] = postedGref[postedHead];
+        postedId[postedHead] = id;
+        postedGref[postedHead] = gref;
     }
 
     /** Copies the next {@code count} source bytes to the start of {@code dst}. */
@@ -304,6 +344,6 @@ final class RxDelivery
     /** Publishes responses written so far; returns whether the frontend asked for a doorbell. */
     boolean push()
     {
-        return ring.pushResponsesAndCheckNotify();
+        return ring.pushResponses();
     }
 }

@@ -1,9 +1,7 @@
 package dev.splitnet.backend;
 
 import dev.splitnet.api.NetifConstants;
-import dev.splitnet.mmap.BackRing;
-import dev.splitnet.mmap.NetifEntries;
-import org.agrona.concurrent.AtomicBuffer;
+import dev.splitnet.mmap.BackendRing;
 
 /**
  * One packet's TX requests, copied out of the shared ring once each (netback's
@@ -30,28 +28,33 @@ final class TxChain
         size = new int[capacity];
     }
 
+    /** {@link #copyFrom} result: the chain continues past the last published request. */
+    static final int INCOMPLETE = -1;
+    /** {@link #copyFrom} result: the ring is corrupt ({@link BackendRing#violation()}). */
+    static final int CORRUPT = -2;
+
     /**
      * Copies the requests of the next packet, from the ring's consumer on, up to the first without
-     * more_data.
+     * more_data. Consumes nothing.
      *
-     * @return the number of requests, or -1 when the chain continues past the {@code available} ones.
+     * @return the number of requests, 0 when no request is there, {@link #INCOMPLETE} or {@link #CORRUPT}.
      */
-    int copyFrom(final BackRing ring, final AtomicBuffer sring, final int available)
+    int copyFrom(final BackendRing ring)
     {
         int n = 0;
         while (true)
         {
-            if (n == available)
+            final int fetched = n < gref.length ? ring.fetchRequest(n) : BackendRing.EMPTY;
+            if (fetched != BackendRing.READY)
             {
                 count = 0;
-                return -1;
+                return fetched == BackendRing.CORRUPT ? CORRUPT : n == 0 ? 0 : INCOMPLETE;
             }
-            final int at = ring.requestOffset(n);
-            gref[n] = NetifEntries.TxRequest.gref(sring, at);
-            offset[n] = NetifEntries.TxRequest.dataOffset(sring, at);
-            flags[n] = NetifEntries.TxRequest.flags(sring, at);
-            id[n] = NetifEntries.TxRequest.id(sring, at);
-            size[n] = NetifEntries.TxRequest.size(sring, at);
+            gref[n] = ring.requestGref();
+            offset[n] = ring.requestOffset();
+            flags[n] = ring.requestFlags();
+            id[n] = ring.requestId();
+            size[n] = ring.requestSize();
             final boolean more = (flags[n] & NetifConstants.NETTXF_MORE_DATA) != 0;
             n++;
             if (!more)

@@ -7,20 +7,18 @@ import dev.splitnet.api.Packet;
 import dev.splitnet.api.PacketHandler;
 import dev.splitnet.api.PacketStatus;
 import dev.splitnet.api.XenbusState;
-import dev.splitnet.mmap.NetifEntries;
-import dev.splitnet.mmap.BackRing;
+import dev.splitnet.mmap.BackendRing;
 import dev.splitnet.mmap.Device;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.Doorbell;
 import dev.splitnet.mmap.GrantTable;
-import dev.splitnet.mmap.NetifDescriptor;
+import dev.splitnet.mmap.RingFormat;
 import dev.splitnet.mmap.NetifLimits;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.slf4j.Logger;
@@ -44,8 +42,8 @@ final class Vif implements AutoCloseable
     private final DeviceLayout layout;
     private final Doorbell doorbell;
     private final DeviceCounters counters;
-    private final BackRing txRing;
-    private final AtomicBuffer txSring;
+    private final BackendRing txRing;
+    private final BackendRing rxRing;
     private final ActiveGrants grants;
     private final UnsafeBuffer headerSlots;
     private final NegotiatedFeatures features;
@@ -85,7 +83,7 @@ final class Vif implements AutoCloseable
      * @param counters the backend's counters of this frontend, in the backend's own file.
      */
     Vif(final int domainId, final String name, final Device device, final Doorbell doorbell, final long features,
-        final DeviceCounters counters, final CopyMemory copyMemory, final HoldLimits holdLimits) throws IOException
+        final DeviceCounters counters, final CopyMemory copyMemory, final HoldLimits holdLimits, final RxOrder rxOrder) throws IOException
     {
         this.domainId = domainId;
         this.device = device;
@@ -94,22 +92,22 @@ final class Vif implements AutoCloseable
         this.doorbell = doorbell;
         // the backend's own counters of this frontend (its file, not the frontend's: see BackendCounters)
         this.counters = counters;
-        this.txRing = new BackRing(device.txRing(), layout.txRingEntries(), NetifDescriptor.TX_ENTRY_LENGTH);
-        this.txSring = device.txRing();
-        final BackRing rxRing = new BackRing(device.rxRing(), layout.rxRingEntries(), NetifDescriptor.RX_ENTRY_LENGTH);
-        txRing.attach();
-        rxRing.attach();
+        final RingFormat format = RingFormat.of(features);
+        this.txRing = format.attachBackend(device.txRing(), true);
+        this.rxRing = format.attachBackend(device.rxRing(), false);
         this.features = NegotiatedFeatures.of(features);
         this.grants = new ActiveGrants(new GrantTable(device.grantTableBuffer(), layout.grantEntries(), layout.frameCount()),
             GrantConstants.BACKEND_DOMAIN_ID, counters, this.features.permanentGrants());
         this.headerSlots = device.headerSlots();
         this.headerCopyLength = layout.headerSlotSize();
-        this.chain = new TxChain(layout.txRingEntries());
+        this.chain = new TxChain(txRing.size());
         this.validator = new TxValidator(grants, this.features, layout.headerSlotCount(), layout.headerSlotSize());
         final ByteBuffer framesView = device.mapping().mapChannelView(layout.framesOffset(), (int)((long)layout.frameCount() * DeviceLayout.PAGE_SIZE));
         this.pending = new PendingTable(txRing, grants, device.frames().addressOffset(), framesView, headerCopyLength,
             layout.txFrameCount(), copyMemory, holdLimits, counters, domainId);
-        this.rx = new RxDelivery(rxRing, grants, device.frames().addressOffset(), counters);
+        // any order is correct only where responses name their buffers (ring v2)
+        this.rx = new RxDelivery(rxRing, grants, device.frames().addressOffset(), counters,
+            rxOrder == RxOrder.SHUFFLE && format == RingFormat.V2 ? 0x9E3779B97F4A7C15L ^ domainId : 0);
         this.txPackets = counters.get(DeviceCounter.BACKEND_TX_PACKETS);
         this.txBytes = counters.get(DeviceCounter.BACKEND_TX_BYTES);
         this.headerBytesCopied = counters.get(DeviceCounter.HEADER_BYTES_COPIED);
@@ -180,18 +178,21 @@ final class Vif implements AutoCloseable
         {
             return -1;
         }
-        int available = txRing.availableRequests();
-        if (available == BackRing.OVERFLOW)
-        {
-            return fatal("TX req_prod is impossible: more than the ring size (" + txRing.size() + ") ahead of the responses, or behind the consumer");
-        }
         int packets = 0;
         // a packet is taken off the ring only when the pending table has room for it; it always
         // has (held packets answer no more than a ring's worth; copies make way, see makeRoom)
-        while (available > 0 && packets < budget && !pending.senderPaused() && pending.makeRoom())
+        while (packets < budget && !pending.senderPaused() && pending.makeRoom())
         {
-            final int count = chain.copyFrom(txRing, txSring, available);
-            if (count < 0)
+            final int count = chain.copyFrom(txRing);
+            if (count == 0)
+            {
+                break;
+            }
+            if (count == TxChain.CORRUPT)
+            {
+                return fatal(txRing.violation());
+            }
+            if (count == TxChain.INCOMPLETE)
             {
                 return fatal("TX packet chain continues past req_prod (more_data on the last published request)");
             }
@@ -199,7 +200,6 @@ final class Vif implements AutoCloseable
             // from here until it is answered the packet is the table's "in handler" one: a memory
             // fault the JVM delivers late, anywhere in between, still gets it answered
             final int slot = pending.open(chain);
-            available -= count;
             final int reason = validator.validate(chain);
             if (reason != TxValidator.OK)
             {
@@ -212,6 +212,8 @@ final class Vif implements AutoCloseable
             }
             packets++;
         }
+        // ring v2: the request slots taken are free for the frontend again (once per batch)
+        txRing.publishConsumed();
         // held packets taking more than their share of the ring are copied, and answered, now
         pending.relievePressure();
         txUnpushed |= pending.takeUnpushed();
@@ -290,11 +292,16 @@ final class Vif implements AutoCloseable
     {
         if (txUnpushed && fatalReason == null)
         {
-            if (txRing.pushResponsesAndCheckNotify())
+            if (txRing.pushResponses())
             {
                 doorbell.ring();
             }
             txUnpushed = false;
+            if (txRing.violation() != null)
+            {
+                // ring v2: no response slot for a response (the frontend kept consumed ones)
+                fatal(txRing.violation());
+            }
         }
     }
 
@@ -495,7 +502,7 @@ final class Vif implements AutoCloseable
     {
         if (status == null)
         {
-            fatal("RX req_prod is more than the ring size ahead of the responses");
+            fatal(String.valueOf(rxRing.violation()));
             return PacketStatus.ERROR;
         }
         rxUnpushed = true;
@@ -515,6 +522,10 @@ final class Vif implements AutoCloseable
             if (fatalReason == null && rx.push())
             {
                 doorbell.ring();
+            }
+            if (rxRing.violation() != null)
+            {
+                fatal(rxRing.violation());
             }
         }
     }

@@ -92,7 +92,7 @@ class DirectoryIsolationTest
         {
             // a complete device file, then given to another user: the process that says HELLO for it is not its owner
             final Path file = dir.resolve("given" + DeviceDirectory.DEVICE_SUFFIX);
-            try (Device device = Device.create(file, "given", DeviceGeometry.of(1, 128, 64, 32), 0, Features.SUPPORTED, false))
+            try (Device device = Device.create(file, "given", DeviceGeometry.of(1, 128, 64, 32), 0, Features.DEFAULT, false))
             {
                 device.setFrontendState(XenbusState.INITIALISED);
                 chown(file, OTHER_UID);

@@ -284,7 +284,7 @@ class HeldPacketTest
     }
 
     @ParameterizedTest(name = "features {0}")
-    @ValueSource(longs = { Features.SUPPORTED, Features.HEADER_SLOTS })
+    @ValueSource(longs = { Features.DEFAULT, Features.HEADER_SLOTS })
     void shouldGiveEveryStatusExactlyOnceWhenHeldPacketsCompleteInAShuffledOrder(final long features) throws Exception
     {
         start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000), features);
@@ -334,7 +334,7 @@ class HeldPacketTest
     @Test
     void shouldRefuseEveryMisuseOfAHandleByName() throws Exception
     {
-        start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000), Features.SUPPORTED);
+        start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000), Features.DEFAULT);
         sendHeld(2, 100, 2);
         final List<String> messages = new ArrayList<>();
         onBackend(() ->
@@ -370,7 +370,7 @@ class HeldPacketTest
     }
 
     @ParameterizedTest(name = "features {0}")
-    @ValueSource(longs = { Features.SUPPORTED, Features.HEADER_SLOTS })
+    @ValueSource(longs = { Features.DEFAULT, Features.HEADER_SLOTS })
     void shouldCopyAPacketHeldPastTheDeadlineAndAnswerItsFrontend(final long features) throws Exception
     {
         start(new BackendContext().holdCopyDeadlineMs(100).holdDropLimitMs(60_000).copyMemoryPerFrontendBytes(4L << 20), features);
@@ -417,7 +417,7 @@ class HeldPacketTest
     void shouldCopyTheOldestUnderRingPressureSoThatTheFrontendKeepsSending() throws Exception
     {
         start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000).copyMemoryPerFrontendBytes(8L << 20)
-            .copyMemoryBytes(8L << 20), Features.SUPPORTED);
+            .copyMemoryBytes(8L << 20), Features.DEFAULT);
         // ten times the ring: without pressure copies the frontend would stall after 256
         final int packets = 2560;
         sendHeld(packets, 1000, 5);
@@ -441,7 +441,7 @@ class HeldPacketTest
     void shouldCopyTheOldestWhenHeldPacketsPinMoreThanTheShareOfTheFrontendsFrames() throws Exception
     {
         start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000).copyMemoryPerFrontendBytes(16L << 20)
-            .copyMemoryBytes(16L << 20), Features.SUPPORTED);
+            .copyMemoryBytes(16L << 20), Features.DEFAULT);
         final int packets = 100;
         int sent = 0;
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -468,7 +468,7 @@ class HeldPacketTest
     {
         // room for about 8 copies of 1,000 bytes; the rest of the 100 is dropped at its deadline
         start(new BackendContext().holdCopyDeadlineMs(50).holdDropLimitMs(60_000).copyMemoryPerFrontendBytes(8 * 1024),
-            Features.SUPPORTED);
+            Features.DEFAULT);
         final int packets = 100;
         int sent = 0;
         while (sent < packets)
@@ -519,7 +519,7 @@ class HeldPacketTest
     @Test
     void shouldDropACopyItsHolderKeepsPastTheDropLimit() throws Exception
     {
-        start(new BackendContext().holdCopyDeadlineMs(50).holdDropLimitMs(300), Features.SUPPORTED);
+        start(new BackendContext().holdCopyDeadlineMs(50).holdDropLimitMs(300), Features.DEFAULT);
         sendHeld(10, 3000, 6);
         pollUntil(() -> completions == 10, "answered at the deadline");
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -551,7 +551,7 @@ class HeldPacketTest
     @Test
     void shouldSayDroppedForADroppedHandleAfterItsSlotWasUsed64TimesMore() throws Exception
     {
-        start(new BackendContext().holdCopyDeadlineMs(50).holdDropLimitMs(300), Features.SUPPORTED);
+        start(new BackendContext().holdCopyDeadlineMs(50).holdDropLimitMs(300), Features.DEFAULT);
         sendHeld(1, 3000, 6);
         pollUntil(() -> completions == 1, "answered at the deadline");
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -612,7 +612,7 @@ class HeldPacketTest
     @Test
     void shouldNeverDropACopyAnsweredOkayWhenManyFragmentPacketsExhaustTheCopyBudget() throws Exception
     {
-        start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000), Features.SUPPORTED);
+        start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000), Features.DEFAULT);
         final int packets = 500;
         final int[] lengths = new int[16];
         java.util.Arrays.fill(lengths, 1);
@@ -675,14 +675,14 @@ class HeldPacketTest
     }
 
     @ParameterizedTest(name = "features {0}")
-    @ValueSource(longs = { Features.SUPPORTED, Features.HEADER_SLOTS })
+    @ValueSource(longs = { Features.DEFAULT, Features.HEADER_SLOTS })
     void shouldCopyHeldPacketsWhenTheirFrontendGoesAndReadThemAfterwards(final long features) throws Exception
     {
         // the whole ring may be held (no pressure copy): a frontend dies with hundreds of packets held
         start(new BackendContext().holdCopyDeadlineMs(60_000).holdDropLimitMs(120_000).holdPressureShare(1.0)
             .copyMemoryPerFrontendBytes(4L << 20), features);
         // one request each with frame spans (250 of the ring's 256), at most 3 without (80 packets)
-        final int packets = features == Features.SUPPORTED ? 250 : 80;
+        final int packets = features == Features.DEFAULT ? 250 : 80;
         sendHeld(packets, 9000, 8);
         final long domain = front.domainId();
         final CounterReadings before = CounterReadings.read(front.device(), dir, front.domainId());
@@ -728,7 +728,7 @@ class HeldPacketTest
     @Test
     void shouldSayDroppedForAGoneFrontendsCopiesDroppedAtTheLimit() throws Exception
     {
-        start(new BackendContext().holdCopyDeadlineMs(250).holdDropLimitMs(300), Features.SUPPORTED);
+        start(new BackendContext().holdCopyDeadlineMs(250).holdDropLimitMs(300), Features.DEFAULT);
         sendHeld(3, 3000, 9);
         front.close();
         front = null;

@@ -805,7 +805,7 @@ class HostileFrontendTest
     void permanentSpanIsReadWholeMappedOnceKeptAcrossPacketsAndReleasedAtDisconnect()
     {
         final NetFront evil = connect("evil");
-        assertEquals(Features.SUPPORTED, evil.negotiatedFeatures());
+        assertEquals(Features.DEFAULT, evil.negotiatedFeatures());
         final RawTx tx = new RawTx(evil);
         final LiveCounters counters = counters(evil);
         final Map<DeviceCounter, Long> before = errorSnapshot(evil);

@@ -27,7 +27,7 @@ class InProcessLoopbackTest
 
     /** Every feature this build has (permanent grants, frame spans), and header slots alone (a grant per use, one frame per fragment). */
     @ParameterizedTest(name = "features {0}")
-    @ValueSource(longs = { Features.SUPPORTED, Features.HEADER_SLOTS })
+    @ValueSource(longs = { Features.DEFAULT, Features.HEADER_SLOTS })
     void shouldEchoEveryByteAndCountOneFaultPerReadFragment(final long features) throws Exception
     {
         final long[] backendCrc = new long[1];
@@ -102,7 +102,7 @@ class InProcessLoopbackTest
                         sent++;
                         headerBytes += headerLength;
                         // send cuts the payload into frames, or with frame spans sends it as one fragment
-                        fragments += features == Features.SUPPORTED ? (payloadLength > 0 ? 1 : 0) : (payloadLength + 4095) / 4096;
+                        fragments += features == Features.DEFAULT ? (payloadLength > 0 ? 1 : 0) : (payloadLength + 4095) / 4096;
                     }
                 }
                 front.poll(completions, receiver);
@@ -119,7 +119,7 @@ class InProcessLoopbackTest
             assertEquals(0, mismatches[0], "echoed packets whose bytes differ from the sent ones");
             final CounterReadings counters = CounterReadings.read(front.device(), dir, front.domainId());
             assertEquals(fragments, counters.get(DeviceCounter.PAYLOAD_FAULTS), "one fault per fragment read");
-            if (features == Features.SUPPORTED)
+            if (features == Features.DEFAULT)
             {
                 // permanent grants: each of the 240 TX frames is kept at most once, at its first
                 // sight, and all 256 RX buffers end up kept for writing; nothing is mapped per packet

@@ -33,7 +33,7 @@ final class RawHello
         try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve(DeviceDirectory.SOCKET_NAME))))
         {
             DescriptorPassing.send(channel, Handshake.encode(new Handshake.Hello(ControlDescriptor.LAYOUT_VERSION,
-                ProcessHandle.current().pid(), Features.SUPPORTED, name)), descriptors, System.nanoTime() + 5_000_000_000L);
+                ProcessHandle.current().pid(), Features.DEFAULT, name)), descriptors, System.nanoTime() + 5_000_000_000L);
             final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
             while (true)
             {

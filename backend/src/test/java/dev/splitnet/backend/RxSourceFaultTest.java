@@ -113,7 +113,7 @@ class RxSourceFaultTest
     }
 
     @ParameterizedTest(name = "receiver features {0}")
-    @ValueSource(longs = {Features.SUPPORTED, Features.HEADER_SLOTS})
+    @ValueSource(longs = {Features.DEFAULT, Features.HEADER_SLOTS})
     void shouldLeaveTheReceiverWholeWhenTheSourceGrantFaultsMidPacket(final long receiverFeatures)
     {
         launch(receiverFeatures);

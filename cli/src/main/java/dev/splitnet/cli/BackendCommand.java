@@ -2,6 +2,7 @@ package dev.splitnet.cli;
 
 import dev.splitnet.api.IdleMode;
 import dev.splitnet.backend.BackendContext;
+import dev.splitnet.backend.RxOrder;
 import dev.splitnet.backend.NetBack;
 import dev.splitnet.mmap.DeviceDirectory;
 import java.io.IOException;
@@ -67,6 +68,11 @@ final class BackendCommand implements Callable<Integer>
         + "0 drops at once (default: ${DEFAULT-VALUE}).")
     long senderPauseMs = 500;
 
+    @Option(names = "--rx-order", paramLabel = "ORDER", converter = RxOrderConverter.class,
+        description = "Order in which frontends' receive buffers are filled: posted, or shuffle (a random posted buffer "
+            + "each time; frontends on ring v2 only, Xen's ring keeps posting order) (default: posted).")
+    RxOrder rxOrder = RxOrder.POSTED;
+
     @Option(names = "--quiet", description = "No progress line each second.")
     boolean quiet;
 
@@ -85,7 +91,7 @@ final class BackendCommand implements Callable<Integer>
         final BackendContext context = new BackendContext().directory(directory).idleMode(idle).maxFrontends(maxFrontends)
             .distinctFrontendUids(distinctUids).allowFileMemory(allowFileMemory).handler(mode.handler(wire, stats, local))
             .holdCopyDeadlineMs(copyDeadlineMs).holdDropLimitMs(Math.max(30_000, copyDeadlineMs))
-            .copyMemoryPerFrontendBytes(copyMemoryPerFrontendKib << 10).senderPauseMs(senderPauseMs)
+            .copyMemoryPerFrontendBytes(copyMemoryPerFrontendKib << 10).senderPauseMs(senderPauseMs).rxOrder(rxOrder)
             // the default 16 MiB in all, or one frontend's share if that is larger
             .copyMemoryBytes(Math.max(16L << 20, copyMemoryPerFrontendKib << 10));
         final NetBack backend = NetBack.launch(context);

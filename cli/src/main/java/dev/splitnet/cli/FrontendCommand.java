@@ -359,7 +359,7 @@ final class FrontendCommand implements Callable<Integer>
     {
         if (featureNames == null)
         {
-            return plain ? 0 : Features.SUPPORTED;
+            return plain ? 0 : Features.DEFAULT;
         }
         if (plain)
         {

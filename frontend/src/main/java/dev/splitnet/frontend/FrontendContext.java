@@ -33,7 +33,7 @@ public final class FrontendContext
     private long connectTimeoutMs = Long.getLong(CONNECT_TIMEOUT_MS_PROP, 10_000L);
     private int txPushBatch = Integer.getInteger(TX_PUSH_BATCH_PROP, 1);
     private long backendTimeoutMs = Long.getLong(BACKEND_TIMEOUT_MS_PROP, 500L);
-    private long features = Features.SUPPORTED;
+    private long features = Features.DEFAULT;
     private int initialRingIndex;
     private boolean replaceStale;
     private boolean sealedMemory = !"file".equals(System.getProperty(MEMORY_PROP, "sealed"));

@@ -18,11 +18,11 @@ import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.Doorbell;
-import dev.splitnet.mmap.FrontRing;
+import dev.splitnet.mmap.FrontendRing;
 import dev.splitnet.mmap.GrantTable;
 import dev.splitnet.mmap.Handshake;
 import dev.splitnet.mmap.JvmFlags;
-import dev.splitnet.mmap.NetifDescriptor;
+import dev.splitnet.mmap.RingFormat;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -59,8 +59,8 @@ public final class NetFront implements Frontend
     private final Selector selector;
     private final TxPath tx;
     private final RxPath rx;
-    private final FrontRing txRing;
-    private final FrontRing rxRing;
+    private final FrontendRing txRing;
+    private final FrontendRing rxRing;
     private final int domainId;
     private final long features;
     private final long backendPid;
@@ -78,7 +78,7 @@ public final class NetFront implements Frontend
     private boolean drainedAfterDisconnect;
 
     private NetFront(final FrontendContext context, final Device device, final Doorbell doorbell, final Selector selector,
-        final Handshake.Welcome welcome, final FrontRing txRing, final FrontRing rxRing, final TxPath tx, final RxPath rx)
+        final Handshake.Welcome welcome, final FrontendRing txRing, final FrontendRing rxRing, final TxPath tx, final RxPath rx)
     {
         this.context = context;
         this.device = device;
@@ -124,28 +124,36 @@ public final class NetFront implements Frontend
             final DeviceLayout layout = device.layout();
             final DeviceCounters counters = DeviceCounters.attach(device.countersValues());
             final GrantTable grants = new GrantTable(device.grantTableBuffer(), layout.grantEntries(), layout.frameCount());
-            final FrontRing txRing = new FrontRing(device.txRing(), layout.txRingEntries(), NetifDescriptor.TX_ENTRY_LENGTH);
-            final FrontRing rxRing = new FrontRing(device.rxRing(), layout.rxRingEntries(), NetifDescriptor.RX_ENTRY_LENGTH);
-            txRing.init(context.initialRingIndex());
-            rxRing.init(context.initialRingIndex());
-            final RxPath rx = new RxPath(rxRing, grants, device.frames(), layout.txFrameCount(), layout.rxFrameCount(), counters);
-            rx.postBuffers();
-            rxRing.pushRequestsAndCheckNotify();
-            device.setFrontendState(XenbusState.INITIALISED);
-
             final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(connectTimeoutMs);
             channel = openWithRetry(directory, deadline);
-            final Handshake.Welcome welcome = exchange(channel, context, device, deadline);
+            // The ring format must be fixed before the rings are laid out: with ring v2 on offer,
+            // ask the backend what it takes first (Xen's order: the backend advertises its
+            // features, then the frontend initialises), on the connection the HELLO will follow.
+            final long offered = withRingFormatOf(channel, context.features(), deadline);
+            final RingFormat format = RingFormat.of(offered);
+            final FrontendRing txRing = format.initFrontend(device.txRing(), true, context.initialRingIndex());
+            final FrontendRing rxRing = format.initFrontend(device.rxRing(), false, context.initialRingIndex());
+            final RxPath rx = new RxPath(rxRing, grants, device.frames(), layout.txFrameCount(), layout.rxFrameCount(), counters);
+            rx.postBuffers();
+            rxRing.pushRequests();
+            device.setFrontendState(XenbusState.INITIALISED);
+
+            final Handshake.Welcome welcome = exchange(channel, context, offered, device, deadline);
             if (welcome.status() != Handshake.STATUS_OK)
             {
                 throw new SplitnetException("backend refused device " + context.name() + ": " + welcome.reason());
             }
             // doorbell bytes only from here on: the backend can send no descriptor for a read() to close
             DescriptorPassing.refuseDescriptors(channel);
-            if ((welcome.featuresNegotiated() & ~context.features()) != 0)
+            if ((welcome.featuresNegotiated() & ~offered) != 0)
             {
                 throw new SplitnetException("backend accepted features it was not offered: "
-                    + Features.describe(welcome.featuresNegotiated() & ~context.features()));
+                    + Features.describe(welcome.featuresNegotiated() & ~offered));
+            }
+            if (RingFormat.of(welcome.featuresNegotiated()) != format)
+            {
+                throw new SplitnetException("backend advertised ring-v2 and then negotiated " + RingFormat.of(welcome.featuresNegotiated()).label()
+                    + " for rings laid out as " + format.label() + "; the backend broke the handshake");
             }
             final boolean headerSlots = (welcome.featuresNegotiated() & Features.HEADER_SLOTS) != 0;
             if ((welcome.featuresNegotiated() & Features.PERMANENT_GRANTS) != 0)
@@ -160,8 +168,8 @@ public final class NetFront implements Frontend
             selector = Selector.open();
             channel.register(selector, SelectionKey.OP_READ);
             device.setFrontendState(XenbusState.CONNECTED);
-            LOG.info("frontend {} connected: domain {}, features [{}], backend pid {}, device {}",
-                context.name(), welcome.domainId(), Features.describe(welcome.featuresNegotiated()), welcome.backendPid(), file);
+            LOG.info("frontend {} connected: domain {}, features [{}], rings {}, backend pid {}, device {}",
+                context.name(), welcome.domainId(), Features.describe(welcome.featuresNegotiated()), format.label(), welcome.backendPid(), file);
             return new NetFront(context, device, doorbell, selector, welcome, txRing, rxRing, tx, rx);
         }
         catch (final IOException | RuntimeException ex)
@@ -210,15 +218,61 @@ public final class NetFront implements Frontend
         }
     }
 
-    private static Handshake.Welcome exchange(final SocketChannel channel, final FrontendContext context, final Device device, final long deadline)
-        throws IOException
+    /**
+     * The features to offer: {@code features}, less ring v2 when the backend does not advertise
+     * it (a PROBE, answered with an ADVERTISE, only when ring v2 is on offer: a plain frontend's
+     * handshake is unchanged).
+     */
+    private static long withRingFormatOf(final SocketChannel channel, final long features, final long deadline) throws IOException
+    {
+        if ((features & Features.RING_V2) == 0)
+        {
+            return features;
+        }
+        channel.configureBlocking(false);
+        final long handshakeDeadline = handshakeDeadline(deadline);
+        Handshake.writeFully(channel, Handshake.encodeProbe(), handshakeDeadline);
+        final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        readMessage(channel, in, Handshake.ADVERTISE_MAGIC, handshakeDeadline);
+        if (Handshake.magic(in) == Handshake.WELCOME_MAGIC)
+        {
+            // a backend that knows no PROBE refuses it
+            throw new SplitnetException("backend refused the ring-v2 probe (" + Handshake.decodeWelcome(in).reason()
+                + "); it predates ring v2: offer the features without ring-v2");
+        }
+        final long advertised = Handshake.decodeAdvertise(in).featuresAccepted();
+        if ((advertised & Features.RING_V2) == 0)
+        {
+            LOG.info("backend does not take ring-v2 (it advertises [{}]): the rings stay in Xen's format", Features.describe(advertised));
+            return features & ~Features.RING_V2;
+        }
+        return features;
+    }
+
+    private static Handshake.Welcome exchange(final SocketChannel channel, final FrontendContext context, final long offered,
+        final Device device, final long deadline) throws IOException
     {
         channel.configureBlocking(false);
-        final long handshakeDeadline = Math.max(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+        final long handshakeDeadline = handshakeDeadline(deadline);
         // with the descriptor of the sealed memory, if that is what the device has
         Handshake.sendHello(channel, new Handshake.Hello(ControlDescriptor.LAYOUT_VERSION,
-            ProcessHandle.current().pid(), context.features(), context.name()), device, handshakeDeadline);
+            ProcessHandle.current().pid(), offered, context.name()), device, handshakeDeadline);
         final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        readMessage(channel, in, Handshake.WELCOME_MAGIC, handshakeDeadline);
+        // Bytes after the WELCOME are doorbells: a backend may deliver (and ring, since rsp_event
+        // asks for the first response) the moment it has answered.
+        return Handshake.decodeWelcome(in);
+    }
+
+    private static long handshakeDeadline(final long deadline)
+    {
+        return Math.max(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+    }
+
+    /** Reads until {@code in} (flipped on return) starts with a whole message of {@code magic} or a WELCOME. */
+    private static void readMessage(final SocketChannel channel, final ByteBuffer in, final int magic, final long handshakeDeadline)
+        throws IOException
+    {
         while (true)
         {
             if (channel.read(in) < 0)
@@ -226,13 +280,9 @@ public final class NetFront implements Frontend
                 throw new SplitnetException("backend closed the connection during the handshake");
             }
             in.flip();
-            final int length = Handshake.completeLength(in, Handshake.WELCOME_MAGIC);
-            if (length > 0)
+            if (Handshake.completeLength(in, magic, Handshake.WELCOME_MAGIC) > 0)
             {
-                final Handshake.Welcome welcome = Handshake.decodeWelcome(in);
-                // Bytes after the WELCOME are doorbells: a backend may deliver (and ring, since
-                // rsp_event asks for the first response) the moment it has answered.
-                return welcome;
+                return;
             }
             in.compact();
             if (System.nanoTime() - handshakeDeadline > 0)
@@ -433,7 +483,7 @@ public final class NetFront implements Frontend
             disconnect("backend broke the protocol: " + rx.violation());
             return completed + tx.failAll(completions);
         }
-        if (rx.postBuffers() > 0 && rxRing.pushRequestsAndCheckNotify())
+        if (rx.postBuffers() > 0 && rxRing.pushRequests())
         {
             doorbell.ring();
         }

@@ -4,16 +4,14 @@ import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.ReceivedPacket;
 import dev.splitnet.api.RxHandler;
-import dev.splitnet.mmap.NetifEntries;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceLayout;
-import dev.splitnet.mmap.FrontRing;
+import dev.splitnet.mmap.FrontendRing;
 import dev.splitnet.mmap.GrantTable;
 import dev.splitnet.mmap.NetifLimits;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
@@ -31,8 +29,7 @@ import org.agrona.concurrent.status.AtomicCounter;
  */
 final class RxPath
 {
-    private final FrontRing ring;
-    private final AtomicBuffer sring;
+    private final FrontendRing ring;
     private final GrantTable grants;
     private final UnsafeBuffer frames;
     private final int firstFrame;
@@ -56,7 +53,7 @@ final class RxPath
     private int droppedPackets;
     private String violation;
 
-    RxPath(final FrontRing ring, final GrantTable grants, final UnsafeBuffer frames, final int firstFrame,
+    RxPath(final FrontendRing ring, final GrantTable grants, final UnsafeBuffer frames, final int firstFrame,
         final int bufferCount, final DeviceCounters counters)
     {
         if (bufferCount > 0xFFFF)
@@ -64,7 +61,6 @@ final class RxPath
             throw new IllegalArgumentException("rxFrames=" + bufferCount + " exceeds the 16-bit RX request id");
         }
         this.ring = ring;
-        this.sring = ring.buffer();
         this.grants = grants;
         this.frames = frames;
         this.firstFrame = firstFrame;
@@ -95,7 +91,7 @@ final class RxPath
     int postBuffers()
     {
         int count = 0;
-        while (unpostedCount > 0 && ring.freeRequests() > 0)
+        while (unpostedCount > 0 && ring.hasRoomFor(1))
         {
             final int id = unposted[--unpostedCount];
             final int frame = firstFrame + id;
@@ -104,9 +100,7 @@ final class RxPath
                 grants.grantAccess(frame, GrantConstants.BACKEND_DOMAIN_ID, frame, false);
                 grantedForGood[id] = permanentGrants;
             }
-            final int offset = ring.nextRequestOffset(0);
-            NetifEntries.RxRequest.write(sring, offset, id, permanentGrants ? frame | GrantConstants.GREF_PERMANENT : frame);
-            ring.produce(1);
+            ring.putRxRequest(id, permanentGrants ? frame | GrantConstants.GREF_PERMANENT : frame);
             posted[id] = true;
             postedPermanent[id] = permanentGrants;
             count++;
@@ -145,26 +139,24 @@ final class RxPath
      */
     int processResponses(final RxHandler handler)
     {
-        final int available = ring.unconsumedResponses();
-        if (available == 0)
-        {
-            return 0;
-        }
-        if (available < 0 || available > ring.outstandingRequests())
-        {
-            violation = "RX rsp_prod is " + available + " past rsp_cons but only " + ring.outstandingRequests()
-                + " buffers were posted: more responses than requests";
-            return -1;
-        }
         int delivered = 0;
-        for (int i = 0; i < available; i++)
+        while (true)
         {
-            final int offset = ring.nextResponseOffset();
-            // Copy the response out once, then check the copy.
-            final int id = NetifEntries.RxResponse.id(sring, offset);
-            final int dataOffset = NetifEntries.RxResponse.dataOffset(sring, offset);
-            final int flags = NetifEntries.RxResponse.flags(sring, offset);
-            final int status = NetifEntries.RxResponse.status(sring, offset);
+            final int polled = ring.pollResponse();
+            if (polled == FrontendRing.EMPTY)
+            {
+                return delivered;
+            }
+            if (polled == FrontendRing.CORRUPT)
+            {
+                violation = ring.violation();
+                return -1;
+            }
+            // the ring's copy of the response: the backend may rewrite the slot
+            final int id = ring.responseId();
+            final int dataOffset = ring.responseOffset();
+            final int flags = ring.responseFlags();
+            final int status = ring.responseStatus();
             ring.consumeResponse();
             if (id >= bufferCount || !posted[id])
             {
@@ -224,7 +216,6 @@ final class RxPath
                 }
             }
         }
-        return delivered;
     }
 
     /** The chain was handled: its buffers may be posted again. */

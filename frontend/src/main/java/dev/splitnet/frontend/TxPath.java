@@ -5,18 +5,16 @@ import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.PacketStatus;
 import dev.splitnet.api.TxClaim;
 import dev.splitnet.api.TxCompletionHandler;
-import dev.splitnet.mmap.NetifEntries;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.Doorbell;
 import dev.splitnet.mmap.FrameRunPool;
-import dev.splitnet.mmap.FrontRing;
+import dev.splitnet.mmap.FrontendRing;
 import dev.splitnet.mmap.GrantTable;
 import dev.splitnet.mmap.IndexPool;
 import dev.splitnet.mmap.NetifLimits;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
@@ -45,9 +43,8 @@ final class TxPath
     /** A header slot named by the request id itself: nothing to give back. */
     private static final byte KIND_SLOT_BY_ID = 3;
 
-    private final FrontRing ring;
+    private final FrontendRing ring;
     private final Doorbell doorbell;
-    private final AtomicBuffer sring;
     private final GrantTable grants;
     private final UnsafeBuffer headerSlots;
     private final UnsafeBuffer frames;
@@ -82,6 +79,9 @@ final class TxPath
     // counts published to the shared counters at each push / at the end of each response batch
     private long unpushedBytes;
     private final long[] pendingByStatus = new long[PacketStatus.values().length];
+    // ids completed by ring v2 responses covering a run, published with the status counts
+    private long idsInRuns;
+    private final AtomicCounter completedInRuns;
 
     private final Claim claim = new Claim();
     // set by close() or after a memory fault: nothing may reach the device any more
@@ -98,7 +98,7 @@ final class TxPath
     private final AtomicCounter backPressured;
     private final AtomicCounter[] byStatus = new AtomicCounter[PacketStatus.values().length];
 
-    TxPath(final FrontRing ring, final GrantTable grants, final UnsafeBuffer headerSlots, final int headerSlotCount,
+    TxPath(final FrontendRing ring, final GrantTable grants, final UnsafeBuffer headerSlots, final int headerSlotCount,
         final int headerSlotSize, final UnsafeBuffer frames, final int txFrames, final boolean useHeaderSlots,
         final DeviceCounters counters, final Doorbell doorbell, final int pushBatch, final boolean permanentGrants,
         final boolean frameSpans)
@@ -106,7 +106,6 @@ final class TxPath
         this.doorbell = doorbell;
         this.pushBatch = pushBatch;
         this.ring = ring;
-        this.sring = ring.buffer();
         this.grants = grants;
         this.headerSlots = headerSlots;
         this.frames = frames;
@@ -131,6 +130,7 @@ final class TxPath
         this.txPackets = counters.get(DeviceCounter.TX_PACKETS);
         this.txBytes = counters.get(DeviceCounter.TX_BYTES);
         this.backPressured = counters.get(DeviceCounter.TX_BACK_PRESSURED);
+        this.completedInRuns = counters.get(DeviceCounter.TX_IDS_COMPLETED_IN_RUNS);
         byStatus[PacketStatus.OKAY.ordinal()] = counters.get(DeviceCounter.TX_OKAY);
         byStatus[PacketStatus.ERROR.ordinal()] = counters.get(DeviceCounter.TX_ERROR);
         byStatus[PacketStatus.DROPPED.ordinal()] = counters.get(DeviceCounter.TX_DROPPED);
@@ -200,7 +200,7 @@ final class TxPath
             txBytes.getAndAddRelease(unpushedBytes);
             unpushedPackets = 0;
             unpushedBytes = 0;
-            if (ring.pushRequestsAndCheckNotify())
+            if (ring.pushRequests())
             {
                 doorbell.ring();
             }
@@ -260,7 +260,7 @@ final class TxPath
             throw new IllegalArgumentException("packet length=" + total + " exceeds " + NetifConstants.XEN_NETIF_MAX_TX_SIZE);
         }
         final int requests = headerById ? Math.max(1, fragmentCount) : 1 + fragmentCount;
-        if (ring.freeRequests() < requests || ids.available() < requests || framePool.available() < framesNeeded
+        if (!ring.hasRoomFor(requests) || ids.available() < requests || framePool.available() < framesNeeded
             || (useHeaderSlots && !headerById && slots.available() == 0) || !claim.open(headerLength, fragmentLengths, fragmentCount, total))
         {
             backPressured.incrementRelease();
@@ -319,6 +319,11 @@ final class TxPath
     /** Adds the completions counted since the last call to the shared per-status counters. */
     private void publishStatusCounts()
     {
+        if (idsInRuns != 0)
+        {
+            completedInRuns.getAndAddRelease(idsInRuns);
+            idsInRuns = 0;
+        }
         for (int i = 0; i < pendingByStatus.length; i++)
         {
             if (pendingByStatus[i] != 0)
@@ -331,54 +336,73 @@ final class TxPath
 
     private int consumeResponses(final TxCompletionHandler handler)
     {
-        final int available = ring.unconsumedResponses();
-        if (available == 0)
+        int completed = 0;
+        while (true)
+        {
+            final int polled = ring.pollResponse();
+            if (polled == FrontendRing.EMPTY)
+            {
+                return completed;
+            }
+            if (polled == FrontendRing.CORRUPT)
+            {
+                violation = ring.violation();
+                return -1;
+            }
+            // the ring's copy of the response: the backend may rewrite the slot
+            final int first = ring.responseId();
+            final int run = ring.responseRun();
+            final short status = (short)ring.responseStatus();
+            ring.consumeResponse();
+            if (run < 1 || first + run > idHead.length)
+            {
+                violation = (run == 1 ? "TX response id=" + first + " is not a ring id"
+                    : "TX response for a run of " + run + " ids from id=" + first + " names ids that are not ring ids")
+                    + " (0 to " + (idHead.length - 1) + ")";
+                return -1;
+            }
+            if (run > 1)
+            {
+                idsInRuns += run;
+            }
+            for (int id = first; id < first + run; id++)
+            {
+                if (!awaitingResponse[id])
+                {
+                    violation = "TX response id=" + id + (ids.isHeld(id) ? " was answered already or not yet published (a duplicate response)"
+                        : " has no request (an unknown or stale id)");
+                    return -1;
+                }
+                completed += complete(id, status, handler);
+            }
+        }
+    }
+
+    /** Frees what request {@code id} held; completes its packet if it was the last; returns packets completed (0 or 1). */
+    private int complete(final int id, final short status, final TxCompletionHandler handler)
+    {
+        awaitingResponse[id] = false;
+        release(id);
+        final int head = idHead[id];
+        if (status != NetifConstants.NETIF_RSP_OKAY && headStatus[head] == NetifConstants.NETIF_RSP_OKAY)
+        {
+            headStatus[head] = status;
+        }
+        if (id != head)
+        {
+            ids.release(id);
+        }
+        if (--headRemaining[head] > 0)
         {
             return 0;
         }
-        if (available < 0 || available > ring.outstandingRequests())
-        {
-            violation = "TX rsp_prod is " + available + " past rsp_cons but only " + ring.outstandingRequests()
-                + " requests were published: more responses than requests";
-            return -1;
-        }
-        int completed = 0;
-        for (int i = 0; i < available; i++)
-        {
-            final int offset = ring.nextResponseOffset();
-            // Copy out once, then check the copy: the backend may rewrite the slot.
-            final int id = NetifEntries.TxResponse.id(sring, offset);
-            final short status = NetifEntries.TxResponse.status(sring, offset);
-            ring.consumeResponse();
-            if (id >= idHead.length || !awaitingResponse[id])
-            {
-                violation = "TX response id=" + id + (id >= idHead.length ? " is not a ring id (0 to " + (idHead.length - 1) + ")"
-                    : ids.isHeld(id) ? " was answered already or not yet published (a duplicate response)" : " has no request (an unknown or stale id)");
-                return -1;
-            }
-            awaitingResponse[id] = false;
-            release(id);
-            final int head = idHead[id];
-            if (status != NetifConstants.NETIF_RSP_OKAY && headStatus[head] == NetifConstants.NETIF_RSP_OKAY)
-            {
-                headStatus[head] = status;
-            }
-            if (id != head)
-            {
-                ids.release(id);
-            }
-            if (--headRemaining[head] == 0)
-            {
-                final PacketStatus packetStatus = statusOf(headStatus[head]);
-                final long correlationId = headCorrelation[head];
-                ids.release(head);
-                inFlight--;
-                pendingByStatus[packetStatus.ordinal()]++;
-                completed++;
-                handler.onTxComplete(correlationId, packetStatus);
-            }
-        }
-        return completed;
+        final PacketStatus packetStatus = statusOf(headStatus[head]);
+        final long correlationId = headCorrelation[head];
+        ids.release(head);
+        inFlight--;
+        pendingByStatus[packetStatus.ordinal()]++;
+        handler.onTxComplete(correlationId, packetStatus);
+        return 1;
     }
 
     private static PacketStatus statusOf(final short code)
@@ -573,7 +597,6 @@ final class TxPath
                 }
                 register(correlationId);
                 registered = true;
-                ring.produce(headRemaining[headId]);
                 unpushedBytes += total;
                 if (++unpushedPackets >= pushBatch)
                 {
@@ -697,10 +720,10 @@ final class TxPath
             return permanentGrants ? frame | GrantConstants.GREF_PERMANENT : frame;
         }
 
+        /** Appends the packet's request {@code n}; they are written in order, 0 first. */
         private void writeRequest(final int n, final int gref, final int dataOffset, final int flags, final int id, final int size)
         {
-            final int offset = ring.nextRequestOffset(n);
-            NetifEntries.TxRequest.write(sring, offset, gref, dataOffset, flags, id, size);
+            ring.putTxRequest(gref, dataOffset, flags, id, size);
             awaitingResponse[id] = true;
         }
 

@@ -2,9 +2,9 @@ package dev.splitnet.api;
 
 /**
  * Feature bits a frontend offers and a backend accepts at connect time. With none set, the rings
- * carry plain Xen netif traffic. {@link #HEADER_SLOTS}, {@link #PERMANENT_GRANTS} and
- * {@link #FRAME_SPANS} are implemented; the other bits are reserved for the extensions of the seed
- * thread so that their numbers never move.
+ * carry plain Xen netif traffic. {@link #HEADER_SLOTS}, {@link #PERMANENT_GRANTS},
+ * {@link #FRAME_SPANS} and {@link #RING_V2} are implemented; the other bits are reserved for the
+ * extensions of the seed thread so that their numbers never move.
  */
 public final class Features
 {
@@ -16,7 +16,13 @@ public final class Features
      * connected and reuses its frame as soon as the response is in.
      */
     public static final long PERMANENT_GRANTS = 1L << 1;
-    /** Reserved: ring v2, buffer ids in RX responses allow out-of-order return. */
+    /**
+     * Ring v2 (docs/PROTOCOL.md, "Ring v2"): both ring regions in a format of one-way rings whose
+     * entries carry a lap tag, so each side writes only lines of its own and a consumer polls the
+     * entry itself; responses name their ids and come back in any order, a TX response may answer
+     * a run of ids. The frontend learns whether the backend takes it before laying its rings out
+     * (a PROBE before the HELLO). Not in {@link #DEFAULT}: offer it explicitly.
+     */
     public static final long RING_V2 = 1L << 2;
     /** Reserved: receive through the P2M table without an immediate copy. */
     public static final long LAZY_RX = 1L << 3;
@@ -28,8 +34,11 @@ public final class Features
      */
     public static final long FRAME_SPANS = 1L << 4;
 
-    /** Everything this build can negotiate. */
-    public static final long SUPPORTED = HEADER_SLOTS | PERMANENT_GRANTS | FRAME_SPANS;
+    /** What a frontend offers unless told otherwise. */
+    public static final long DEFAULT = HEADER_SLOTS | PERMANENT_GRANTS | FRAME_SPANS;
+
+    /** Everything this build can negotiate (a backend accepts all of it unless told otherwise). */
+    public static final long SUPPORTED = DEFAULT | RING_V2;
 
     private static final String[] NAMES = { "header-slots", "permanent-grants", "ring-v2", "lazy-rx", "frame-spans" };
 

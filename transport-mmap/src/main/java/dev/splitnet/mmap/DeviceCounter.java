@@ -88,7 +88,12 @@ public enum DeviceCounter
             + "past the sender pause", Side.BACKEND),
     TX_SENDER_PAUSES("tx_sender_pauses",
         "backend: times the backend left this frontend's TX ring unread because half of it waited in slower frontends' RX queues",
-        Side.BACKEND);
+        Side.BACKEND),
+    // added with ring v2
+    RX_BUFFERS_REORDERED("rx_buffers_reordered",
+        "backend: RX buffers filled out of posting order (ring v2, --rx-order shuffle)", Side.BACKEND),
+    TX_IDS_COMPLETED_IN_RUNS("tx_ids_completed_in_runs",
+        "frontend: TX ids completed by a ring v2 response that answered a run of more than one id", Side.FRONTEND);
 
     /** Which side writes a counter. */
     public enum Side

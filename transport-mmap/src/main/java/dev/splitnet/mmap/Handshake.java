@@ -12,6 +12,11 @@ import java.nio.charset.StandardCharsets;
  * carries doorbell bytes only.
  *
  * <pre>
+ * PROBE     (frontend -> backend): magic "SNPR", length                       (optional, before HELLO)
+ * ADVERTISE (backend -> frontend): magic "SNAD", length, features_accepted:u64
+ *                                  the features this backend negotiates: a frontend lays its rings
+ *                                  out in the format they select, then sends its HELLO on the same
+ *                                  connection (Xen's order: the backend advertises first)
  * HELLO     (frontend -> backend): magic "SNHI", length, version:u32, pid:u64, features_offered:u64,
  *                                  name_length:u16, device name (UTF-8)
  *                                  + SCM_RIGHTS: the sealed device memory's descriptor (none: file-backed)
@@ -28,6 +33,8 @@ public final class Handshake
     public static final int WELCOME_MAGIC = 0x45574E53; // "SNWE"
     public static final int INSPECT_MAGIC = 0x4E494E53; // "SNIN"
     public static final int INSPECTED_MAGIC = 0x52494E53; // "SNIR"
+    public static final int PROBE_MAGIC = 0x52504E53; // "SNPR"
+    public static final int ADVERTISE_MAGIC = 0x44414E53; // "SNAD"
     public static final int MAX_MESSAGE_LENGTH = 1024;
     public static final int STATUS_OK = 0;
     public static final int STATUS_REFUSED = 1;
@@ -49,6 +56,11 @@ public final class Handshake
     {
     }
 
+    /** A backend's answer to a PROBE: the features it negotiates. */
+    public record Advertise(long featuresAccepted)
+    {
+    }
+
     /** A tool's request to look at a connected device's sealed memory. */
     public record Inspect(String deviceName)
     {
@@ -66,6 +78,31 @@ public final class Handshake
     public static void sendHello(final SocketChannel channel, final Hello hello, final Device device, final long deadlineNs)
     {
         DescriptorPassing.send(channel, encode(hello), device.isSealedMemory() ? device.memoryFd() : -1, deadlineNs);
+    }
+
+    /** The PROBE message: no fields. */
+    public static ByteBuffer encodeProbe()
+    {
+        return frame(PROBE_MAGIC, 0).flip();
+    }
+
+    public static ByteBuffer encode(final Advertise advertise)
+    {
+        return frame(ADVERTISE_MAGIC, 8).putLong(advertise.featuresAccepted()).flip();
+    }
+
+    public static Advertise decodeAdvertise(final ByteBuffer buffer)
+    {
+        try
+        {
+            final ByteBuffer b = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            b.position(b.position() + FRAME_HEADER_LENGTH);
+            return new Advertise(b.getLong());
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new HandshakeException("malformed ADVERTISE: " + ex);
+        }
     }
 
     public static ByteBuffer encode(final Inspect inspect)
@@ -163,6 +200,12 @@ public final class Handshake
     /** As {@link #completeLength(ByteBuffer, int)}, for a message that may be either of two kinds. */
     public static int completeLength(final ByteBuffer buffer, final int expectedMagic, final int otherMagic)
     {
+        return completeLength(buffer, expectedMagic, otherMagic, otherMagic);
+    }
+
+    /** As {@link #completeLength(ByteBuffer, int)}, for a message that may be any of three kinds. */
+    public static int completeLength(final ByteBuffer buffer, final int expectedMagic, final int otherMagic, final int thirdMagic)
+    {
         if (buffer.remaining() < FRAME_HEADER_LENGTH)
         {
             return 0;
@@ -170,7 +213,7 @@ public final class Handshake
         final ByteBuffer b = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         final int magic = b.getInt();
         final int length = b.getInt();
-        if (magic != expectedMagic && magic != otherMagic)
+        if (magic != expectedMagic && magic != otherMagic && magic != thirdMagic)
         {
             throw new HandshakeException("unexpected handshake magic 0x" + Integer.toHexString(magic)
                 + " (expected 0x" + Integer.toHexString(expectedMagic) + "): the peer is not a splitnet peer of this version");

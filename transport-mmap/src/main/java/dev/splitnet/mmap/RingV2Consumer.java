@@ -64,7 +64,13 @@ public final class RingV2Consumer
     /** Offset of the next entry (its bytes before the word are valid once {@link #poll} returned its fields). */
     public int entryOffset()
     {
-        return entriesOffset + (cons & mask) * entryLength;
+        return entryOffset(0);
+    }
+
+    /** Offset of the entry {@code ahead} past the next one. */
+    public int entryOffset(final int ahead)
+    {
+        return entriesOffset + ((cons + ahead) & mask) * entryLength;
     }
 
     /**
@@ -74,9 +80,18 @@ public final class RingV2Consumer
      */
     public long poll()
     {
-        final long word = region.getLongAcquire(entryOffset() + wordOffset);
+        return poll(0);
+    }
+
+    /**
+     * As {@link #poll()}, for the entry {@code ahead} past the next one (0 to size - 1): a chain's
+     * later requests, read before the chain is consumed.
+     */
+    public long poll(final int ahead)
+    {
+        final long word = region.getLongAcquire(entryOffset(ahead) + wordOffset);
         final int tag = (int)(word >>> RingV2Descriptor.TAG_SHIFT);
-        final int expected = RingV2Descriptor.tag(cons, shift);
+        final int expected = RingV2Descriptor.tag(cons + ahead, shift);
         if (tag == expected)
         {
             return word & FIELDS;
@@ -88,6 +103,24 @@ public final class RingV2Consumer
     public void consume()
     {
         cons++;
+    }
+
+    /** Consumes {@code n} entries. */
+    public void consume(final int n)
+    {
+        cons += n;
+    }
+
+    /** The tag found in the entry {@code ahead} past the next one, for a corruption's message. */
+    public int tagAt(final int ahead)
+    {
+        return (int)(region.getLongVolatile(entryOffset(ahead) + wordOffset) >>> RingV2Descriptor.TAG_SHIFT);
+    }
+
+    /** The tag the entry {@code ahead} past the next one should carry. */
+    public int expectedTag(final int ahead)
+    {
+        return RingV2Descriptor.tag(cons + ahead, shift);
     }
 
     /**

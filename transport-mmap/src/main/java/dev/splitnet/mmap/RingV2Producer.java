@@ -31,6 +31,8 @@ public final class RingV2Producer
     private int prod;
     private int cachedCons;
     private int pushed;
+    private boolean corrupt;
+    private int badCons;
     // the batch's first entry's word, stored only at the push (see commit)
     private int heldWordOffset = -1;
     private long heldWord;
@@ -82,6 +84,7 @@ public final class RingV2Producer
         prod = start;
         pushed = start;
         cachedCons = start;
+        corrupt = false;
     }
 
     public int size()
@@ -96,22 +99,69 @@ public final class RingV2Producer
     }
 
     /**
+     * Whether {@code entries} more may be claimed now; false also when the consumer's {@code cons}
+     * is impossible (the next {@link #claim} says {@link #CORRUPT}). Reads {@code cons} only when
+     * the cached copy leaves too little room.
+     */
+    public boolean hasRoomFor(final int entries)
+    {
+        return !corrupt && (size - (prod - cachedCons) >= entries || refreshCons() && size - (prod - cachedCons) >= entries);
+    }
+
+    /**
+     * Reads the consumer's {@code cons}; false (and {@link #badConsumer} keeps it) when it is
+     * behind the last one seen or ahead of what was produced.
+     */
+    private boolean refreshCons()
+    {
+        // Acquire pairs with the consumer's release store of cons after it copied the entries
+        // out: the slots below it may be overwritten.
+        final int cons = region.getIntAcquire(consOffset);
+        if (Integer.compareUnsigned(cons - cachedCons, prod - cachedCons) > 0)
+        {
+            badCons = cons;
+            corrupt = true;
+            return false;
+        }
+        cachedCons = cons;
+        return true;
+    }
+
+    /** Whether the consumer ever published an impossible {@code cons}. */
+    public boolean isCorrupt()
+    {
+        return corrupt;
+    }
+
+    /** The impossible {@code cons} the consumer published (valid when {@link #isCorrupt()}). */
+    public int badConsumer()
+    {
+        return badCons;
+    }
+
+    /** The consumer's {@code cons} as last read. */
+    public int cachedConsumer()
+    {
+        return cachedCons;
+    }
+
+    /**
      * Offset of the next entry to write, or {@link #FULL}, or {@link #CORRUPT}. Reads the
      * consumer's {@code cons} only when the cached copy says full.
      */
     public int claim()
     {
+        if (corrupt)
+        {
+            return CORRUPT;
+        }
         if (prod - cachedCons == size)
         {
-            // Acquire pairs with the consumer's release store of cons after it copied the entries
-            // out: the slots below it may be overwritten.
-            final int cons = region.getIntAcquire(consOffset);
-            if (Integer.compareUnsigned(cons - cachedCons, prod - cachedCons) > 0)
+            if (!refreshCons())
             {
                 return CORRUPT;
             }
-            cachedCons = cons;
-            if (prod - cons == size)
+            if (prod - cachedCons == size)
             {
                 return FULL;
             }

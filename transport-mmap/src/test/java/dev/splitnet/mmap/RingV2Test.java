@@ -166,17 +166,32 @@ class RingV2Test
     @Test
     void shouldCallAConsumerIndexAheadOfTheProducerOrBackwardsCorrupt()
     {
+        fill();
+        region.putInt(REQ_CONS_OFFSET, 100 + size + 1);
+        assertEquals(RingV2Producer.CORRUPT, requests.claim(), "consumed more than was produced");
+        assertEquals(100 + size + 1, requests.badConsumer());
+        region.putInt(REQ_CONS_OFFSET, 100 + 3);
+        assertEquals(RingV2Producer.CORRUPT, requests.claim(), "once corrupt, for good: the peer is disconnected");
+        assertFalse(requests.hasRoomFor(1));
+        fill();
+        region.putInt(REQ_CONS_OFFSET, 99);
+        assertEquals(RingV2Producer.CORRUPT, requests.claim(), "cons went backwards");
+        fill();
+        region.putInt(REQ_CONS_OFFSET, 100 + 3);
+        assertTrue(requests.claim() >= 0, "an honest cons frees its slots");
+        assertTrue(requests.hasRoomFor(3));
+        assertFalse(requests.hasRoomFor(4));
+    }
+
+    /** A ring from index 100 with every slot produced. */
+    private void fill()
+    {
         init(100);
         for (int i = 0; i < size; i++)
         {
             requests.commit(requests.claim(), 0);
         }
-        region.putInt(REQ_CONS_OFFSET, 100 + size + 1);
-        assertEquals(RingV2Producer.CORRUPT, requests.claim(), "consumed more than was produced");
-        region.putInt(REQ_CONS_OFFSET, 99);
-        assertEquals(RingV2Producer.CORRUPT, requests.claim(), "cons went backwards");
-        region.putInt(REQ_CONS_OFFSET, 100 + 3);
-        assertTrue(requests.claim() >= 0, "an honest cons frees its slots");
+        assertFalse(requests.hasRoomFor(1));
     }
 
     @Test

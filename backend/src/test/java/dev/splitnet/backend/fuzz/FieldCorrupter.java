@@ -6,6 +6,7 @@ import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.GrantEntryDescriptor;
 import dev.splitnet.mmap.NetifDescriptor;
+import dev.splitnet.mmap.RingFormat;
 import dev.splitnet.mmap.SharedRingDescriptor;
 import java.util.SplittableRandom;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -17,7 +18,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * from the {@link SplittableRandom} it is given, and the number of draws per step does not depend
  * on what is in the file, so the sequence of (region, field, value choice) is a pure function of
  * the random's seed. Only values relative to a live ring index depend on the moment they are
- * written. Offsets come from {@link DeviceLayout} and the descriptors, never from literals.
+ * written. Offsets come from {@link DeviceLayout} and the descriptors, never from literals. On a
+ * device with ring v2 the ring regions are corrupted by a {@link RingV2Corrupter}.
  */
 public final class FieldCorrupter
 {
@@ -65,6 +67,8 @@ public final class FieldCorrupter
     private final int[] wide;
     private final int[] ringDeltas;
     private final int[] forged = new int[20];
+    // the ring regions' corruptions on ring v2; null on Xen's ring
+    private final RingV2Corrupter v2;
 
     /**
      * @param layout the device's layout (its offsets and sizes).
@@ -72,6 +76,12 @@ public final class FieldCorrupter
      * @param random the only source of choices.
      */
     public FieldCorrupter(final DeviceLayout layout, final UnsafeBuffer file, final SplittableRandom random)
+    {
+        this(layout, file, random, RingFormat.XEN);
+    }
+
+    /** As the three-argument constructor, for a device whose rings are in {@code format}. */
+    public FieldCorrupter(final DeviceLayout layout, final UnsafeBuffer file, final SplittableRandom random, final RingFormat format)
     {
         this.layout = layout;
         this.file = file;
@@ -88,6 +98,7 @@ public final class FieldCorrupter
             layout.grantEntries() - 1, layout.grantEntries(), layout.grantEntries() + 1,
             GrantConstants.GREF_PERMANENT, GrantConstants.GREF_PERMANENT | 1, GrantConstants.GREF_PERMANENT | (layout.grantEntries() - 1),
             GrantConstants.GREF_PERMANENT | layout.grantEntries(), GrantConstants.GREF_PERMANENT | 0x7FFF};
+        this.v2 = format == RingFormat.V2 ? new RingV2Corrupter(layout, file, random, this::u16, this::u32, this::txFlags) : null;
         this.ringDeltas = new int[] {0, 1, -1, 2, txSize - 1, txSize, txSize + 1, -txSize + 1, -txSize, -txSize - 1,
             0x7FFFFFFF, 0x80000000, 0x40000000, -0x40000000, 1 << 16, -(1 << 16)};
     }
@@ -101,7 +112,16 @@ public final class FieldCorrupter
     public int step(final FuzzAccounting accounting)
     {
         final Region region = pickRegion();
-        final int fields = switch (region)
+        final int fields = v2 != null ? switch (region)
+        {
+            case TX_RING_INDEX -> v2.controlLine(true);
+            case RX_RING_INDEX -> v2.controlLine(false);
+            case TX_RING_ENTRY -> v2.entry(true);
+            case RX_RING_ENTRY -> v2.entry(false);
+            case TX_FORGED_REQUEST -> v2.forgeTx();
+            case RX_FORGED_REQUEST -> v2.forgeRx();
+            default -> other(region);
+        } : switch (region)
         {
             case TX_RING_INDEX -> ringIndex(txRing, txSize);
             case RX_RING_INDEX -> ringIndex(rxRing, rxSize);
@@ -109,13 +129,22 @@ public final class FieldCorrupter
             case RX_RING_ENTRY -> rxEntry();
             case TX_FORGED_REQUEST -> forgeTx();
             case RX_FORGED_REQUEST -> forgeRx();
-            case HEADER_SLOT -> headerSlot();
-            case GRANT_ENTRY -> grantEntry();
-            case CONTROL -> control();
-            case P2M -> p2m();
+            default -> other(region);
         };
         accounting.fields(region, fields);
         return fields;
+    }
+
+    /** The regions outside the rings, the same in both ring formats. */
+    private int other(final Region region)
+    {
+        return switch (region)
+        {
+            case HEADER_SLOT -> headerSlot();
+            case GRANT_ENTRY -> grantEntry();
+            case CONTROL -> control();
+            default -> p2m();
+        };
     }
 
     private Region pickRegion()

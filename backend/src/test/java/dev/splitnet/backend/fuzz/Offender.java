@@ -8,6 +8,7 @@ import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.BackendCounters;
 import dev.splitnet.mmap.DeviceLayout;
+import dev.splitnet.mmap.RingFormat;
 import dev.splitnet.mmap.Doorbell;
 import dev.splitnet.mmap.Handshake;
 import java.io.RandomAccessFile;
@@ -38,8 +39,10 @@ import org.agrona.concurrent.UnsafeBuffer;
 final class Offender implements Runnable
 {
     private static final long[] FEATURE_CHOICES = {
-        Features.SUPPORTED, Features.SUPPORTED, Features.SUPPORTED, 0, Features.HEADER_SLOTS,
+        Features.DEFAULT, Features.DEFAULT, Features.DEFAULT, 0, Features.HEADER_SLOTS,
         Features.HEADER_SLOTS | Features.PERMANENT_GRANTS, Features.PERMANENT_GRANTS | Features.FRAME_SPANS,
+        // ring v2: every rule of the validation again on the new format
+        Features.DEFAULT | Features.RING_V2, Features.DEFAULT | Features.RING_V2, Features.RING_V2,
     };
     private static final int TRUNCATE_ONE_IN = 40;
     /** Sealed episodes try to resize their memory this often (it costs nothing: the kernel refuses). */
@@ -200,7 +203,7 @@ final class Offender implements Runnable
         final java.io.File memory = sealed ? new java.io.File(front.device().memoryHandle()) : front.device().path().toFile();
         MappedByteBuffer mapped = sealed ? null : IoUtil.mapExistingFile(memory, "offender");
         final FieldCorrupter corrupter = new FieldCorrupter(layout, sealed ? front.device().mapping().buffer() : new UnsafeBuffer(mapped),
-            corruptions);
+            corruptions, RingFormat.of(front.negotiatedFeatures()));
         String threw = null;
         boolean selfDisconnected = false;
         boolean truncated = false;
@@ -424,7 +427,7 @@ final class Offender implements Runnable
                 final ByteBuffer first = switch (mode)
                 {
                     case 1 -> ByteBuffer.wrap(bytes, 0, 64);
-                    case 2 -> Handshake.encode(new Handshake.Hello(ControlDescriptor.LAYOUT_VERSION, 1, Features.SUPPORTED, "offender"));
+                    case 2 -> Handshake.encode(new Handshake.Hello(ControlDescriptor.LAYOUT_VERSION, 1, Features.DEFAULT, "offender"));
                     case 3 -> ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(Handshake.HELLO_MAGIC).putInt(0x7FFFFFFF).flip();
                     default -> ByteBuffer.allocate(0);
                 };

@@ -334,7 +334,9 @@ public final class KillHarness
     {
         incarnation[slot] = ++nextIncarnation;
         frontends[slot] = Child.start("fe" + slot + "-" + incarnation[slot], options.logs(),
-            List.of("-D" + KillHarnessFrontend.FAULT_PROP + "=" + options.fault()), KillHarnessFrontend.class.getName(),
+            List.of("-D" + KillHarnessFrontend.FAULT_PROP + "=" + options.fault(),
+                "-D" + KillHarnessFrontend.RING_V2_PROP + "=" + System.getProperty(KillHarnessFrontend.RING_V2_PROP, "odd")),
+            KillHarnessFrontend.class.getName(),
             options.dir().toString(), Integer.toString(slot), Integer.toString(frontends.length), Integer.toString(incarnation[slot]),
             Long.toString(options.seed() * 1_000_003L + incarnation[slot]), slot == frontends.length - 1 ? "blocking" : "busy",
             Integer.toString(options.holding().localPercent()));

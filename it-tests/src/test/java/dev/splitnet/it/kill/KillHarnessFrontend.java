@@ -7,6 +7,7 @@ import dev.splitnet.api.TxClaim;
 import dev.splitnet.cli.DemoFrame;
 import dev.splitnet.cli.FragmentSplit;
 import dev.splitnet.cli.StreamChecksum;
+import dev.splitnet.api.Features;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import dev.splitnet.frontend.ReconnectingFrontend;
@@ -61,6 +62,8 @@ public final class KillHarnessFrontend
      */
     static final String FAULT_PROP = "splitnet.kill.fault";
     private static final String FAULT = System.getProperty(FAULT_PROP, "");
+    /** Which slots offer ring v2: {@code odd} (the default: both ring formats in one run, switched into each other), {@code all} or {@code none}. */
+    static final String RING_V2_PROP = "splitnet.kill.ringV2";
 
     private final Path dir;
     private final int slot;
@@ -182,7 +185,10 @@ public final class KillHarnessFrontend
                 emit("event disconnected reported=" + reported);
             }
         };
-        final FrontendContext context = new FrontendContext().directory(dir).name("fe" + slot).replaceStale(true).connectTimeoutMs(60_000);
+        final String ringV2 = System.getProperty(RING_V2_PROP, "odd");
+        final boolean offerRingV2 = ringV2.equals("all") || ringV2.equals("odd") && slot % 2 == 1;
+        final FrontendContext context = new FrontendContext().directory(dir).name("fe" + slot).replaceStale(true).connectTimeoutMs(60_000)
+            .features(offerRingV2 ? Features.DEFAULT | Features.RING_V2 : Features.DEFAULT);
         front = ReconnectingFrontend.connect(context, listener, 20, 100);
         long nextSendNs = 0;
         while (true)

@@ -1,0 +1,213 @@
+package dev.splitnet.backend;
+
+import dev.splitnet.api.Features;
+import dev.splitnet.api.IdleMode;
+import dev.splitnet.api.PacketStatus;
+import dev.splitnet.api.SendResult;
+import dev.splitnet.frontend.FrontendContext;
+import dev.splitnet.frontend.NetFront;
+import dev.splitnet.frontend.ResourceUsage;
+import dev.splitnet.mmap.CounterReadings;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.RingFormat;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Ring v2 end to end in one JVM (a real NetBack on its own thread, a real NetFront, the device in
+ * shared memory): the frontend echoes packets of every shape through the backend, which fills the
+ * receive buffers in a shuffled order; every byte must come back, no buffer be posted twice (the
+ * frontend disconnects on a buffer named twice), and the counters show the order really was
+ * shuffled and TX completions really came in runs.
+ */
+class RingV2LoopbackTest
+{
+    private static final int PACKETS = 3000;
+
+    @TempDir
+    Path dir;
+    private AgentRunner runner;
+
+    @AfterEach
+    void stop()
+    {
+        if (runner != null)
+        {
+            runner.close();
+        }
+    }
+
+    private void startEcho(final BackendContext context)
+    {
+        final NetBack[] holder = new NetBack[1];
+        holder[0] = NetBack.launch(context.directory(dir).idleMode(IdleMode.BACKOFF)
+            .handler(packet -> holder[0].deliver(packet.domainId(), packet)));
+        runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, holder[0]);
+        AgentRunner.startOnThread(runner);
+    }
+
+    /** Two ring pages: 256 entries each way, so the 256 posted RX buffers cover 15 packets of 16 frames in flight. */
+    private NetFront connect(final long features)
+    {
+        return NetFront.connect(new FrontendContext().directory(dir).name("v2").ringPages(2).txFrames(240).features(features));
+    }
+
+    @Test
+    void shouldEchoEveryByteWithReceiveBuffersReturnedInAShuffledOrder()
+    {
+        startEcho(new BackendContext().rxOrder(RxOrder.SHUFFLE));
+        try (NetFront front = connect(Features.DEFAULT | Features.RING_V2))
+        {
+            assertEquals(RingFormat.V2, RingFormat.of(front.negotiatedFeatures()));
+            final Echo echo = new Echo(front, new SplittableRandom(7), 65535);
+            echo.run(PACKETS);
+            echo.assertIntact(PACKETS);
+            final CounterReadings counters = CounterReadings.read(front.device(), dir, front.domainId());
+            final long buffers = counters.get(DeviceCounter.RX_DELIVERED);
+            assertEquals(PACKETS, buffers, "every echo delivered");
+            // a buffer is taken in posting order only when the random pick is the oldest (1 in the number posted)
+            assertTrue(counters.get(DeviceCounter.RX_BUFFERS_REORDERED) > PACKETS / 2,
+                "buffers filled out of posting order=" + counters.get(DeviceCounter.RX_BUFFERS_REORDERED));
+            assertTrue(front.isConnected(), "no buffer was named twice: " + front.disconnectReason());
+            assertAllPostedAgain(front);
+        }
+    }
+
+    @Test
+    void shouldFillBuffersInPostingOrderUnlessAskedAndCompleteRunsOfIdsInOneResponse()
+    {
+        startEcho(new BackendContext());
+        try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("v2").ringPages(2).txPushBatch(16)
+            .features(Features.DEFAULT | Features.RING_V2)))
+        {
+            final Echo echo = new Echo(front, new SplittableRandom(8), 1500);
+            echo.run(PACKETS);
+            echo.assertIntact(PACKETS);
+            final CounterReadings counters = CounterReadings.read(front.device(), dir, front.domainId());
+            assertEquals(0, counters.get(DeviceCounter.RX_BUFFERS_REORDERED), "posting order by default");
+            // packets pushed 16 at a time take consecutive ids and are answered together
+            assertTrue(counters.get(DeviceCounter.TX_IDS_COMPLETED_IN_RUNS) > 0, "no TX response answered a run of ids");
+            assertEquals(PACKETS, counters.get(DeviceCounter.TX_OKAY));
+            assertAllPostedAgain(front);
+        }
+    }
+
+    @Test
+    void shouldKeepXensRingsWhenTheBackendDoesNotTakeRingV2()
+    {
+        startEcho(new BackendContext().acceptedFeatures(Features.DEFAULT).rxOrder(RxOrder.SHUFFLE));
+        try (NetFront front = connect(Features.DEFAULT | Features.RING_V2))
+        {
+            assertEquals(Features.DEFAULT, front.negotiatedFeatures(), "ring-v2 dropped from the offer after the ADVERTISE");
+            final Echo echo = new Echo(front, new SplittableRandom(9), 9000);
+            echo.run(500);
+            echo.assertIntact(500);
+            assertEquals(0, CounterReadings.read(front.device(), dir, front.domainId()).get(DeviceCounter.RX_BUFFERS_REORDERED),
+                "Xen's ring keeps posting order even when shuffling is asked for");
+        }
+    }
+
+    private static void assertAllPostedAgain(final NetFront front)
+    {
+        final ResourceUsage usage = front.resourceUsage();
+        assertEquals(0, usage.ringIdsHeld());
+        assertEquals(usage.rxBuffersPostable(), usage.rxBuffersPosted(), "every receive buffer posted again, once");
+    }
+
+    /** Sends packets with a sequence number and a CRC of every byte, and checks each echo against it. */
+    private static final class Echo
+    {
+        private final NetFront front;
+        private final SplittableRandom random;
+        private final int maxLength;
+        private final UnsafeBuffer header = new UnsafeBuffer(new byte[64]);
+        private final UnsafeBuffer payload = new UnsafeBuffer(new byte[65535]);
+        private final UnsafeBuffer received = new UnsafeBuffer(new byte[65535 + 64]);
+        private final CRC32 crc = new CRC32();
+        private long[] expected;
+        private int okay;
+        private int notOkay;
+        private int echoed;
+        private int mismatches;
+
+        Echo(final NetFront front, final SplittableRandom random, final int maxLength)
+        {
+            this.front = front;
+            this.random = random;
+            this.maxLength = maxLength;
+        }
+
+        void run(final int packets)
+        {
+            expected = new long[packets];
+            int sent = 0;
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while ((okay + notOkay < packets || echoed < packets) && System.nanoTime() - deadline < 0)
+            {
+                if (sent < packets)
+                {
+                    final int headerLength = 14 + random.nextInt(40);
+                    final int payloadLength = random.nextInt(Math.max(1, maxLength - headerLength));
+                    for (int i = 0; i < headerLength; i++)
+                    {
+                        header.putByte(i, (byte)random.nextInt());
+                    }
+                    for (int i = 0; i < payloadLength; i += 5)
+                    {
+                        payload.putByte(i, (byte)random.nextInt());
+                    }
+                    header.putInt(0, sent);
+                    crc.reset();
+                    crc.update(header.byteArray(), 0, headerLength);
+                    crc.update(payload.byteArray(), 0, payloadLength);
+                    expected[sent] = crc.getValue();
+                    if (front.send(header, 0, headerLength, payload, 0, payloadLength, sent) == SendResult.SENT)
+                    {
+                        sent++;
+                    }
+                }
+                front.poll((id, status) ->
+                {
+                    if (status == PacketStatus.OKAY)
+                    {
+                        okay++;
+                    }
+                    else
+                    {
+                        notOkay++;
+                    }
+                }, packet ->
+                {
+                    final int length = packet.copyTo(received, 0);
+                    final int seq = received.getInt(0);
+                    final CRC32 c = new CRC32();
+                    c.update(received.byteArray(), 0, length);
+                    if (seq < 0 || seq >= expected.length || c.getValue() != expected[seq])
+                    {
+                        mismatches++;
+                    }
+                    echoed++;
+                });
+            }
+        }
+
+        void assertIntact(final int packets)
+        {
+            assertTrue(front.isConnected(), "disconnected: " + front.disconnectReason());
+            assertEquals(0, notOkay, "every packet completes OKAY");
+            assertEquals(packets, okay);
+            assertEquals(packets, echoed, "every packet echoed back once");
+            assertEquals(0, mismatches, "echoes whose bytes differ from the packet sent");
+        }
+    }
+}
