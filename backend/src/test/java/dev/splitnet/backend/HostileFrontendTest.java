@@ -17,6 +17,9 @@ import dev.splitnet.mmap.CounterReadings;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.GrantTable;
 import dev.splitnet.mmap.NetifLimits;
+import dev.splitnet.mmap.NetifV2Entries;
+import dev.splitnet.mmap.RingFormat;
+import dev.splitnet.mmap.RingV2Descriptor;
 import dev.splitnet.mmap.SharedRingDescriptor;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -157,20 +160,26 @@ class HostileFrontendTest
         return PacketStatus.OKAY;
     }
 
-    private NetFront connect(final String name)
+    NetFront connect(final String name)
     {
         return connect(new FrontendContext().directory(dir).name(name).connectTimeoutMs(5000));
     }
 
+    /** Features every frontend of the class offers on top of its own: none here, ring v2 in {@link HostileFrontendRingV2Test}. */
+    protected long ringFeatures()
+    {
+        return 0;
+    }
+
     private NetFront connect(final FrontendContext context)
     {
-        final NetFront front = NetFront.connect(context);
+        final NetFront front = NetFront.connect(context.features(context.features() | ringFeatures()));
         fronts.add(front);
         return front;
     }
 
     /** The frontend's counters, read afresh at each get: its own from its device file, the backend's from the backend's file. */
-    private LiveCounters counters(final NetFront front)
+    LiveCounters counters(final NetFront front)
     {
         return counter -> CounterReadings.read(front.device(), dir, front.domainId()).get(counter);
     }
@@ -204,7 +213,7 @@ class HostileFrontendTest
         }
     }
 
-    private static void await(final BooleanSupplier condition, final String what)
+    static void await(final BooleanSupplier condition, final String what)
     {
         final long deadline = System.nanoTime() + DEADLINE_NS;
         while (!condition.getAsBoolean())
@@ -247,6 +256,13 @@ class HostileFrontendTest
         final int slotCount;
         final UnsafeBuffer frames;
         final DeviceLayout layout;
+        // ring v2: requests and responses in rings of their own, each entry's word tagged with its lap
+        final boolean v2;
+        final int responses;
+        final int shift;
+        // ring v2: the first word of the batch being written, stored at publish (as RingV2Producer)
+        long heldWord;
+        int heldWordAt = -1;
         int reqProd;
         int rspCons;
         int nextId;
@@ -258,16 +274,29 @@ class HostileFrontendTest
             this.front = front;
             this.layout = front.device().layout();
             this.sring = front.device().txRing();
-            this.size = layout.txRingEntries();
+            this.v2 = RingFormat.of(front.negotiatedFeatures()) == RingFormat.V2;
+            this.size = v2 ? RingFormat.V2.entries(layout.ringBytes(), true) : layout.txRingEntries();
             this.mask = size - 1;
+            this.shift = Integer.numberOfTrailingZeros(size);
+            this.responses = RingV2Descriptor.responsesOffset(size, RingV2Descriptor.TX_REQUEST_LENGTH);
             this.grants = new GrantTable(front.device().grantTableBuffer(), layout.grantEntries(), layout.frameCount());
             this.slots = front.device().headerSlots();
             this.slotSize = layout.headerSlotSize();
             this.slotCount = layout.headerSlotCount();
             this.frames = front.device().frames();
-            this.reqProd = sring.getIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET);
-            this.rspCons = sring.getIntVolatile(SharedRingDescriptor.RSP_PROD_OFFSET);
-            assertEquals(reqProd, rspCons, "the NetFront must not have sent anything on the TX ring");
+            if (v2)
+            {
+                // nothing sent yet: the rings are as the frontend laid them out
+                this.reqProd = front.device().initialRingIndex();
+                this.rspCons = reqProd;
+                assertEquals(reqProd, sring.getIntVolatile(RingV2Descriptor.REQ_CONS_OFFSET), "the NetFront must not have sent anything");
+            }
+            else
+            {
+                this.reqProd = sring.getIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET);
+                this.rspCons = sring.getIntVolatile(SharedRingDescriptor.RSP_PROD_OFFSET);
+                assertEquals(reqProd, rspCons, "the NetFront must not have sent anything on the TX ring");
+            }
         }
 
         int id()
@@ -310,6 +339,11 @@ class HostileFrontendTest
                         permanent.add(g);
                     }
                 }
+                if (v2)
+                {
+                    writeV2(r);
+                    continue;
+                }
                 final int offset = SharedRingDescriptor.entryOffset(reqProd++, mask, TX_ENTRY_LENGTH);
                 sring.putInt(offset + TX_REQ_GREF_OFFSET, r.gref());
                 sring.putShort(offset + TX_REQ_OFFSET_OFFSET, (short)r.offset());
@@ -319,14 +353,80 @@ class HostileFrontendTest
             }
         }
 
-        /** Makes everything written visible: one volatile store of req_prod. */
+        /** Ring v2: head fields plain, then the tagged word with a release store; a batch's first word is held for publish. */
+        private void writeV2(final Req r)
+        {
+            final int at = RingV2Descriptor.ENTRIES_OFFSET + (reqProd & mask) * RingV2Descriptor.TX_REQUEST_LENGTH;
+            NetifV2Entries.TxRequest.writeHead(sring, at, r.gref(), r.offset(), r.flags());
+            final long word = NetifV2Entries.TxRequest.word(r.id(), r.size()) | (long)RingV2Descriptor.tag(reqProd, shift) << RingV2Descriptor.TAG_SHIFT;
+            reqProd++;
+            if (heldWordAt < 0)
+            {
+                heldWordAt = at + NetifV2Entries.TX_REQUEST_WORD_OFFSET;
+                heldWord = word;
+            }
+            else
+            {
+                sring.putLongRelease(at + NetifV2Entries.TX_REQUEST_WORD_OFFSET, word);
+            }
+        }
+
+        /** Makes everything written visible: one volatile store of req_prod (ring v2: the batch's first word). */
         void publish()
         {
+            if (v2)
+            {
+                if (heldWordAt >= 0)
+                {
+                    sring.putLongRelease(heldWordAt, heldWord);
+                    heldWordAt = -1;
+                }
+                return;
+            }
             sring.putIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET, reqProd);
         }
 
+        /** Publishes an impossible producer: req_prod past the ring (ring v2: the next entry tagged a lap ahead). */
+        void publishPastTheRing()
+        {
+            if (v2)
+            {
+                sring.putLongVolatile(RingV2Descriptor.ENTRIES_OFFSET + (reqProd & mask) * RingV2Descriptor.TX_REQUEST_LENGTH
+                    + NetifV2Entries.TX_REQUEST_WORD_OFFSET, (long)RingV2Descriptor.tag(reqProd + size, shift) << RingV2Descriptor.TAG_SHIFT);
+                return;
+            }
+            sring.putIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET, rspCons + size + 1);
+        }
+
+        /** Publishes a producer gone backwards: req_prod behind (ring v2: the next entry's ownership tag flipped). */
+        void publishBackwards()
+        {
+            if (v2)
+            {
+                sring.putLongVolatile(RingV2Descriptor.ENTRIES_OFFSET + (reqProd & mask) * RingV2Descriptor.TX_REQUEST_LENGTH
+                    + NetifV2Entries.TX_REQUEST_WORD_OFFSET, (long)(RingV2Descriptor.tag(reqProd, shift) ^ 0x8000) << RingV2Descriptor.TAG_SHIFT);
+                return;
+            }
+            sring.putIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET, rspCons - 1);
+        }
+
+        /** Requests answered so far: rsp_prod (ring v2: rsp_cons plus the ids of the responses written past it). */
         int rspProd()
         {
+            if (v2)
+            {
+                int answered = rspCons;
+                for (int i = rspCons; i - rspCons < size; i++)
+                {
+                    final long word = sring.getLongVolatile(responses + (i & mask) * RingV2Descriptor.RESPONSE_LENGTH);
+                    if ((int)(word >>> RingV2Descriptor.TAG_SHIFT) != RingV2Descriptor.tag(i, shift))
+                    {
+                        break;
+                    }
+                    answered += NetifV2Entries.TxResponse.run(word);
+                }
+                return answered;
+            }
             return sring.getIntVolatile(SharedRingDescriptor.RSP_PROD_OFFSET);
         }
 
@@ -336,6 +436,22 @@ class HostileFrontendTest
             await(() -> rspProd() - rspCons >= n, n + " TX responses");
             assertEquals(n, rspProd() - rspCons, "the backend answered more requests than were published");
             final List<Rsp> responses = new ArrayList<>(n);
+            if (v2)
+            {
+                // one entry per run of ids; rspCons counts entries, the ids are expanded here
+                while (responses.size() < n)
+                {
+                    final long word = sring.getLongVolatile(this.responses + (rspCons & mask) * RingV2Descriptor.RESPONSE_LENGTH);
+                    rspCons++;
+                    for (int k = 0; k < NetifV2Entries.TxResponse.run(word); k++)
+                    {
+                        responses.add(new Rsp((NetifV2Entries.TxResponse.id(word) + k) & 0xFFFF, NetifV2Entries.TxResponse.status(word)));
+                    }
+                }
+                // the response slots are free again (the backend has no room for more otherwise)
+                sring.putIntRelease(RingV2Descriptor.RSP_CONS_OFFSET, rspCons);
+                return responses;
+            }
             for (int i = 0; i < n; i++)
             {
                 final int offset = SharedRingDescriptor.entryOffset(rspCons++, mask, TX_ENTRY_LENGTH);
@@ -805,7 +921,7 @@ class HostileFrontendTest
     void permanentSpanIsReadWholeMappedOnceKeptAcrossPacketsAndReleasedAtDisconnect()
     {
         final NetFront evil = connect("evil");
-        assertEquals(Features.DEFAULT, evil.negotiatedFeatures());
+        assertEquals(Features.DEFAULT | ringFeatures(), evil.negotiatedFeatures());
         final RawTx tx = new RawTx(evil);
         final LiveCounters counters = counters(evil);
         final Map<DeviceCounter, Long> before = errorSnapshot(evil);
@@ -1061,10 +1177,8 @@ class HostileFrontendTest
             final int rspProdBefore = tx.rspProd();
             switch (violation)
             {
-                case REQ_PROD_PAST_RING ->
-                    tx.sring.putIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET, tx.rspCons + tx.size + 1);
-                case REQ_PROD_BACKWARDS ->
-                    tx.sring.putIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET, tx.rspCons - 1);
+                case REQ_PROD_PAST_RING -> tx.publishPastTheRing();
+                case REQ_PROD_BACKWARDS -> tx.publishBackwards();
                 case MORE_DATA_ON_LAST_PUBLISHED ->
                 {
                     tx.grantFrame(70, (byte)1);
@@ -1116,7 +1230,7 @@ class HostileFrontendTest
     {
         final NetFront evil = connect("evil");
         final RawTx tx = new RawTx(evil);
-        tx.sring.putIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET, tx.rspCons + tx.size + 1);
+        tx.publishPastTheRing();
         await(() -> evil.device().backendState() == XenbusState.CLOSED, "the backend to close the offender");
         assertEquals(0, backend.connectedCount());
         evil.close();

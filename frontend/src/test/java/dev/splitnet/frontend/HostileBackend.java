@@ -1,5 +1,6 @@
 package dev.splitnet.frontend;
 
+import dev.splitnet.api.Features;
 import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.XenbusState;
 import dev.splitnet.mmap.ControlDescriptor;
@@ -11,6 +12,11 @@ import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.Handshake;
 import dev.splitnet.mmap.NetifDescriptor;
+import dev.splitnet.mmap.NetifV2Entries;
+import dev.splitnet.mmap.RingFormat;
+import dev.splitnet.mmap.RingV2Consumer;
+import dev.splitnet.mmap.RingV2Descriptor;
+import dev.splitnet.mmap.RingV2Producer;
 import dev.splitnet.mmap.SharedRingDescriptor;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -21,6 +27,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -41,11 +48,18 @@ final class HostileBackend implements AutoCloseable
     private Device device;
     private BackRing tx;
     private BackRing rx;
+    // with ring v2: the raw ends, driven entry by entry
+    private final boolean ringV2;
+    private RingV2Consumer txRequests;
+    private RingV2Producer txResponses;
+    private RingV2Consumer rxRequests;
+    private RingV2Producer rxResponses;
 
     private HostileBackend(final DeviceDirectory directory, final ServerSocketChannel server, final long features)
     {
         this.directory = directory;
         this.server = server;
+        this.ringV2 = (features & Features.RING_V2) != 0;
         this.handshake = CompletableFuture.runAsync(() -> answerHello(features));
     }
 
@@ -74,7 +88,17 @@ final class HostileBackend implements AutoCloseable
                     throw new IOException("frontend closed before its HELLO");
                 }
                 in.flip();
-                if (Handshake.completeLength(in, Handshake.HELLO_MAGIC) > 0)
+                final int length = Handshake.completeLength(in, Handshake.HELLO_MAGIC, Handshake.PROBE_MAGIC);
+                if (length > 0 && Handshake.magic(in) == Handshake.PROBE_MAGIC)
+                {
+                    // advertises exactly the features it will accept
+                    Handshake.writeFully(accepted, Handshake.encode(new Handshake.Advertise(features)),
+                        System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+                    in.position(in.position() + length);
+                    in.compact();
+                    continue;
+                }
+                if (length > 0)
                 {
                     break;
                 }
@@ -91,10 +115,17 @@ final class HostileBackend implements AutoCloseable
                 : Device.attach(file.toFile(), false);
             receiver.close();
             final DeviceLayout layout = device.layout();
-            tx = new BackRing(device.txRing(), layout.txRingEntries(), NetifDescriptor.TX_ENTRY_LENGTH);
-            rx = new BackRing(device.rxRing(), layout.rxRingEntries(), NetifDescriptor.RX_ENTRY_LENGTH);
-            tx.attach();
-            rx.attach();
+            if (ringV2)
+            {
+                attachRingV2(layout);
+            }
+            else
+            {
+                tx = new BackRing(device.txRing(), layout.txRingEntries(), NetifDescriptor.TX_ENTRY_LENGTH);
+                rx = new BackRing(device.rxRing(), layout.rxRingEntries(), NetifDescriptor.RX_ENTRY_LENGTH);
+                tx.attach();
+                rx.attach();
+            }
             device.recordConnection(1, features);
             Handshake.writeFully(accepted, Handshake.encode(new Handshake.Welcome(Handshake.STATUS_OK, 1, features,
                 ProcessHandle.current().pid(), "")), System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
@@ -105,6 +136,54 @@ final class HostileBackend implements AutoCloseable
         {
             throw new RuntimeException(ex);
         }
+    }
+
+    private void attachRingV2(final DeviceLayout layout)
+    {
+        final int txSize = RingFormat.V2.entries(layout.ringBytes(), true);
+        final int rxSize = RingFormat.V2.entries(layout.ringBytes(), false);
+        final int start = device.initialRingIndex();
+        txRequests = new RingV2Consumer(device.txRing(), txSize, RingV2Descriptor.ENTRIES_OFFSET, RingV2Descriptor.TX_REQUEST_LENGTH,
+            NetifV2Entries.TX_REQUEST_WORD_OFFSET, RingV2Descriptor.REQ_CONS_OFFSET, RingV2Descriptor.REQ_EVENT_OFFSET);
+        txResponses = new RingV2Producer(device.txRing(), txSize, RingV2Descriptor.responsesOffset(txSize, RingV2Descriptor.TX_REQUEST_LENGTH),
+            RingV2Descriptor.RESPONSE_LENGTH, 0, RingV2Descriptor.RSP_CONS_OFFSET, RingV2Descriptor.RSP_EVENT_OFFSET);
+        rxRequests = new RingV2Consumer(device.rxRing(), rxSize, RingV2Descriptor.ENTRIES_OFFSET, RingV2Descriptor.RX_REQUEST_LENGTH, 0,
+            RingV2Descriptor.REQ_CONS_OFFSET, RingV2Descriptor.REQ_EVENT_OFFSET);
+        rxResponses = new RingV2Producer(device.rxRing(), rxSize, RingV2Descriptor.responsesOffset(rxSize, RingV2Descriptor.RX_REQUEST_LENGTH),
+            RingV2Descriptor.RESPONSE_LENGTH, 0, RingV2Descriptor.RSP_CONS_OFFSET, RingV2Descriptor.RSP_EVENT_OFFSET);
+        txRequests.attachAt(start);
+        txResponses.attachAt(start);
+        rxRequests.attachAt(start);
+        rxResponses.attachAt(start);
+    }
+
+    /** Ring v2: a TX response answering ids {@code id .. id + run - 1} (not yet pushed). */
+    void txResponseRun(final int id, final int status, final int run)
+    {
+        txResponses.commit(txResponses.claim(), NetifV2Entries.TxResponse.word(id, status, run));
+    }
+
+    /**
+     * Ring v2: writes the next TX response slot's whole word, tag included, as the test gives it
+     * (a flipped ownership tag, a lap ahead), and publishes it with a release store.
+     */
+    void rawTxResponseWord(final long word)
+    {
+        final int at = txResponses.claim();
+        device.txRing().putLongRelease(at, word);
+    }
+
+    /** Ring v2: the tag the next TX response should carry. */
+    int nextTxResponseTag()
+    {
+        final int size = txResponses.size();
+        return RingV2Descriptor.tag(txResponses.producer(), Integer.numberOfTrailingZeros(size));
+    }
+
+    /** Ring v2: writes the TX request ring's {@code req_cons} (the backend's line) directly. */
+    void setTxRequestConsumer(final int value)
+    {
+        device.txRing().putIntVolatile(RingV2Descriptor.REQ_CONS_OFFSET, value);
     }
 
     /** Waits for the handshake the frontend's connect made. */
@@ -122,6 +201,18 @@ final class HostileBackend implements AutoCloseable
     /** Consumes the TX requests published so far; returns their ids in ring order. */
     int[] takeTxRequestIds()
     {
+        if (ringV2)
+        {
+            final int[] ids = new int[txResponses.size()];
+            int n = 0;
+            for (long fields; (fields = txRequests.poll()) >= 0; n++)
+            {
+                ids[n] = NetifV2Entries.TxRequest.id(fields);
+                txRequests.consume();
+            }
+            txRequests.publish();
+            return Arrays.copyOf(ids, n);
+        }
         final int n = tx.availableRequests();
         final int[] ids = new int[n];
         for (int i = 0; i < n; i++)
@@ -135,6 +226,11 @@ final class HostileBackend implements AutoCloseable
     /** Writes one TX response (not yet pushed). */
     void txResponse(final int id, final int status)
     {
+        if (ringV2)
+        {
+            txResponseRun(id, status, 1);
+            return;
+        }
         final int offset = tx.nextResponseOffset();
         tx.buffer().putShort(offset + TX_RSP_ID_OFFSET, (short)id);
         tx.buffer().putShort(offset + TX_RSP_STATUS_OFFSET, (short)status);
@@ -143,6 +239,11 @@ final class HostileBackend implements AutoCloseable
 
     void pushTx()
     {
+        if (ringV2)
+        {
+            txResponses.pushAndCheckNotify();
+            return;
+        }
         tx.pushResponsesAndCheckNotify();
     }
 
@@ -166,6 +267,18 @@ final class HostileBackend implements AutoCloseable
     /** Consumes the RX requests posted so far; each is {@code id << 32 | frame}. */
     long[] takeRxRequests()
     {
+        if (ringV2)
+        {
+            final long[] requests = new long[rxResponses.size()];
+            int n = 0;
+            for (long fields; (fields = rxRequests.poll()) >= 0; n++)
+            {
+                requests[n] = (long)NetifV2Entries.RxRequest.id(fields) << 32 | NetifV2Entries.RxRequest.gref(fields) & ~GrantConstants.GREF_PERMANENT;
+                rxRequests.consume();
+            }
+            rxRequests.publish();
+            return Arrays.copyOf(requests, n);
+        }
         final int n = rx.availableRequests();
         final long[] requests = new long[n];
         for (int i = 0; i < n; i++)
@@ -188,6 +301,11 @@ final class HostileBackend implements AutoCloseable
     /** Writes one RX response (not yet pushed). */
     void rxResponse(final int id, final int offset, final int flags, final int status)
     {
+        if (ringV2)
+        {
+            rxResponses.commit(rxResponses.claim(), NetifV2Entries.RxResponse.word(id, offset, flags, status));
+            return;
+        }
         final int at = rx.nextResponseOffset();
         rx.buffer().putShort(at + RX_RSP_ID_OFFSET, (short)id);
         rx.buffer().putShort(at + RX_RSP_OFFSET_OFFSET, (short)offset);
@@ -198,6 +316,11 @@ final class HostileBackend implements AutoCloseable
 
     void pushRx()
     {
+        if (ringV2)
+        {
+            rxResponses.pushAndCheckNotify();
+            return;
+        }
         rx.pushResponsesAndCheckNotify();
     }
 

@@ -446,30 +446,4 @@ class HostileBackendTest
         assertEquals(reason, front.disconnectReason());
         completions.assertEach(0, IN_FLIGHT, PacketStatus.DISCONNECTED);
     }
-
-    /** Every completion by correlation id, in order. */
-    private static final class Completions implements TxCompletionHandler
-    {
-        private final Map<Long, List<PacketStatus>> byId = new HashMap<>();
-
-        @Override
-        public void onTxComplete(final long correlationId, final PacketStatus status)
-        {
-            byId.computeIfAbsent(correlationId, id -> new ArrayList<>()).add(status);
-        }
-
-        List<PacketStatus> of(final long correlationId)
-        {
-            return byId.getOrDefault(correlationId, List.of());
-        }
-
-        /** Packets first to first+count-1 each completed exactly once, with {@code status}. */
-        void assertEach(final long first, final int count, final PacketStatus status)
-        {
-            for (long id = first; id < first + count; id++)
-            {
-                assertEquals(List.of(status), of(id), "packet " + id + " must be reported " + status + " exactly once");
-            }
-        }
-    }
 }
