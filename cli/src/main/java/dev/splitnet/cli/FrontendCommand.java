@@ -103,7 +103,8 @@ final class FrontendCommand implements Callable<Integer>
     boolean plain;
 
     @Option(names = "--features", split = ",", paramLabel = "NAME[,NAME...]",
-        description = "Extensions to offer: header-slots, permanent-grants, frame-spans, or none (default: all this build has).")
+        description = "Extensions to offer: header-slots, permanent-grants, frame-spans, ring-v2, or none "
+            + "(default: header-slots,permanent-grants,frame-spans; ring-v2 only when named).")
     java.util.List<String> featureNames;
 
     @Option(names = "--initial-ring-index", paramLabel = "N", description = "Where the ring indices start (default: 0); e.g. 4294967000 to wrap soon.")

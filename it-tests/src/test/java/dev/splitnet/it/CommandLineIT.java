@@ -36,11 +36,11 @@ class CommandLineIT
             assertEquals(1, err.lines().count(), err);
             assertTrue(err.contains("unknown feature=warp-drive") && err.contains("frame-spans") && err.contains("frontend --help"), err);
         }
-        try (SplitnetProcess p = SplitnetProcess.start("cli-reserved-feature", "frontend", "--dir", dir.toString(), "--features", "ring-v2"))
+        try (SplitnetProcess p = SplitnetProcess.start("cli-reserved-feature", "frontend", "--dir", dir.toString(), "--features", "lazy-rx"))
         {
             assertEquals(2, p.waitFor(30));
             final String err = p.stderr().strip();
-            assertTrue(err.contains("ring-v2 is reserved, not implemented"), err);
+            assertTrue(err.contains("lazy-rx is reserved, not implemented"), err);
         }
     }
 
@@ -178,7 +178,8 @@ class CommandLineIT
     {
         try (SplitnetProcess backend = Backends.start("cli-stat-backend", dir, "--mode", "verify");
             SplitnetProcess frontend = SplitnetProcess.start("cli-stat-frontend", "frontend", "--dir", dir.toString(),
-                "--name", "watched", "--duration", "30", "--max-size", "4000", "--quiet"))
+                "--name", "watched", "--duration", "30", "--max-size", "4000", "--quiet",
+                "--features", "header-slots,permanent-grants,frame-spans,ring-v2"))
         {
             final Path device = dir.resolve("watched.dev");
             String json = "";
@@ -204,6 +205,8 @@ class CommandLineIT
                 // the memory is sealed (seen through the backend); the file in the directory is its 32-byte claim
                 assertEquals(dev.splitnet.mmap.ClaimFile.LENGTH, Files.size(device));
                 assertTrue(regions.contains("\"memory\":\"sealed\""), regions);
+                // the frontend offered ring v2 and the backend takes it: one page holds 128 entries each way
+                assertTrue(regions.contains("\"rings\":{\"format\":\"ring-v2\",\"tx_entries\":128,\"rx_entries\":128}"), regions);
                 assertEquals(DeviceFileIT.DEFAULT_FILE_LENGTH, value(regions, "file_length"), regions);
                 for (final String region : new String[] { "control", "tx_ring", "rx_ring", "header_slots", "grant_table", "p2m",
                     "counters_metadata", "counters_values", "frames" })
