@@ -151,23 +151,25 @@ final class Report
         sb.append("Throughput: messages/s (payload GB/s). Round trips: p50 / p99 / p99.9 / max in us. "
             + "**xN** = how many times better splitnet is than that peer (throughput ratio, or the peer's p50 over splitnet's), "
             + "only within one placement. Allocation: bytes per message, frontend / backend.\n\n");
-        sb.append("| scenario | size | idle | placement (cache-line p50) | splitnet | Aeron IPC | Agrona ring | Unix socket | splitnet alloc fe/be |\n");
-        sb.append("|---|---:|---|---|---|---|---|---|---|\n");
+        sb.append("| scenario | size | idle | placement (cache-line p50) | splitnet | splitnet ring v2 (xN: v2 over Xen's ring) | Aeron IPC | Agrona ring | Unix socket | splitnet alloc fe/be |\n");
+        sb.append("|---|---:|---|---|---|---|---|---|---|---|\n");
         for (final BenchMain.Case kase : cases())
         {
             for (final Placement placement : Placement.values())
             {
                 final Median s = median(kase, Transport.SPLITNET, placement);
+                final Median v2 = median(kase, Transport.SPLITNET_V2, placement);
                 final Median aeron = median(kase, Transport.AERON, placement);
                 final Median agrona = median(kase, Transport.AGRONA, placement);
                 final Median uds = median(kase, Transport.UDS, placement);
-                if (s == null && aeron == null && agrona == null && uds == null)
+                if (s == null && v2 == null && aeron == null && agrona == null && uds == null)
                 {
                     continue;
                 }
                 sb.append("| ").append(kase.scenario().cliName()).append(" | ").append(kase.size()).append(" | ").append(kase.idle())
                     .append(" | ").append(placement.label()).append(" (").append(us(probeMedian(kase, placement))).append(" us) | ")
                     .append(figure(kase.scenario(), s)).append(s == null ? "" : " [" + s.runs + "]").append(" | ")
+                    .append(figure(kase.scenario(), v2)).append(ratio(kase.scenario(), v2, s)).append(" | ")
                     .append(figure(kase.scenario(), aeron)).append(ratio(kase.scenario(), s, aeron)).append(" | ")
                     .append(figure(kase.scenario(), agrona)).append(ratio(kase.scenario(), s, agrona)).append(" | ")
                     .append(figure(kase.scenario(), uds)).append(ratio(kase.scenario(), s, uds)).append(" | ")

@@ -1,5 +1,7 @@
 package dev.splitnet.bench;
 
+import dev.splitnet.api.Features;
+
 import dev.splitnet.api.Fragment;
 import dev.splitnet.api.IdleMode;
 import dev.splitnet.api.Packet;
@@ -34,6 +36,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 final class SplitnetWorker extends TransportWorker
 {
     static final int RING_PAGES = 4;
+    static final int RING_PAGES_V2 = 8;
     static final int TX_FRAMES = Integer.getInteger("splitnet.bench.txFrames", 2048);
     static final int RX_FRAMES = 1024;
     /** One-way runs publish req_prod once per 32 packets (xmit_more); the sender polls every 32 sends anyway. */
@@ -42,6 +45,7 @@ final class SplitnetWorker extends TransportWorker
     static final int DELIVERY_BURST = 32;
 
     private final Path dir;
+    private final boolean ringV2;
     private NetBack backend;
     private NetFront front;
     private boolean readPayload;
@@ -52,9 +56,14 @@ final class SplitnetWorker extends TransportWorker
     private final RxHandler countReceived = packet -> meter.count++;
     private final RxHandler markReceived = packet -> received = true;
 
-    SplitnetWorker(final WorkerSetup setup)
+    /**
+     * @param ringV2 offer ring v2, on {@link #RING_PAGES_V2} pages: the same 1024 entries each way
+     *               as Xen's ring on {@link #RING_PAGES} (ring v2 holds half as many a page).
+     */
+    SplitnetWorker(final WorkerSetup setup, final boolean ringV2)
     {
         super(setup);
+        this.ringV2 = ringV2;
         this.dir = setup.runDir.resolve("splitnet");
         this.source = new UnsafeBuffer(new byte[size]);
         for (int i = 0; i < size; i++)
@@ -156,7 +165,8 @@ final class SplitnetWorker extends TransportWorker
         else
         {
             front = NetFront.connect(new FrontendContext().directory(dir).name("bench")
-                .ringPages(RING_PAGES).txFrames(TX_FRAMES).rxFrames(RX_FRAMES)
+                .ringPages(ringV2 ? RING_PAGES_V2 : RING_PAGES).txFrames(TX_FRAMES).rxFrames(RX_FRAMES)
+                .features(ringV2 ? Features.DEFAULT | Features.RING_V2 : Features.DEFAULT)
                 .txPushBatch(setup.scenario.isThroughput() ? Integer.getInteger(FrontendContext.TX_PUSH_BATCH_PROP, PUSH_BATCH) : 1));
         }
     }

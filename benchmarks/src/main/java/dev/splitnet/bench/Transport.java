@@ -6,6 +6,8 @@ import java.util.Locale;
 public enum Transport
 {
     SPLITNET("splitnet"),
+    /** splitnet with the ring-v2 feature (docs/PROTOCOL.md 3.5), everything else as {@link #SPLITNET}. */
+    SPLITNET_V2("splitnet-v2"),
     AERON("aeron"),
     AGRONA("agrona"),
     UDS("uds");
@@ -32,6 +34,6 @@ public enum Transport
                 return t;
             }
         }
-        throw new IllegalArgumentException("unknown transport=" + name + "; known: splitnet, aeron, agrona, uds");
+        throw new IllegalArgumentException("unknown transport=" + name + "; known: splitnet, splitnet-v2, aeron, agrona, uds");
     }
 }

@@ -116,7 +116,8 @@ public final class Worker
     {
         switch (transport)
         {
-            case SPLITNET: return new SplitnetWorker(setup);
+            case SPLITNET: return new SplitnetWorker(setup, false);
+            case SPLITNET_V2: return new SplitnetWorker(setup, true);
             case AERON: return new AeronWorker(setup);
             case AGRONA: return new AgronaRingWorker(setup);
             default: return new UdsWorker(setup);

@@ -42,7 +42,7 @@ class BenchOptionsTest
             .startsWith("size=70000 out of range"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--size", "big")).getMessage()
             .startsWith("unknown size=big"));
-        assertEquals("unknown transport=zeromq; known: splitnet, aeron, agrona, uds",
+        assertEquals("unknown transport=zeromq; known: splitnet, splitnet-v2, aeron, agrona, uds",
             assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--transport", "zeromq")).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--warmup-ms", "10")).getMessage()
             .startsWith("--warmup-ms=10 must be"));

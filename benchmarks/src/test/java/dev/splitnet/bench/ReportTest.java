@@ -21,7 +21,7 @@ class ReportTest
     private Report report()
     {
         final List<RunResult> runs = List.of(
-            forward(Transport.SPLITNET, 150, 30e6), forward(Transport.AERON, 160, 20e6),
+            forward(Transport.SPLITNET, 150, 30e6), forward(Transport.AERON, 160, 20e6), forward(Transport.SPLITNET_V2, 155, 45e6),
             forward(Transport.SPLITNET, 450, 12e6), forward(Transport.AGRONA, 460, 16e6),
             new RunResult(Transport.SPLITNET, Scenario.RTT_SPIN, 64, "spin", 1, 150, 0, 0, 0, 300, 500, 900, 4000, -1, ""));
         final List<RunResult> cacheLine = List.of(
@@ -34,8 +34,8 @@ class ReportTest
     void shouldCompareSplitnetWithAPeerOnlyWithinOnePlacement()
     {
         final String table = report().table(false);
-        assertTrue(table.contains("| forward | 64 | spin | near (0.16 us) | 30.00 M/s (1.92 GB/s) [1] | 20.00 M/s (1.28 GB/s) **x1.50** | - |"), table);
-        assertTrue(table.contains("| forward | 64 | spin | far (0.46 us) | 12.00 M/s (0.77 GB/s) [1] | - | 16.00 M/s (1.02 GB/s) **x0.75** |"), table);
+        assertTrue(table.contains("| forward | 64 | spin | near (0.16 us) | 30.00 M/s (1.92 GB/s) [1] | 45.00 M/s (2.88 GB/s) **x1.50** | 20.00 M/s (1.28 GB/s) **x1.50** | - |"), table);
+        assertTrue(table.contains("| forward | 64 | spin | far (0.46 us) | 12.00 M/s (0.77 GB/s) [1] | - | - | 16.00 M/s (1.02 GB/s) **x0.75** |"), table);
     }
 
     @Test
@@ -54,6 +54,6 @@ class ReportTest
         final String md = Files.readString(dir.resolve("latest.md"));
         assertTrue(md.contains("**Machine:** Test CPU, 2 cores (vCPUs), JVM 17, Linux"), md);
         assertTrue(md.contains("| jmh | row |"));
-        assertEquals(6, Files.readAllLines(dir.resolve("runs.csv")).size());
+        assertEquals(7, Files.readAllLines(dir.resolve("runs.csv")).size());
     }
 }
