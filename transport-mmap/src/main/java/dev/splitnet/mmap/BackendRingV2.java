@@ -72,7 +72,7 @@ final class BackendRingV2 implements BackendRing
         }
         if (fields == RingV2Consumer.CORRUPT)
         {
-            return corrupt(name + " request " + (requests.consumer() + ahead) + " has tag " + requests.tagAt(ahead) + ", expected "
+            return corrupt(name + " request " + Integer.toUnsignedString(requests.consumer() + ahead) + " has tag " + requests.tagAt(ahead) + ", expected "
                 + requests.expectedTag(ahead) + " (written) or " + ((requests.expectedTag(ahead) - 1) & 0xFFFF)
                 + " (not yet): its ownership was flipped or it was written a lap ahead");
         }
@@ -80,7 +80,7 @@ final class BackendRingV2 implements BackendRing
         {
             if (NetifV2Entries.TxRequest.reserved(fields) != 0)
             {
-                return corrupt(name + " request " + (requests.consumer() + ahead) + " has reserved bits 0x"
+                return corrupt(name + " request " + Integer.toUnsignedString(requests.consumer() + ahead) + " has reserved bits 0x"
                     + Integer.toHexString(NetifV2Entries.TxRequest.reserved(fields)) + " set; a ring v2 frontend writes 0");
             }
             id = NetifV2Entries.TxRequest.id(fields);
@@ -189,9 +189,10 @@ final class BackendRingV2 implements BackendRing
             // consumed (FrontendRingV2.consumeResponse): a full ring is a frontend that did not
             violation = at == RingV2Producer.FULL
                 ? name + " response ring is full: the frontend did not free the slots of responses it consumed (rsp_cons="
-                    + responses.cachedConsumer() + ", " + size + " responses written past it)"
-                : name + " rsp_cons=" + responses.badConsumer() + " is impossible: behind " + responses.cachedConsumer()
-                    + " or ahead of the " + responses.producer() + " responses written";
+                    + Integer.toUnsignedString(responses.cachedConsumer()) + ", " + size + " responses written past it)"
+                : name + " rsp_cons=" + Integer.toUnsignedString(responses.badConsumer()) + " is impossible: behind "
+                    + Integer.toUnsignedString(responses.cachedConsumer()) + " or ahead of " + Integer.toUnsignedString(responses.producer())
+                    + ", the responses written";
         }
     }
 

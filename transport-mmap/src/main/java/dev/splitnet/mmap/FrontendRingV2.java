@@ -67,8 +67,9 @@ final class FrontendRingV2 implements FrontendRing
         }
         if (requests.isCorrupt() && violation == null)
         {
-            violation = name + " req_cons=" + requests.badConsumer() + " is impossible: behind " + requests.cachedConsumer()
-                + " or ahead of the " + requests.producer() + " requests produced";
+            violation = name + " req_cons=" + Integer.toUnsignedString(requests.badConsumer()) + " is impossible: behind "
+                + Integer.toUnsignedString(requests.cachedConsumer()) + " or ahead of " + Integer.toUnsignedString(requests.producer())
+                + ", the requests produced";
         }
         return false;
     }
@@ -115,7 +116,7 @@ final class FrontendRingV2 implements FrontendRing
         }
         if (fields == RingV2Consumer.CORRUPT)
         {
-            violation = name + " response " + responses.consumer() + " has tag " + responses.tagAt(0) + ", expected "
+            violation = name + " response " + Integer.toUnsignedString(responses.consumer()) + " has tag " + responses.tagAt(0) + ", expected "
                 + responses.expectedTag(0) + " (written) or " + ((responses.expectedTag(0) - 1) & 0xFFFF)
                 + " (not yet): its ownership was flipped or it was written out of turn";
             return CORRUPT;
