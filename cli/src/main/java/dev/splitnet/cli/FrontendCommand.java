@@ -12,6 +12,8 @@ import dev.splitnet.frontend.NetFront;
 import dev.splitnet.frontend.ReconnectingFrontend;
 import dev.splitnet.mmap.BackendCounters;
 import dev.splitnet.mmap.CounterReadings;
+import dev.splitnet.mmap.RingFormat;
+import dev.splitnet.mmap.RingV2Descriptor;
 import dev.splitnet.mmap.SharedRingDescriptor;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceDirectory;
@@ -266,9 +268,12 @@ final class FrontendCommand implements Callable<Integer>
         CounterReadings.read(front.device(), directory, front.domainId()).asMap()
             .forEach((counter, value) -> counters.merge(counter, value, Long::sum));
         // the free-running indices this connection last published (unsigned 32-bit), so a test can
-        // tell that they crossed 2^32; and why it ended
-        txReqProd = Integer.toUnsignedLong(front.device().txRing().getIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET));
-        rxReqProd = Integer.toUnsignedLong(front.device().rxRing().getIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET));
+        // tell that they crossed 2^32; and why it ended. Ring v2 publishes no producer index: its
+        // req_cons, how far the backend consumed the requests, stands in
+        final int requestIndex = RingFormat.of(front.negotiatedFeatures()) == RingFormat.V2
+            ? RingV2Descriptor.REQ_CONS_OFFSET : SharedRingDescriptor.REQ_PROD_OFFSET;
+        txReqProd = Integer.toUnsignedLong(front.device().txRing().getIntVolatile(requestIndex));
+        rxReqProd = Integer.toUnsignedLong(front.device().rxRing().getIntVolatile(requestIndex));
         disconnectReason = front.disconnectReason();
     }
 

@@ -392,7 +392,9 @@ final class TxPath
         {
             ids.release(id);
         }
-        if (--headRemaining[head] > 0)
+        // != 0, not > 0: a packet failAll already reported has 0 left, and a late response for it
+        // (drained after a disconnect) takes it below 0 without completing it a second time
+        if (--headRemaining[head] != 0)
         {
             return 0;
         }

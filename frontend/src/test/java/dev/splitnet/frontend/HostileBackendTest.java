@@ -404,6 +404,38 @@ class HostileBackendTest
      * frontend warns at the timeout and gives up at {@link PeerWatch#LATE_FACTOR} times it. A
      * stopped backend process is given up on at the timeout itself (BackendLivenessIT, SIGSTOP).
      */
+    /**
+     * The frontend gave up on a backend whose heartbeat stopped and reported its packets
+     * DISCONNECTED; then the backend's answers for them appear, and the next poll drains what was
+     * published: the packets must not complete a second time, nor poll throw (found by the kill
+     * harness: a late response took a reported packet's count below zero and freed its id twice).
+     */
+    @Test
+    void shouldNotCompleteAPacketTwiceWhenItsResponseIsDrainedAfterItWasReportedDisconnected() throws Exception
+    {
+        connect(300);
+        send(0, IN_FLIGHT);
+        final int[] ids = backend.takeTxRequestIds();
+        final long deadline = System.nanoTime() + DEADLINE_NS;
+        while (front.isConnected())
+        {
+            poll();
+            assertTrue(System.nanoTime() - deadline < 0, "still connected after 6 s");
+        }
+        completions.assertEach(0, IN_FLIGHT, PacketStatus.DISCONNECTED);
+        for (final int id : ids)
+        {
+            backend.txResponse(id, NetifConstants.NETIF_RSP_OKAY);
+        }
+        backend.pushTx();
+        for (int i = 0; i < 3; i++)
+        {
+            poll();
+        }
+        completions.assertEach(0, IN_FLIGHT, PacketStatus.DISCONNECTED);
+        assertEquals(0, front.inFlight());
+    }
+
     @Test
     void shouldDisconnectWhenTheHeartbeatStopsWhileTheBackendProcessRuns() throws Exception
     {

@@ -197,14 +197,19 @@ class CrossProcessTransferIT
     }
 
     /** Free-running ring indices start just below 2^32 and wrap while packets flow both ways. */
-    @Test
-    void shouldKeepWorkingWhenRingIndicesWrapPast2To32() throws Exception
+    /** The frontend's offer: today's default, or with ring v2 (the rings in the other format). */
+    private static final String DEFAULT_FEATURES = "header-slots,permanent-grants,frame-spans";
+    private static final String RING_V2_FEATURES = DEFAULT_FEATURES + ",ring-v2";
+
+    @ParameterizedTest(name = "--features {0}")
+    @ValueSource(strings = { DEFAULT_FEATURES, RING_V2_FEATURES })
+    void shouldKeepWorkingWhenRingIndicesWrapPast2To32(final String features) throws Exception
     {
         final String summary;
         try (SplitnetProcess backend = Backends.start("wrap-backend", dir, "--mode", "echo");
             SplitnetProcess frontend = SplitnetProcess.start("wrap-frontend", "frontend", "--dir", dir.toString(),
                 "--name", "wrap", "--count", "5000", "--min-size", "0", "--max-size", "12000", "--random-fragments",
-                "--initial-ring-index", String.valueOf((1L << 32) - 700), "--quiet"))
+                "--initial-ring-index", String.valueOf((1L << 32) - 700), "--quiet", "--features", features))
         {
             assertEquals(0, frontend.waitFor(60), frontend.stderr());
             summary = frontend.lastLine();
@@ -219,13 +224,15 @@ class CrossProcessTransferIT
     }
 
     /** Blocking idle sides sleep on the doorbell socket and are woken by req_event/rsp_event crossings. */
-    @Test
-    void shouldWakeBlockingSidesThroughDoorbells() throws Exception
+    @ParameterizedTest(name = "--features {0}")
+    @ValueSource(strings = { DEFAULT_FEATURES, RING_V2_FEATURES })
+    void shouldWakeBlockingSidesThroughDoorbells(final String features) throws Exception
     {
         final String summary;
         try (SplitnetProcess backend = Backends.start("blocking-backend", dir, "--mode", "echo", "--idle", "blocking");
             SplitnetProcess frontend = SplitnetProcess.start("blocking-frontend", "frontend", "--dir", dir.toString(),
-                "--name", "sleepy", "--count", "500", "--max-size", "3000", "--window", "1", "--idle", "blocking", "--quiet"))
+                "--name", "sleepy", "--count", "500", "--max-size", "3000", "--window", "1", "--idle", "blocking", "--quiet",
+                "--features", features))
         {
             assertEquals(0, frontend.waitFor(60), frontend.stderr());
             summary = frontend.lastLine();
@@ -242,13 +249,14 @@ class CrossProcessTransferIT
     }
 
     /** A busy ring sends no doorbells: spinning sides never arm their events. */
-    @Test
-    void shouldSendAlmostNoDoorbellsOnABusyRing() throws Exception
+    @ParameterizedTest(name = "--features {0}")
+    @ValueSource(strings = { DEFAULT_FEATURES, RING_V2_FEATURES })
+    void shouldSendAlmostNoDoorbellsOnABusyRing(final String features) throws Exception
     {
         final String summary;
         try (SplitnetProcess backend = Backends.start("busy-backend", dir, "--mode", "sink", "--idle", "backoff");
             SplitnetProcess frontend = SplitnetProcess.start("busy-frontend", "frontend", "--dir", dir.toString(),
-                "--name", "busy", "--count", "100000", "--max-size", "64", "--quiet", "--linger", "0"))
+                "--name", "busy", "--count", "100000", "--max-size", "64", "--quiet", "--linger", "0", "--features", features))
         {
             assertEquals(0, frontend.waitFor(60), frontend.stderr());
             summary = frontend.lastLine();
