@@ -225,6 +225,12 @@ final class RxDelivery
         {
             throw fault;
         }
+        if (ring.violation() != null)
+        {
+            // no response slot for a buffer filled (ring v2: a frontend with more buffers out than
+            // its ring answers): the packet did not arrive, and the caller disconnects the frontend
+            return null;
+        }
         if (failed)
         {
             return PacketStatus.ERROR;

@@ -102,6 +102,31 @@ class RingV2LoopbackTest
         }
     }
 
+    /**
+     * One ring page: 128 entries each way, and 256 receive buffers. Ring v2 frees a request slot
+     * as soon as the backend copies the request out, so only the frontend's own count keeps more
+     * than 128 buffers from being out at once, which would leave the backend no response slot for
+     * some (found by the kill harness: "157 of 128 RX buffers posted").
+     */
+    @Test
+    void shouldNeverHaveMoreReceiveBuffersOutThanTheRingHasResponseSlots()
+    {
+        startEcho(new BackendContext().rxOrder(RxOrder.SHUFFLE));
+        // 120 TX frames: at most 40 packets of up to 9000 B (3 frames) in flight, whose echoes
+        // need at most 120 receive buffers, so none is dropped for want of one
+        try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("v2").txFrames(120).rxFrames(256)
+            .features(Features.DEFAULT | Features.RING_V2)))
+        {
+            assertEquals(128, front.resourceUsage().rxBuffersPostable(), "one page: 128 entries, fewer than the 256 buffers");
+            final Echo echo = new Echo(front, new SplittableRandom(10), 9000);
+            echo.checkEachPoll = () -> assertTrue(front.resourceUsage().rxBuffersPosted() <= 128,
+                "buffers out=" + front.resourceUsage().rxBuffersPosted());
+            echo.run(PACKETS);
+            echo.assertIntact(PACKETS);
+            assertAllPostedAgain(front);
+        }
+    }
+
     @Test
     void shouldKeepXensRingsWhenTheBackendDoesNotTakeRingV2()
     {
@@ -139,6 +164,8 @@ class RingV2LoopbackTest
         private int notOkay;
         private int echoed;
         private int mismatches;
+        // run after each poll, if set
+        Runnable checkEachPoll = () -> { };
 
         Echo(final NetFront front, final SplittableRandom random, final int maxLength)
         {
@@ -198,6 +225,7 @@ class RingV2LoopbackTest
                     }
                     echoed++;
                 });
+                checkEachPoll.run();
             }
         }
 

@@ -124,6 +124,9 @@ public final class NetFront implements Frontend
             final DeviceLayout layout = device.layout();
             final DeviceCounters counters = DeviceCounters.attach(device.countersValues());
             final GrantTable grants = new GrantTable(device.grantTableBuffer(), layout.grantEntries(), layout.frameCount());
+            // Offered: the device is laid out (Device.create initialised the rings in Xen's
+            // format) and waits for a backend, which touches no ring before the HELLO
+            device.setFrontendState(XenbusState.INITIALISED);
             final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(connectTimeoutMs);
             channel = openWithRetry(directory, deadline);
             // The ring format must be fixed before the rings are laid out: with ring v2 on offer,
@@ -136,6 +139,8 @@ public final class NetFront implements Frontend
             final RxPath rx = new RxPath(rxRing, grants, device.frames(), layout.txFrameCount(), layout.rxFrameCount(), counters);
             rx.postBuffers();
             rxRing.pushRequests();
+            // again, after the rings' final layout: its release store orders the layout and the
+            // posted buffers before it, and the backend reads the state before it attaches
             device.setFrontendState(XenbusState.INITIALISED);
 
             final Handshake.Welcome welcome = exchange(channel, context, offered, device, deadline);

@@ -41,6 +41,8 @@ final class RxPath
     private boolean permanentGrants;
     private final int[] unposted;
     private int unpostedCount;
+    // buffers posted and not yet answered (posted[id] true)
+    private int outstanding;
 
     private final View view = new View();
     private boolean packetBad;
@@ -91,7 +93,10 @@ final class RxPath
     int postBuffers()
     {
         int count = 0;
-        while (unpostedCount > 0 && ring.hasRoomFor(1))
+        // at most a ring's worth outstanding: on Xen's ring a slot frees only with its response, but
+        // ring v2 frees request slots as soon as the backend copies them out, and more buffers
+        // outstanding than response slots would leave the backend nowhere to answer them
+        while (unpostedCount > 0 && outstanding < ring.size() && ring.hasRoomFor(1))
         {
             final int id = unposted[--unpostedCount];
             final int frame = firstFrame + id;
@@ -102,6 +107,7 @@ final class RxPath
             }
             ring.putRxRequest(id, permanentGrants ? frame | GrantConstants.GREF_PERMANENT : frame);
             posted[id] = true;
+            outstanding++;
             postedPermanent[id] = permanentGrants;
             count++;
         }
@@ -165,6 +171,7 @@ final class RxPath
                 return -1;
             }
             posted[id] = false;
+            outstanding--;
             final int frame = firstFrame + id;
             if (!postedPermanent[id] && !grants.endForeignAccess(frame))
             {
