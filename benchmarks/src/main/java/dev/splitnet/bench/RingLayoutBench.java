@@ -282,8 +282,7 @@ public final class RingLayoutBench
             {
                 return false;
             }
-            NetifV2Entries.TxRequest.writeHead(region, at, gref, 0, 0);
-            requestsOut.commit(at, NetifV2Entries.TxRequest.word(id, 64));
+            requestsOut.commit(at, NetifV2Entries.TxRequest.head(gref, 0, 0), NetifV2Entries.TxRequest.word(id, 64));
             outstanding++;
             return true;
         }

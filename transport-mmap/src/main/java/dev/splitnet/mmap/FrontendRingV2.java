@@ -80,8 +80,7 @@ final class FrontendRingV2 implements FrontendRing
         final int at = requests.claim();
         if (at >= 0)
         {
-            NetifV2Entries.TxRequest.writeHead(region, at, gref, dataOffset, flags);
-            requests.commit(at, NetifV2Entries.TxRequest.word(id, size));
+            requests.commit(at, NetifV2Entries.TxRequest.head(gref, dataOffset, flags), NetifV2Entries.TxRequest.word(id, size));
         }
         // else hasRoomFor said no room first (the caller's check): not reached honestly
     }

@@ -57,6 +57,15 @@ public final class NetifV2Entries
             return (id & 0xFFFFL) | (size & 0xFFFFL) << 16;
         }
 
+        /**
+         * The plain part as one little-endian long (gref @0, offset @4, flags @6, as
+         * {@link #writeHead} lays them), for {@link RingV2Producer#commit(int, long, long)}.
+         */
+        public static long head(final int gref, final int dataOffset, final int flags)
+        {
+            return (gref & 0xFFFF_FFFFL) | (dataOffset & 0xFFFFL) << 32 | (flags & 0xFFFFL) << 48;
+        }
+
         public static int gref(final DirectBuffer ring, final int offset)
         {
             return ring.getInt(offset + TX_REQ_GREF_OFFSET);

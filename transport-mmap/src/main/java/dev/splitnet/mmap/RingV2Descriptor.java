@@ -8,13 +8,17 @@ package dev.splitnet.mmap;
  * polls the next entry itself (its tag) instead of an index the producer shares.
  *
  * <pre>
- *   0     rsp_cons   (frontend's line: how far it consumed responses; written once a batch)
- *  64     rsp_event  (frontend's line: the response index it wants a doorbell at; written to sleep)
- * 128     req_cons   (backend's line, as rsp_cons for requests)
- * 192     req_event  (backend's line, as rsp_event for requests)
- * 256: request[0] ... request[size - 1]     (frontend writes; requestLength bytes each)
- *      response[0] ... response[size - 1]   (backend writes; 8 bytes each, from 256 + size * requestLength)
+ *   0     rsp_cons   (frontend's line: how far it consumed responses)
+ * 128     rsp_event  (frontend's line: the response index it wants a doorbell at; written to sleep)
+ * 256     req_cons   (backend's line, as rsp_cons for requests)
+ * 384     req_event  (backend's line, as rsp_event for requests)
+ * 512: request[0] ... request[size - 1]     (frontend writes; requestLength bytes each)
+ *      response[0] ... response[size - 1]   (backend writes; 8 bytes each, from 512 + size * requestLength)
  * </pre>
+ *
+ * <p>The control words are 128 bytes apart: the adjacent-line prefetcher fetches 64-byte lines
+ * in aligned pairs, so a word on the other half of a pair the peer writes would be pulled from
+ * under it (JCTools and Aeron pad to 128 bytes for the same reason).
  *
  * <p>{@code cons} and {@code event} sit on lines of their own: the consumer writes {@code cons}
  * once a batch and the producer reads it only when the ring looks full, while the producer reads
@@ -36,12 +40,12 @@ public final class RingV2Descriptor
 {
     /** The frontend's control lines: how far it consumed responses, and where it wants a doorbell. */
     public static final int RSP_CONS_OFFSET = 0;
-    public static final int RSP_EVENT_OFFSET = 64;
+    public static final int RSP_EVENT_OFFSET = 128;
     /** The backend's control lines: how far it consumed requests, and where it wants a doorbell. */
-    public static final int REQ_CONS_OFFSET = 128;
-    public static final int REQ_EVENT_OFFSET = 192;
-    /** Offset of request[0]: four control lines of 64 bytes before it. */
-    public static final int ENTRIES_OFFSET = 256;
+    public static final int REQ_CONS_OFFSET = 256;
+    public static final int REQ_EVENT_OFFSET = 384;
+    /** Offset of request[0]: four control words, 128 bytes apart, before it. */
+    public static final int ENTRIES_OFFSET = 512;
     /** Response entries of both rings: one tagged word. */
     public static final int RESPONSE_LENGTH = 8;
     /** TX requests: gref, offset, flags, then the tagged word (id, size, tag). */

@@ -42,14 +42,16 @@ class RingV2Test
     @Test
     void shouldSizeAPageAsTwoRingsOf128AfterTheControlLines()
     {
-        assertEquals(128, ringSize(4096, TX_REQUEST_LENGTH), "(4096 - 256) / (16 + 8) = 160, rounded down to a power of two");
+        assertEquals(128, ringSize(4096, TX_REQUEST_LENGTH), "(4096 - 512) / (16 + 8) = 149, rounded down to a power of two");
         assertEquals(128, ringSize(4096, RX_REQUEST_LENGTH));
         assertEquals(256, ringSize(8192, TX_REQUEST_LENGTH));
         assertEquals(ENTRIES_OFFSET + 128 * 16, responsesOffset(128, TX_REQUEST_LENGTH));
         assertTrue(responsesOffset(128, TX_REQUEST_LENGTH) + 128 * RESPONSE_LENGTH <= 4096);
+        // 128 bytes apart, not 64: the adjacent-line prefetcher fetches lines in 128-byte pairs, so
+        // a word sharing a pair with one the other side writes would be pulled away from it
         assertEquals(4, java.util.stream.IntStream.of(RSP_CONS_OFFSET, RSP_EVENT_OFFSET, REQ_CONS_OFFSET, REQ_EVENT_OFFSET)
-            .map(offset -> offset / 64).distinct().count(), "each control word on a cache line of its own");
-        assertEquals(4 * 64, ENTRIES_OFFSET);
+            .map(offset -> offset / 128).distinct().count(), "each control word on a 128-byte line pair of its own");
+        assertEquals(4 * 128, ENTRIES_OFFSET);
     }
 
     @ParameterizedTest
@@ -66,8 +68,17 @@ class RingV2Test
             {
                 final int at = requests.claim();
                 assertTrue(at >= 0, "room for a request, round " + round);
-                NetifV2Entries.TxRequest.writeHead(region, at, 1000 + nextId, nextId & 0xFFF, NetifConstants.NETTXF_MORE_DATA);
-                requests.commit(at, NetifV2Entries.TxRequest.word(nextId, nextId * 7));
+                // both ways of writing the plain part: by the caller, or held by the producer
+                if ((round & 1) == 0)
+                {
+                    NetifV2Entries.TxRequest.writeHead(region, at, 1000 + nextId, nextId & 0xFFF, NetifConstants.NETTXF_MORE_DATA);
+                    requests.commit(at, NetifV2Entries.TxRequest.word(nextId, nextId * 7));
+                }
+                else
+                {
+                    requests.commit(at, NetifV2Entries.TxRequest.head(1000 + nextId, nextId & 0xFFF, NetifConstants.NETTXF_MORE_DATA),
+                        NetifV2Entries.TxRequest.word(nextId, nextId * 7));
+                }
                 nextId = (nextId + 1) & 0xFFFF;
             }
             requests.pushAndCheckNotify();
@@ -147,6 +158,40 @@ class RingV2Test
         requests.commit(requests.claim(), 1);
         assertTrue(requests.pushAndCheckNotify(), "the consumer armed its event: the next entry rings");
         assertTrue(backend.finalCheck(), "an entry waits: no sleeping");
+    }
+
+    @Test
+    void shouldHoldABatchsFirstEntryWholeUntilThePush()
+    {
+        init(0);
+        final int first = requests.claim();
+        requests.commit(first, NetifV2Entries.TxRequest.head(0x1234_5678, 99, NetifConstants.NETTXF_MORE_DATA),
+            NetifV2Entries.TxRequest.word(1, 100));
+        // entries 1 to 3 share the first's cache line (16 bytes each); entry 4 starts the next
+        final int[] at = new int[6];
+        at[0] = first;
+        for (int i = 1; i < at.length; i++)
+        {
+            at[i] = requests.claim();
+            requests.commit(at[i], NetifV2Entries.TxRequest.head(100 + i, 0, 0), NetifV2Entries.TxRequest.word(1 + i, 10));
+        }
+        assertEquals(first / 64, at[3] / 64);
+        assertEquals(first / 64 + 1, at[4] / 64);
+        for (int i = 0; i < 4; i++)
+        {
+            assertEquals(0, region.getLong(at[i]), "entry " + i + ", on the polled line, is not written before the push");
+        }
+        assertEquals(RingV2Consumer.EMPTY, backend.poll(), "the consumer sees no part of the batch");
+        assertEquals(104, NetifV2Entries.TxRequest.gref(region, at[4]), "entries on later lines are written at once");
+        requests.pushAndCheckNotify();
+        for (int i = 1; i < 4; i++)
+        {
+            assertEquals(100 + i, NetifV2Entries.TxRequest.gref(region, at[i]), "held entry " + i + " written at the push");
+        }
+        assertEquals(1, NetifV2Entries.TxRequest.id(backend.poll()));
+        assertEquals(0x1234_5678, NetifV2Entries.TxRequest.gref(region, backend.entryOffset()));
+        assertEquals(99, NetifV2Entries.TxRequest.dataOffset(region, backend.entryOffset()));
+        assertEquals(NetifConstants.NETTXF_MORE_DATA, NetifV2Entries.TxRequest.flags(region, backend.entryOffset()));
     }
 
     @Test
