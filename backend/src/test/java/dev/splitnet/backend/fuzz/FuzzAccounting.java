@@ -27,6 +27,8 @@ public final class FuzzAccounting
     /** Resizes of sealed memory tried and refused by the kernel. */
     final LongAdder truncationsRefused = new LongAdder();
     final LongAdder sealedEpisodes = new LongAdder();
+    /** Episodes whose offender negotiated ring v2 (its ring regions corrupted by RingV2Corrupter). */
+    final LongAdder ringV2Episodes = new LongAdder();
     final LongAdder floods = new LongAdder();
     final LongAdder floodBytes = new LongAdder();
     final LongAdder offenderPackets = new LongAdder();
@@ -124,8 +126,9 @@ public final class FuzzAccounting
     public String report(final long seed)
     {
         final StringBuilder sb = new StringBuilder();
-        sb.append(String.format("fuzz seed %d: %,d fields in %.1f s (%,.0f fields/s), %,d episodes (%,d with sealed memory), %,d truncate-and-regrow, %,d sealed resizes refused, %,d floods (%,d bytes), %,d offender packets sent, %,d packets handled%n",
-            seed, fields(), seconds(), fields() / Math.max(seconds(), 1e-3), episodes.sum(), sealedEpisodes.sum(), truncations.sum(),
+        sb.append(String.format("fuzz seed %d: %,d fields in %.1f s (%,.0f fields/s), %,d episodes (%,d with sealed memory, %,d on ring v2), %,d truncate-and-regrow, %,d sealed resizes refused, %,d floods (%,d bytes), %,d offender packets sent, %,d packets handled%n",
+            seed, fields(), seconds(), fields() / Math.max(seconds(), 1e-3), episodes.sum(), sealedEpisodes.sum(), ringV2Episodes.sum(),
+            truncations.sum(),
             truncationsRefused.sum(), floods.sum(),
             floodBytes.sum(), offenderPackets.sum(), handled.sum()));
         sb.append("  fields by region:");

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The fuzzer in the normal test run: while a bystander and an offender send traffic through one
@@ -39,6 +40,9 @@ class HostileFrontendFuzzTest
             Boolean.getBoolean(FuzzRun.LOG_PROP), System.out).run();
         assertFalse(accounting.failed(), () -> "fuzz seed " + seed + " failed after " + String.format("%,d", accounting.fields())
             + " fields (rerun with -D" + FuzzRun.SEED_PROP + "=" + seed + "): " + String.join("; ", accounting.violations()));
+        // three in ten episodes offer ring v2 (Offender.FEATURE_CHOICES): both ring formats were fuzzed
+        assertTrue(accounting.ringV2Episodes.sum() > 0 && accounting.ringV2Episodes.sum() < accounting.episodes.sum(),
+            "episodes on ring v2: " + accounting.ringV2Episodes.sum() + " of " + accounting.episodes.sum());
     }
 
     /**

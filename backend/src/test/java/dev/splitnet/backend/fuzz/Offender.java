@@ -194,6 +194,10 @@ final class Offender implements Runnable
         {
             accounting.sealedEpisodes.increment();
         }
+        if (RingFormat.of(front.negotiatedFeatures()) == RingFormat.V2)
+        {
+            accounting.ringV2Episodes.increment();
+        }
         final int domain = front.domainId();
         handler.offenderDomain(domain);
         final DeviceLayout layout = front.device().layout();
