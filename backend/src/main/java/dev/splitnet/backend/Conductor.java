@@ -326,7 +326,11 @@ final class Conductor implements AutoCloseable
                 {
                     advertise();
                     in.position(in.position() + length);
-                    length = Handshake.completeLength(in, Handshake.HELLO_MAGIC, Handshake.INSPECT_MAGIC);
+                    length = Handshake.completeLength(in, Handshake.HELLO_MAGIC, Handshake.INSPECT_MAGIC, Handshake.PROBE_MAGIC);
+                    if (length > 0 && Handshake.magic(in) == Handshake.PROBE_MAGIC)
+                    {
+                        advertise(); // a second PROBE: refused, with the reason
+                    }
                 }
                 in.compact();
                 if (length == 0)

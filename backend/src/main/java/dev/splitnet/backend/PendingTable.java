@@ -78,6 +78,9 @@ final class PendingTable
     private final long[] droppedGenerations;
     private final long[] heldSinceNs;
     private final int[] requestIds;
+    // the ids of the one chain longer than MAX_REQUESTS being answered, and its slot (-1: none)
+    private final int[] longChainIds;
+    private int longChainSlot = -1;
     private final int[] requestCount;
     private final int[] copyUnit;
     private final int[] copyBytes;
@@ -157,6 +160,7 @@ final class PendingTable
         this.droppedGenerations = new long[slots];
         this.heldSinceNs = new long[slots];
         this.requestIds = new int[slots * MAX_REQUESTS];
+        this.longChainIds = new int[ringSize];
         this.requestCount = new int[slots];
         this.copyUnit = new int[slots];
         this.copyBytes = new int[slots];
@@ -251,7 +255,18 @@ final class PendingTable
         droppedGenerations[slot] &= ~(1L << generation[slot]);
         state[slot] = IN_HANDLER;
         final int count = chain.count;
-        System.arraycopy(chain.id, 0, requestIds, slot * MAX_REQUESTS, count);
+        if (count > MAX_REQUESTS)
+        {
+            // a chain too long for any packet (a ring's worth at most): validation fails it and it
+            // is answered at once, so one spare row holds its ids; in the slot's row they would
+            // run into the next slots' ids (and past the table at the last slot)
+            System.arraycopy(chain.id, 0, longChainIds, 0, count);
+            longChainSlot = slot;
+        }
+        else
+        {
+            System.arraycopy(chain.id, 0, requestIds, slot * MAX_REQUESTS, count);
+        }
         requestCount[slot] = count;
         unansweredRequests += count;
         packets[slot].clear();
@@ -639,16 +654,22 @@ final class PendingTable
         }
         requestCount[slot] = 0;
         unansweredRequests -= count;
+        final boolean longChain = slot == longChainSlot;
+        if (longChain)
+        {
+            longChainSlot = -1;
+        }
         if (ringGone)
         {
             return;
         }
-        final int base = slot * MAX_REQUESTS;
+        final int[] ids = longChain ? longChainIds : requestIds;
+        final int base = longChain ? 0 : slot * MAX_REQUESTS;
         // Not visible before BackendRing.pushResponses (Vif.pushTx, after every frontend's RX
         // push): Xen's ring releases them with rsp_prod, ring v2 with the batch's first word.
         for (int i = 0; i < count; i++)
         {
-            txRing.putTxResponse(requestIds[base + i], status);
+            txRing.putTxResponse(ids[base + i], status);
         }
         responsesUnpushed = true;
     }

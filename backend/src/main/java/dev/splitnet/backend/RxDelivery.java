@@ -255,6 +255,7 @@ final class RxDelivery
             final int fetched = ring.fetchRequest(0);
             if (fetched == BackendRing.CORRUPT)
             {
+                postedCount += copied;
                 return false;
             }
             if (fetched == BackendRing.EMPTY)
@@ -271,12 +272,9 @@ final class RxDelivery
             copied++;
             ring.consumeRequests(1);
         }
-        if (copied > 0)
-        {
-            postedCount += copied;
-            // ring v2: the request slots are free for the frontend again
-            ring.publishConsumed();
-        }
+        postedCount += copied;
+        // ring v2: the request slots are free for the frontend again (a no-op when none moved)
+        ring.publishConsumed();
         return true;
     }
 

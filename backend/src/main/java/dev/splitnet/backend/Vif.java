@@ -180,14 +180,20 @@ final class Vif implements AutoCloseable
         }
         int packets = 0;
         // a packet is taken off the ring only when the pending table has room for it; it always
-        // has (held packets answer no more than a ring's worth; copies make way, see makeRoom)
-        while (packets < budget && !pending.senderPaused() && pending.makeRoom())
+        // has (held packets answer no more than a ring's worth; copies make way, see makeRoom).
+        // Both have side effects (a pause starts, a copy is dropped): only for a waiting request.
+        while (packets < budget)
         {
-            final int count = chain.copyFrom(txRing);
-            if (count == 0)
+            final int waiting = txRing.fetchRequest(0);
+            if (waiting == BackendRing.CORRUPT)
+            {
+                return fatal(txRing.violation());
+            }
+            if (waiting == BackendRing.EMPTY || pending.senderPaused() || !pending.makeRoom())
             {
                 break;
             }
+            final int count = chain.copyFrom(txRing);
             if (count == TxChain.CORRUPT)
             {
                 return fatal(txRing.violation());
@@ -449,7 +455,7 @@ final class Vif implements AutoCloseable
     {
         final int length = source.headerLength() + source.payloadLength();
         if (rxQueue != null && length <= NetifConstants.XEN_NETIF_MAX_TX_SIZE && source instanceof BackendPacket
-            && (!rxQueue.isEmpty() || !rx.hasBuffersFor(length)))
+            && (!rxQueue.isEmpty() || !hasBuffersFor(length)))
         {
             final PacketStatus queued;
             try
@@ -479,7 +485,13 @@ final class Vif implements AutoCloseable
 
     boolean hasBuffersFor(final int length)
     {
-        return rx.hasBuffersFor(length);
+        final boolean posted = rx.hasBuffersFor(length);
+        if (!posted && rxRing.violation() != null)
+        {
+            // a corrupt RX ring reads as no buffers; say so now, not at the stall timeout
+            fatal(rxRing.violation());
+        }
+        return posted;
     }
 
     /** Given by the backend when it adopts this frontend (on its duty thread). */

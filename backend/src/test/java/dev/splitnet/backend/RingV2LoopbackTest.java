@@ -118,6 +118,9 @@ class RingV2LoopbackTest
             .features(Features.DEFAULT | Features.RING_V2)))
         {
             assertEquals(128, front.resourceUsage().rxBuffersPostable(), "one page: 128 entries, fewer than the 256 buffers");
+            assertEquals(128, new FrontendContext().rxFrames(256).features(Features.DEFAULT | Features.RING_V2).rxWindow(64),
+                "the window the context promises is ring v2's");
+            assertEquals(256, new FrontendContext().rxFrames(256).features(Features.DEFAULT).rxWindow(64), "and Xen's ring's without it");
             final Echo echo = new Echo(front, new SplittableRandom(10), 9000);
             echo.checkEachPoll = () -> assertTrue(front.resourceUsage().rxBuffersPosted() <= 128,
                 "buffers out=" + front.resourceUsage().rxBuffersPosted());

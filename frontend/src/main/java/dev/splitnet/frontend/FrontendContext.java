@@ -4,6 +4,7 @@ import dev.splitnet.api.Features;
 import dev.splitnet.mmap.DeviceDirectory;
 import dev.splitnet.mmap.DeviceGeometry;
 import dev.splitnet.mmap.DeviceLayout;
+import dev.splitnet.mmap.RingFormat;
 import java.nio.file.Path;
 
 /**
@@ -197,7 +198,7 @@ public final class FrontendContext
      * How many packets of at most {@code maxPacketLength} bytes (header and payload) may be on their
      * way to this frontend at once, delivered by the backend and not yet handed to the application
      * by {@code poll}, with none of them {@code DROPPED} for want of receive buffers: the buffers the
-     * frontend posts (its RX frames, at most the RX ring's entries) over the 4 KiB buffers one such
+     * frontend posts (its RX frames, at most the RX ring's entries, of ring v2's when it is offered) over the 4 KiB buffers one such
      * packet fills. The backend holds no packet for a frontend without buffers: it drops it (counted
      * as {@code rx_dropped_no_buffer} on the receiver, the sender's completion says DROPPED). An
      * application that echoes keeps its packets sent and not yet received back within this window.
@@ -210,7 +211,11 @@ public final class FrontendContext
                 + dev.splitnet.api.NetifConstants.XEN_NETIF_MAX_TX_SIZE);
         }
         final DeviceGeometry shape = DeviceGeometry.of(ringPages, headerSlotSize, txFrames, rxFrames);
-        final int buffers = Math.min(shape.rxFrameCount(), shape.rxRingEntries());
+        // with ring v2 on offer, its ring (half as many entries a page): a backend that declines
+        // it leaves Xen's, which holds more, so the window is never too large
+        final int ringEntries = (features & Features.RING_V2) != 0
+            ? RingFormat.V2.entries(ringPages * DeviceLayout.PAGE_SIZE, false) : shape.rxRingEntries();
+        final int buffers = Math.min(shape.rxFrameCount(), ringEntries);
         final int perPacket = Math.max(1, (maxPacketLength + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
         return buffers / perPacket;
     }

@@ -132,7 +132,27 @@ public final class NetFront implements Frontend
             // The ring format must be fixed before the rings are laid out: with ring v2 on offer,
             // ask the backend what it takes first (Xen's order: the backend advertises its
             // features, then the frontend initialises), on the connection the HELLO will follow.
-            final long offered = withRingFormatOf(channel, context.features(), deadline);
+            long offered = context.features();
+            if ((offered & Features.RING_V2) != 0)
+            {
+                final long advertised = probe(channel, deadline);
+                if (advertised == PROBE_REFUSED)
+                {
+                    // a backend that predates the PROBE refused it and closed: connect again, plainly
+                    LOG.info("backend refused the ring-v2 probe (it predates ring v2): connecting again without ring-v2");
+                    channel.close();
+                    channel = openWithRetry(directory, deadline);
+                }
+                else if ((advertised & Features.RING_V2) == 0)
+                {
+                    LOG.info("backend does not take ring-v2 (it advertises [{}]): the rings stay in Xen's format",
+                        Features.describe(advertised));
+                }
+                if (advertised == PROBE_REFUSED || (advertised & Features.RING_V2) == 0)
+                {
+                    offered &= ~Features.RING_V2;
+                }
+            }
             final RingFormat format = RingFormat.of(offered);
             final FrontendRing txRing = format.initFrontend(device.txRing(), true, context.initialRingIndex());
             final FrontendRing rxRing = format.initFrontend(device.rxRing(), false, context.initialRingIndex());
@@ -223,17 +243,16 @@ public final class NetFront implements Frontend
         }
     }
 
+    /** {@link #probe} result: the backend answered the PROBE with a refusal (it predates it). */
+    private static final long PROBE_REFUSED = -1;
+
     /**
-     * The features to offer: {@code features}, less ring v2 when the backend does not advertise
-     * it (a PROBE, answered with an ADVERTISE, only when ring v2 is on offer: a plain frontend's
-     * handshake is unchanged).
+     * Sends a PROBE and returns the features the backend's ADVERTISE names, or
+     * {@link #PROBE_REFUSED}. Only a frontend offering ring v2 probes: a plain one's handshake is
+     * unchanged.
      */
-    private static long withRingFormatOf(final SocketChannel channel, final long features, final long deadline) throws IOException
+    private static long probe(final SocketChannel channel, final long deadline) throws IOException
     {
-        if ((features & Features.RING_V2) == 0)
-        {
-            return features;
-        }
         channel.configureBlocking(false);
         final long handshakeDeadline = handshakeDeadline(deadline);
         Handshake.writeFully(channel, Handshake.encodeProbe(), handshakeDeadline);
@@ -241,17 +260,10 @@ public final class NetFront implements Frontend
         readMessage(channel, in, Handshake.ADVERTISE_MAGIC, handshakeDeadline);
         if (Handshake.magic(in) == Handshake.WELCOME_MAGIC)
         {
-            // a backend that knows no PROBE refuses it
-            throw new SplitnetException("backend refused the ring-v2 probe (" + Handshake.decodeWelcome(in).reason()
-                + "); it predates ring v2: offer the features without ring-v2");
+            LOG.debug("PROBE refused: {}", Handshake.decodeWelcome(in).reason());
+            return PROBE_REFUSED;
         }
-        final long advertised = Handshake.decodeAdvertise(in).featuresAccepted();
-        if ((advertised & Features.RING_V2) == 0)
-        {
-            LOG.info("backend does not take ring-v2 (it advertises [{}]): the rings stay in Xen's format", Features.describe(advertised));
-            return features & ~Features.RING_V2;
-        }
-        return features;
+        return Handshake.decodeAdvertise(in).featuresAccepted() & Long.MAX_VALUE;
     }
 
     private static Handshake.Welcome exchange(final SocketChannel channel, final FrontendContext context, final long offered,

@@ -50,17 +50,25 @@ final class HostileBackend implements AutoCloseable
     private BackRing rx;
     // with ring v2: the raw ends, driven entry by entry
     private final boolean ringV2;
+    private volatile int probesRefused;
     private RingV2Consumer txRequests;
     private RingV2Producer txResponses;
     private RingV2Consumer rxRequests;
     private RingV2Producer rxResponses;
 
-    private HostileBackend(final DeviceDirectory directory, final ServerSocketChannel server, final long features)
+    private HostileBackend(final DeviceDirectory directory, final ServerSocketChannel server, final long features,
+        final boolean refuseProbe)
     {
         this.directory = directory;
         this.server = server;
         this.ringV2 = (features & Features.RING_V2) != 0;
-        this.handshake = CompletableFuture.runAsync(() -> answerHello(features));
+        this.handshake = CompletableFuture.runAsync(() -> answerHello(features, refuseProbe));
+    }
+
+    /** PROBEs refused (by a backend made with {@link #listenAsBackendBeforeRingV2}). */
+    int probesRefused()
+    {
+        return probesRefused;
     }
 
     /** Listens in {@code dir} and, on its own thread, answers the first HELLO with {@code features}. */
@@ -69,17 +77,29 @@ final class HostileBackend implements AutoCloseable
         final DeviceDirectory directory = DeviceDirectory.create(dir);
         final ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(directory.socketPath()));
-        return new HostileBackend(directory, server, features);
+        return new HostileBackend(directory, server, features, false);
     }
 
-    private void answerHello(final long features)
+    /**
+     * As {@link #listen}, but answering a PROBE as a backend that predates it does: a refusing
+     * WELCOME ("unexpected handshake magic"), the connection closed; the HELLO on a new one.
+     */
+    static HostileBackend listenAsBackendBeforeRingV2(final Path dir, final long features) throws IOException
+    {
+        final DeviceDirectory directory = DeviceDirectory.create(dir);
+        final ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(directory.socketPath()));
+        return new HostileBackend(directory, server, features, true);
+    }
+
+    private void answerHello(final long features, final boolean refuseProbe)
     {
         try
         {
-            final SocketChannel accepted = server.accept();
+            SocketChannel accepted = server.accept();
             final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
             // recvmsg, as the real backend reads it: the sealed memory comes with the HELLO
-            final DescriptorPassing.Receiver receiver = new DescriptorPassing.Receiver(accepted);
+            DescriptorPassing.Receiver receiver = new DescriptorPassing.Receiver(accepted);
             while (true)
             {
                 final int read = receiver.receive(in);
@@ -89,6 +109,19 @@ final class HostileBackend implements AutoCloseable
                 }
                 in.flip();
                 final int length = Handshake.completeLength(in, Handshake.HELLO_MAGIC, Handshake.PROBE_MAGIC);
+                if (length > 0 && Handshake.magic(in) == Handshake.PROBE_MAGIC && refuseProbe)
+                {
+                    Handshake.writeFully(accepted, Handshake.encode(new Handshake.Welcome(Handshake.STATUS_REFUSED, 0, 0,
+                        ProcessHandle.current().pid(), "unexpected handshake magic 0x" + Integer.toHexString(Handshake.PROBE_MAGIC))),
+                        System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+                    receiver.close();
+                    accepted.close();
+                    probesRefused++;
+                    accepted = server.accept();
+                    receiver = new DescriptorPassing.Receiver(accepted);
+                    in.clear();
+                    continue;
+                }
                 if (length > 0 && Handshake.magic(in) == Handshake.PROBE_MAGIC)
                 {
                     // advertises exactly the features it will accept

@@ -105,6 +105,31 @@ class HostileRingV2BackendTest
         return to.byteArray();
     }
 
+    /** A backend from before ring v2 refuses the PROBE: the frontend connects again without offering it. */
+    @Test
+    void shouldConnectOnXensRingToABackendThatPredatesTheProbe() throws Exception
+    {
+        backend = HostileBackend.listenAsBackendBeforeRingV2(dir, Features.HEADER_SLOTS);
+        front = NetFront.connect(new FrontendContext().directory(dir).name("victim").txFrames(64).rxFrames(16)
+            .connectTimeoutMs(5_000).backendTimeoutMs(3_600_000).features(Features.RING_V2 | Features.HEADER_SLOTS));
+        backend.connected();
+        assertEquals(1, backend.probesRefused());
+        assertEquals(Features.HEADER_SLOTS, front.negotiatedFeatures());
+        assertEquals(Features.HEADER_SLOTS, front.device().featuresNegotiated());
+        send(0, 1);
+        final int[] ids = backend.takeTxRequestIds();
+        assertEquals(2, ids.length, "Xen's ring: the header-slot request and the payload request");
+        backend.txResponse(ids[0], NetifConstants.NETIF_RSP_OKAY);
+        backend.txResponse(ids[1], NetifConstants.NETIF_RSP_OKAY);
+        backend.pushTx();
+        final long deadline = System.nanoTime() + DEADLINE_NS;
+        while (front.inFlight() > 0 && System.nanoTime() - deadline < 0)
+        {
+            poll();
+        }
+        completions.assertEach(0, 1, PacketStatus.OKAY);
+    }
+
     @Test
     void shouldAcceptCompletionsInAnyOrderAndRunsOfIds() throws Exception
     {

@@ -15,6 +15,8 @@ final class BackendRingV1 implements BackendRing
     private final String name;
     // requests below req_prod as last read and not yet consumed
     private int available;
+    // req_prod was read in this round of fetches (a round ends at EMPTY or publishConsumed)
+    private boolean readThisRound;
     private int gref;
     private int dataOffset;
     private int flags;
@@ -47,6 +49,14 @@ final class BackendRingV1 implements BackendRing
         }
         if (ahead >= available)
         {
+            if (readThisRound)
+            {
+                // req_prod is read once a round, as before the ring had an interface: a chain
+                // that continues past it is incomplete, and the next round reads it again
+                readThisRound = false;
+                return EMPTY;
+            }
+            readThisRound = true;
             final int published = ring.availableRequests();
             if (published == BackRing.OVERFLOW)
             {
@@ -57,6 +67,7 @@ final class BackendRingV1 implements BackendRing
             available = published;
             if (ahead >= published)
             {
+                readThisRound = false;
                 return EMPTY;
             }
         }
@@ -118,7 +129,9 @@ final class BackendRingV1 implements BackendRing
     @Override
     public void publishConsumed()
     {
-        // Xen's ring frees a slot with its response: the consumer index is private
+        // Xen's ring frees a slot with its response: the consumer index is private. The end of a
+        // round of fetches: the next one reads req_prod again
+        readThisRound = false;
     }
 
     @Override

@@ -15,6 +15,8 @@ final class FrontendRingV1 implements FrontendRing
     private final String name;
     // responses below rsp_prod as last read and not yet consumed
     private int available;
+    // rsp_prod was read in this round of polls
+    private boolean readThisRound;
     private int id;
     private int status;
     private int dataOffset;
@@ -76,11 +78,18 @@ final class FrontendRingV1 implements FrontendRing
         }
         if (available == 0)
         {
+            if (readThisRound)
+            {
+                // rsp_prod is read once per round of polls (a round ends at EMPTY), as before
+                readThisRound = false;
+                return EMPTY;
+            }
             final int unconsumed = ring.unconsumedResponses();
             if (unconsumed == 0)
             {
                 return EMPTY;
             }
+            readThisRound = true;
             if (unconsumed < 0 || unconsumed > ring.outstandingRequests())
             {
                 violation = name + " rsp_prod is " + unconsumed + " past rsp_cons but only " + ring.outstandingRequests()

@@ -242,9 +242,10 @@ public final class RingV2Producer
         {
             return false;
         }
-        pushed = now;
         // the held entries, back to back, the batch's first word last: its release orders every
-        // other entry of the batch before it, so acquiring it makes them all visible
+        // other entry of the batch before it, so acquiring it makes them all visible. Only then
+        // is the batch pushed: a push a late memory fault interrupts here is repeated whole (the
+        // stores are idempotent) instead of leaving its batch unpublished
         for (int i = heldCount - 1; i >= 0; i--)
         {
             if (heldHasHead[i])
@@ -254,6 +255,7 @@ public final class RingV2Producer
             region.putLongRelease(heldAt[i] + wordOffset, heldWords[i]);
         }
         heldCount = 0;
+        pushed = now;
         // StoreLoad between the batch's last entry store and the load of event (Xen's mb()). Pairs
         // with the consumer's volatile store of event then volatile load of the entry in
         // finalCheck: either this load sees its event (and notifies) or its re-check sees the entry.
