@@ -35,8 +35,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 final class SplitnetWorker extends TransportWorker
 {
-    static final int RING_PAGES = 4;
-    static final int RING_PAGES_V2 = 8;
+    /** Xen's ring's pages ({@code -Dsplitnet.bench.ringPages=N} for experiments; 4 give 1024 entries). */
+    static final int RING_PAGES = Integer.getInteger("splitnet.bench.ringPages", 4);
+    /** Ring v2's pages ({@code -Dsplitnet.bench.ringPagesV2=N} for experiments; 8 give 1024 entries). */
+    static final int RING_PAGES_V2 = Integer.getInteger("splitnet.bench.ringPagesV2", 8);
     static final int TX_FRAMES = Integer.getInteger("splitnet.bench.txFrames", 2048);
     static final int RX_FRAMES = 1024;
     /** One-way runs publish req_prod once per 32 packets (xmit_more); the sender polls every 32 sends anyway. */
