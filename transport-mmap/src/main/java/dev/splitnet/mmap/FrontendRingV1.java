@@ -163,4 +163,12 @@ final class FrontendRingV1 implements FrontendRing
     {
         return violation;
     }
+
+    /** The private indices, for failure reports. */
+    @Override
+    public String toString()
+    {
+        return name + " xen-netif req_prod_pvt=" + Integer.toUnsignedString(ring.requestProducer()) + " rsp_cons="
+            + Integer.toUnsignedString(ring.responseConsumer());
+    }
 }

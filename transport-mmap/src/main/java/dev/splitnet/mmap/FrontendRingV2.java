@@ -189,4 +189,12 @@ final class FrontendRingV2 implements FrontendRing
     {
         return violation;
     }
+
+    /** The private indices, for failure reports. */
+    @Override
+    public String toString()
+    {
+        return name + " ring-v2 req_prod=" + Integer.toUnsignedString(requests.producer()) + " rsp_cons="
+            + Integer.toUnsignedString(responses.consumer());
+    }
 }
