@@ -36,7 +36,7 @@ final class RingV2Pair
         consumer.attachAt(START);
     }
 
-    /** Producer: claims, writes a request whose gref is {@code 1000 + id}, commits; false when full. */
+    /** Producer: claims, commits a request whose gref is {@code 1000 + id} (head and word); false when full. */
     boolean write(final int id)
     {
         final int at = producer.claim();
@@ -44,8 +44,8 @@ final class RingV2Pair
         {
             return false;
         }
-        NetifV2Entries.TxRequest.writeHead(region, at, 1000 + id, 0, 0);
-        producer.commit(at, NetifV2Entries.TxRequest.word(id, 64));
+        // the head given to the producer, as FrontendRingV2 does: a batch's first entry is held whole
+        producer.commit(at, NetifV2Entries.TxRequest.head(1000 + id, 0, 0), NetifV2Entries.TxRequest.word(id, 64));
         return true;
     }
 
