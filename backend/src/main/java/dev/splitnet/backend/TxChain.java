@@ -35,20 +35,21 @@ final class TxChain
 
     /**
      * Copies the requests of the next packet, from the ring's consumer on, up to the first without
-     * more_data. Consumes nothing.
+     * more_data. The first was just fetched ({@link BackendRing#fetchRequest}(0) returned READY):
+     * its copy is taken from the ring's cursor, not read from shared memory again. Consumes nothing.
      *
-     * @return the number of requests, 0 when no request is there, {@link #INCOMPLETE} or {@link #CORRUPT}.
+     * @return the number of requests, {@link #INCOMPLETE} or {@link #CORRUPT}.
      */
     int copyFrom(final BackendRing ring)
     {
         int n = 0;
         while (true)
         {
-            final int fetched = n < gref.length ? ring.fetchRequest(n) : BackendRing.EMPTY;
+            final int fetched = n == 0 ? BackendRing.READY : n < gref.length ? ring.fetchRequest(n) : BackendRing.EMPTY;
             if (fetched != BackendRing.READY)
             {
                 count = 0;
-                return fetched == BackendRing.CORRUPT ? CORRUPT : n == 0 ? 0 : INCOMPLETE;
+                return fetched == BackendRing.CORRUPT ? CORRUPT : INCOMPLETE;
             }
             gref[n] = ring.requestGref();
             offset[n] = ring.requestOffset();

@@ -193,6 +193,7 @@ final class Vif implements AutoCloseable
             {
                 break;
             }
+            // the first request as fetched above (pausing and making room touch no request)
             final int count = chain.copyFrom(txRing);
             if (count == TxChain.CORRUPT)
             {
