@@ -296,14 +296,9 @@ public final class FieldCorrupter
             }
             final int at = txRing + SharedRingDescriptor.ENTRIES_OFFSET + ((reqProd + i) & (txSize - 1)) * NetifDescriptor.TX_ENTRY_LENGTH;
             forged[i] = gref;
-            if (grantFirst && (gref & GrantConstants.GREF_MASK) < layout.txFrameCount())
+            if (grantFirst)
             {
-                final int entry = grantEntryOffset(gref & GrantConstants.GREF_MASK);
-                file.putInt(entry + GrantEntryDescriptor.FRAME_OFFSET, gref & GrantConstants.GREF_MASK);
-                // ordered store -> the frame before the flags, as a granter does
-                file.putIntRelease(entry + GrantEntryDescriptor.FLAGS_OFFSET,
-                    GrantEntryDescriptor.word(GrantConstants.GTF_PERMIT_ACCESS | GrantConstants.GTF_READONLY, GrantConstants.BACKEND_DOMAIN_ID));
-                fields += 2;
+                fields += grantForgedFrame(file, layout, gref);
             }
             file.putInt(at + NetifDescriptor.TX_REQ_GREF_OFFSET, gref);
             file.putShort(at + NetifDescriptor.TX_REQ_OFFSET_OFFSET, (short)offset);
@@ -316,16 +311,7 @@ public final class FieldCorrupter
         file.putIntVolatile(txRing + SharedRingDescriptor.REQ_PROD_OFFSET, reqProd + count);
         if (revokeAfter)
         {
-            for (int i = 0; i < count; i++)
-            {
-                final int gref = forged[i] & GrantConstants.GREF_MASK;
-                if (gref < layout.grantEntries())
-                {
-                    // flags 0 straight into the word, whatever the backend holds (a CAS would be refused)
-                    file.putIntVolatile(grantEntryOffset(gref) + GrantEntryDescriptor.FLAGS_OFFSET, 0);
-                    fields++;
-                }
-            }
+            fields += revokeForged(file, layout, forged, count);
         }
         awaitResponses(reqProd + count);
         return fields + 1;
@@ -384,7 +370,51 @@ public final class FieldCorrupter
 
     private int grantEntryOffset(final int gref)
     {
+        return grantEntryOffset(layout, gref);
+    }
+
+    private static int grantEntryOffset(final DeviceLayout layout, final int gref)
+    {
         return (int)layout.grantTableOffset() + gref * GrantEntryDescriptor.ENTRY_LENGTH;
+    }
+
+    /**
+     * A forged request's TX frame granted read-only to the backend, so the chain passes validation
+     * and reaches the handler (both ring formats' forgeTx); returns the fields written.
+     */
+    static int grantForgedFrame(final UnsafeBuffer file, final DeviceLayout layout, final int gref)
+    {
+        final int frame = gref & GrantConstants.GREF_MASK;
+        if (frame >= layout.txFrameCount())
+        {
+            return 0;
+        }
+        final int entry = grantEntryOffset(layout, frame);
+        file.putInt(entry + GrantEntryDescriptor.FRAME_OFFSET, frame);
+        // ordered store -> the frame before the flags, as a granter does
+        file.putIntRelease(entry + GrantEntryDescriptor.FLAGS_OFFSET,
+            GrantEntryDescriptor.word(GrantConstants.GTF_PERMIT_ACCESS | GrantConstants.GTF_READONLY, GrantConstants.BACKEND_DOMAIN_ID));
+        return 2;
+    }
+
+    /**
+     * Revokes the grants of the first {@code count} forged requests right after they were
+     * published, racing the backend between its check and its first access; returns the fields written.
+     */
+    static int revokeForged(final UnsafeBuffer file, final DeviceLayout layout, final int[] grefs, final int count)
+    {
+        int fields = 0;
+        for (int i = 0; i < count; i++)
+        {
+            final int gref = grefs[i] & GrantConstants.GREF_MASK;
+            if (gref < layout.grantEntries())
+            {
+                // flags 0 straight into the word, whatever the backend holds (a CAS would be refused)
+                file.putIntVolatile(grantEntryOffset(layout, gref) + GrantEntryDescriptor.FLAGS_OFFSET, 0);
+                fields++;
+            }
+        }
+        return fields;
     }
 
     private int grantEntry()

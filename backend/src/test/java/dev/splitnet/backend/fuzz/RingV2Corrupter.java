@@ -3,7 +3,6 @@ package dev.splitnet.backend.fuzz;
 import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.NetifConstants;
 import dev.splitnet.mmap.DeviceLayout;
-import dev.splitnet.mmap.GrantEntryDescriptor;
 import dev.splitnet.mmap.NetifDescriptor;
 import dev.splitnet.mmap.NetifV2Entries;
 import dev.splitnet.mmap.RingFormat;
@@ -189,13 +188,9 @@ final class RingV2Corrupter
             final int index = prod + i;
             final int at = txRing + ENTRIES_OFFSET + (index & (txSize - 1)) * TX_REQUEST_LENGTH;
             forged[i] = gref;
-            if (grantFirst && (gref & GrantConstants.GREF_MASK) < layout.txFrameCount())
+            if (grantFirst)
             {
-                final int entry = grantEntryOffset(gref & GrantConstants.GREF_MASK);
-                file.putInt(entry + GrantEntryDescriptor.FRAME_OFFSET, gref & GrantConstants.GREF_MASK);
-                file.putIntRelease(entry + GrantEntryDescriptor.FLAGS_OFFSET,
-                    GrantEntryDescriptor.word(GrantConstants.GTF_PERMIT_ACCESS | GrantConstants.GTF_READONLY, GrantConstants.BACKEND_DOMAIN_ID));
-                fields += 2;
+                fields += FieldCorrupter.grantForgedFrame(file, layout, gref);
             }
             NetifV2Entries.TxRequest.writeHead(file, at, gref, offset, flags);
             final long word = NetifV2Entries.TxRequest.word(id, size) | (reserved ? 1L << 32 : 0)
@@ -215,15 +210,7 @@ final class RingV2Corrupter
         file.putLongRelease(firstWordAt, firstWord);
         if (revokeAfter)
         {
-            for (int i = 0; i < count; i++)
-            {
-                final int gref = forged[i] & GrantConstants.GREF_MASK;
-                if (gref < layout.grantEntries())
-                {
-                    file.putIntVolatile(grantEntryOffset(gref) + GrantEntryDescriptor.FLAGS_OFFSET, 0);
-                    fields++;
-                }
-            }
+            fields += FieldCorrupter.revokeForged(file, layout, forged, count);
         }
         awaitConsumed(prod + count);
         return fields;
@@ -260,8 +247,4 @@ final class RingV2Corrupter
         }
     }
 
-    private int grantEntryOffset(final int gref)
-    {
-        return (int)layout.grantTableOffset() + gref * GrantEntryDescriptor.ENTRY_LENGTH;
-    }
 }
