@@ -159,8 +159,9 @@ public final class NetFront implements Frontend
             final RxPath rx = new RxPath(rxRing, grants, device.frames(), layout.txFrameCount(), layout.rxFrameCount(), counters);
             rx.postBuffers();
             rxRing.pushRequests();
-            // again, after the rings' final layout: its release store orders the layout and the
-            // posted buffers before it, and the backend reads the state before it attaches
+            // again, after the rings' final layout (a release store: the layout and the posted
+            // buffers before it). The backend touches the rings only after the HELLO sent next,
+            // whose sendmsg is the store-to-peer ordering the first INITIALISED cannot give
             device.setFrontendState(XenbusState.INITIALISED);
 
             final Handshake.Welcome welcome = exchange(channel, context, offered, device, deadline);

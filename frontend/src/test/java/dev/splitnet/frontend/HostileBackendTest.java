@@ -2,22 +2,15 @@ package dev.splitnet.frontend;
 
 import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.PacketStatus;
-import dev.splitnet.api.ReceivedPacket;
 import dev.splitnet.api.SendResult;
-import dev.splitnet.api.TxCompletionHandler;
 import dev.splitnet.mmap.DeviceLayout;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -29,32 +22,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * {@link NetFront#disconnectReason()}, every packet in flight reported DISCONNECTED exactly once,
  * and nothing thrown out of {@code poll}.
  */
-class HostileBackendTest
+class HostileBackendTest extends HostileBackendCases
 {
-    private static final long DEADLINE_NS = TimeUnit.SECONDS.toNanos(6);
-    private static final int IN_FLIGHT = 3;
-
-    @TempDir
-    Path dir;
-
-    private HostileBackend backend;
-    private NetFront front;
-    private final Completions completions = new Completions();
-    private final List<byte[]> received = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        if (front != null)
-        {
-            front.close();
-        }
-        if (backend != null)
-        {
-            backend.close();
-        }
-    }
-
     private void connect(final long backendTimeoutMs) throws Exception
     {
         connect(backendTimeoutMs, true);
@@ -71,29 +40,6 @@ class HostileBackendTest
     private void connect() throws Exception
     {
         connect(3_600_000);
-    }
-
-    /** Sends packets 0 to count-1 (a header and a payload: two requests each). */
-    private void send(final int first, final int count)
-    {
-        final UnsafeBuffer bytes = new UnsafeBuffer(new byte[256]);
-        for (int i = first; i < first + count; i++)
-        {
-            assertEquals(SendResult.SENT, front.send(bytes, 0, 32, bytes, 32, 100, i));
-        }
-    }
-
-    /** Polls; any throwable out of poll fails the test. */
-    private int poll()
-    {
-        try
-        {
-            return front.poll(completions, packet -> received.add(copy(packet)));
-        }
-        catch (final Throwable t)
-        {
-            throw new AssertionError("poll threw instead of disconnecting: " + t, t);
-        }
     }
 
     private void pollUntilDisconnected()
@@ -117,13 +63,6 @@ class HostileBackendTest
         assertFalse(front.isConnected());
         assertNotNull(front.disconnectReason());
         assertTrue(front.disconnectReason().contains(reasonPart), "reason: " + front.disconnectReason());
-    }
-
-    private static byte[] copy(final ReceivedPacket packet)
-    {
-        final UnsafeBuffer to = new UnsafeBuffer(new byte[packet.length()]);
-        packet.copyTo(to, 0);
-        return to.byteArray();
     }
 
     @Test

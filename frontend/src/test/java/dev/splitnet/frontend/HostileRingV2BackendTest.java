@@ -3,19 +3,12 @@ package dev.splitnet.frontend;
 import dev.splitnet.api.Features;
 import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.PacketStatus;
-import dev.splitnet.api.ReceivedPacket;
 import dev.splitnet.api.SendResult;
 import dev.splitnet.mmap.NetifV2Entries;
 import dev.splitnet.mmap.RingFormat;
 import dev.splitnet.mmap.RingV2Descriptor;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -27,32 +20,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * must end with a reason naming it, every packet in flight DISCONNECTED exactly once, nothing
  * thrown out of poll. And one honest case: completions in any order, runs included, are accepted.
  */
-class HostileRingV2BackendTest
+class HostileRingV2BackendTest extends HostileBackendCases
 {
-    private static final long DEADLINE_NS = TimeUnit.SECONDS.toNanos(6);
-    private static final int IN_FLIGHT = 3;
-
-    @TempDir
-    Path dir;
-
-    private HostileBackend backend;
-    private NetFront front;
-    private final Completions completions = new Completions();
-    private final List<byte[]> received = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        if (front != null)
-        {
-            front.close();
-        }
-        if (backend != null)
-        {
-            backend.close();
-        }
-    }
-
     /** Header slots, no permanent grants: each packet is one header-slot request and one payload request. */
     private void connect() throws Exception
     {
@@ -61,27 +30,6 @@ class HostileRingV2BackendTest
             .connectTimeoutMs(5_000).backendTimeoutMs(3_600_000).features(Features.RING_V2 | Features.HEADER_SLOTS));
         backend.connected();
         assertEquals(RingFormat.V2, RingFormat.of(front.negotiatedFeatures()));
-    }
-
-    private void send(final int first, final int count)
-    {
-        final UnsafeBuffer bytes = new UnsafeBuffer(new byte[256]);
-        for (int i = first; i < first + count; i++)
-        {
-            assertEquals(SendResult.SENT, front.send(bytes, 0, 32, bytes, 32, 100, i));
-        }
-    }
-
-    private int poll()
-    {
-        try
-        {
-            return front.poll(completions, packet -> received.add(copy(packet)));
-        }
-        catch (final Throwable t)
-        {
-            throw new AssertionError("poll threw instead of disconnecting: " + t, t);
-        }
     }
 
     private void pollUntilDisconnected(final String reasonPart)
@@ -96,13 +44,6 @@ class HostileRingV2BackendTest
         assertEquals(0, front.inFlight(), "every packet in flight was completed");
         assertNotNull(front.disconnectReason());
         assertTrue(front.disconnectReason().contains(reasonPart), "reason: " + front.disconnectReason());
-    }
-
-    private static byte[] copy(final ReceivedPacket packet)
-    {
-        final UnsafeBuffer to = new UnsafeBuffer(new byte[packet.length()]);
-        packet.copyTo(to, 0);
-        return to.byteArray();
     }
 
     /** A backend from before ring v2 refuses the PROBE: the frontend connects again without offering it. */
