@@ -95,9 +95,11 @@ final class PeerWatch
         }
         if (doorbell.drain() < 0)
         {
-            // a backend that lets a frontend go says so in its state first; a dead one cannot
+            // a backend that lets a frontend go says so in its state first (CLOSING, CLOSED); a
+            // dead one cannot. INIT_WAIT too is a backend that died: it writes CONNECTED just after
+            // its WELCOME, so one killed in between leaves INIT_WAIT (KilledPeerLeakTest saw it)
             final XenbusState state = device.backendState();
-            return state == XenbusState.CONNECTED ? "backend closed the connection (it exited or died)"
+            return state == XenbusState.CONNECTED || state == XenbusState.INIT_WAIT ? "backend closed the connection (it exited or died)"
                 : "backend closed the connection (it disconnected this frontend or shut down: backend state " + state + ")";
         }
         floodsInARow = doorbell.isFlooding() ? floodsInARow + 1 : 0;
