@@ -37,6 +37,9 @@ public final class BackendContext
     private long rxStallTimeoutMs = 60_000;
     private long senderPauseMs = 500;
     private RxOrder rxOrder = RxOrder.POSTED;
+    private RxMode rxMode = RxMode.COPY;
+    private int rxPoolFrames;
+    private long lendDeadlineMs = 1000;
 
     public BackendContext directory(final Path directory)
     {
@@ -313,6 +316,53 @@ public final class BackendContext
         return rxOrder;
     }
 
+    /**
+     * How packets claimed in backend frames reach frontends that negotiated lazy-rx (default
+     * {@link RxMode#COPY}, which declines the feature; see {@link RxMode}).
+     */
+    public BackendContext rxMode(final RxMode rxMode)
+    {
+        this.rxMode = rxMode;
+        return this;
+    }
+
+    public RxMode rxMode()
+    {
+        return rxMode;
+    }
+
+    /**
+     * Backend frames created for each lazy-rx frontend (default 0: one per receive buffer of the
+     * frontend and 16 more, so a frontend that posts its buffers again rarely finds no consecutive
+     * frames for a 64 KiB packet).
+     */
+    public BackendContext rxPoolFrames(final int rxPoolFrames)
+    {
+        this.rxPoolFrames = rxPoolFrames;
+        return this;
+    }
+
+    public int rxPoolFrames()
+    {
+        return rxPoolFrames;
+    }
+
+    /**
+     * How long a frontend may keep a lent frame without posting its buffer again (default 1000 ms):
+     * then the backend takes it back, copying it into the frontend's own frame in lazy mode,
+     * dropping its packet in flip mode.
+     */
+    public BackendContext lendDeadlineMs(final long lendDeadlineMs)
+    {
+        this.lendDeadlineMs = lendDeadlineMs;
+        return this;
+    }
+
+    public long lendDeadlineMs()
+    {
+        return lendDeadlineMs;
+    }
+
     RxQueueLimits rxQueueLimits()
     {
         return new RxQueueLimits(rxQueueBytes, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(rxDrainTimeoutMs),
@@ -349,6 +399,16 @@ public final class BackendContext
         if (rxOrder == null)
         {
             throw new IllegalArgumentException("rxOrder must be set: POSTED or SHUFFLE");
+        }
+        if (rxMode == null)
+        {
+            throw new IllegalArgumentException("rxMode must be set: COPY, FLIP or LAZY");
+        }
+        if (rxPoolFrames < 0 || rxPoolFrames > dev.splitnet.mmap.BackendFrames.MAX_FRAMES || lendDeadlineMs < 1)
+        {
+            throw new IllegalArgumentException("rxPoolFrames=" + rxPoolFrames + " lendDeadlineMs=" + lendDeadlineMs
+                + ": the pool must be 0 (as many frames as the frontend's receive buffers) to "
+                + dev.splitnet.mmap.BackendFrames.MAX_FRAMES + " frames, and the deadline >= 1 ms");
         }
         if (handler == null)
         {

@@ -3,6 +3,9 @@ package dev.splitnet.backend;
 import dev.splitnet.api.Features;
 import dev.splitnet.api.XenbusState;
 import dev.splitnet.mmap.BackendCounters;
+import dev.splitnet.mmap.BackendFrames;
+import dev.splitnet.mmap.NetifLimits;
+import dev.splitnet.mmap.P2mTable;
 import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.Device;
 import dev.splitnet.mmap.DeviceCounter;
@@ -385,7 +388,7 @@ final class Conductor implements AutoCloseable
                 throw new Handshake.HandshakeException("a second PROBE on one connection; send the HELLO after the ADVERTISE");
             }
             probed = true;
-            Handshake.writeFully(channel, Handshake.encode(new Handshake.Advertise(Features.consistent(context.acceptedFeatures()
+            Handshake.writeFully(channel, Handshake.encode(new Handshake.Advertise(Features.consistent(acceptedFeatures()
                 & Features.SUPPORTED))), System.nanoTime() + HANDSHAKE_TIMEOUT_NS);
         }
 
@@ -540,6 +543,7 @@ final class Conductor implements AutoCloseable
             return;
         }
         Vif vif = null;
+        LentFrames lent = null;
         BackendCounters.Block block = null;
         boolean registered = false;
         boolean wroteState = false;
@@ -553,16 +557,51 @@ final class Conductor implements AutoCloseable
             device.setBackendState(XenbusState.INIT_WAIT);
             wroteState = true;
             final int domainId = allocateDomainId();
-            final long features = Features.consistent(hello.featuresOffered() & context.acceptedFeatures() & Features.SUPPORTED);
+            final long features = Features.consistent(hello.featuresOffered() & acceptedFeatures() & Features.SUPPORTED);
             device.recordConnection(domainId, features);
             block = backendCounters.allocate(domainId, hello.deviceName());
             final DeviceCounters counters = block.counters();
             final Doorbell doorbell = new Doorbell(channel, counters.get(DeviceCounter.BACKEND_DOORBELLS_SENT),
                 counters.get(DeviceCounter.BACKEND_DOORBELLS_RECEIVED), counters.get(DeviceCounter.BACKEND_DOORBELL_FLOODS));
+            if ((features & Features.LAZY_RX) != 0)
+            {
+                // by default one frame per receive buffer and a 64 KiB packet's more: a claim needs its
+                // frames consecutive, and the slack keeps a pool with enough free from having none in a row
+                final int frames = context.rxPoolFrames() != 0 ? context.rxPoolFrames()
+                    : Math.min(BackendFrames.MAX_FRAMES, device.layout().rxFrameCount() + NetifLimits.MAX_RX_BUFFERS_PER_PACKET);
+                final BackendFrames pool = BackendFrames.create(hello.deviceName(), Math.max(1, frames));
+                try
+                {
+                    lent = new LentFrames(pool, new P2mTable(device.p2m(), device.layout().frameCount()), device.frames().addressOffset(),
+                        context.rxMode(), TimeUnit.MILLISECONDS.toNanos(context.lendDeadlineMs()), counters);
+                }
+                catch (final RuntimeException ex)
+                {
+                    pool.close();
+                    throw ex;
+                }
+            }
             vif = new Vif(domainId, hello.deviceName(), device, doorbell, features, counters, copyMemory, holdLimits,
-                context.rxOrder());
-            Handshake.writeFully(channel, Handshake.encode(new Handshake.Welcome(Handshake.STATUS_OK, domainId, features,
-                ProcessHandle.current().pid(), "")), System.nanoTime() + HANDSHAKE_TIMEOUT_NS);
+                context.rxOrder(), lent);
+            final ByteBuffer welcome = Handshake.encode(new Handshake.Welcome(Handshake.STATUS_OK, domainId, features,
+                ProcessHandle.current().pid(), ""));
+            if (lent == null)
+            {
+                Handshake.writeFully(channel, welcome, System.nanoTime() + HANDSHAKE_TIMEOUT_NS);
+            }
+            else
+            {
+                // the frontend's read-only view of the frames lent to it rides with the WELCOME
+                final int readOnly = lent.pool().readOnlyDescriptor();
+                try
+                {
+                    DescriptorPassing.send(channel, welcome, readOnly, System.nanoTime() + HANDSHAKE_TIMEOUT_NS);
+                }
+                finally
+                {
+                    DescriptorPassing.close(readOnly);
+                }
+            }
             device.setBackendState(XenbusState.CONNECTED);
             synchronized (names)
             {
@@ -588,6 +627,10 @@ final class Conductor implements AutoCloseable
             }
             else
             {
+                if (lent != null)
+                {
+                    lent.close();
+                }
                 if (wroteState)
                 {
                     device.setBackendState(XenbusState.CLOSED);
@@ -600,6 +643,12 @@ final class Conductor implements AutoCloseable
             }
             refuse(channel, ex.getMessage());
         }
+    }
+
+    /** What this backend takes: the context's features, without lazy-rx unless it lends frames (rx mode flip or lazy). */
+    private long acceptedFeatures()
+    {
+        return context.rxMode() == RxMode.COPY ? context.acceptedFeatures() & ~Features.LAZY_RX : context.acceptedFeatures();
     }
 
     private int allocateDomainId()

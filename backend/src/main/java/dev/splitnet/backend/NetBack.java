@@ -82,6 +82,8 @@ public final class NetBack implements Backend, Agent
     // cycle. Volatile so that complete() on another thread sees it; written only when it changes
     // (once), so the duty cycle pays a volatile load, not a store fence, per cycle.
     private volatile Thread dutyThread;
+    // the one RX claim (claimRx), reused
+    private final BackendRxClaim rxClaim = new BackendRxClaim();
     private final Int2ObjectHashMap<Vif> byDomain = new Int2ObjectHashMap<>();
     private Vif[] vifs = new Vif[0];
     private int cycles;
@@ -265,6 +267,11 @@ public final class NetBack implements Backend, Agent
                 flushCancelledKeys();
                 // late copies and drops of held packets; their responses are pushed at the next cycle
                 work += heldPackets.expire(now);
+                // lent frames past the lend deadline come back (a violation disconnects at the next cycle)
+                for (final Vif vif : vifs)
+                {
+                    vif.expireLent(now);
+                }
             }
         }
         return work;
@@ -411,6 +418,7 @@ public final class NetBack implements Backend, Agent
         // the hand-over (a late fault may interrupt this method anywhere)
         retiring = vif;
         removeFromLoop(vif);
+        rxClaim.forget(vif);
         final boolean tampered = vif.isTampered();
         if (tampered)
         {
@@ -586,6 +594,22 @@ public final class NetBack implements Backend, Agent
     {
         final Vif vif = byDomain.get(domainId);
         return vif == null ? PacketStatus.ERROR : vif.deliver(buffer, offset, length);
+    }
+
+    @Override
+    public dev.splitnet.api.RxClaim claimRx(final int domainId, final int length)
+    {
+        final Vif vif = byDomain.get(domainId);
+        if (vif == null)
+        {
+            if (length < 0 || length > dev.splitnet.api.NetifConstants.XEN_NETIF_MAX_TX_SIZE)
+            {
+                throw new IllegalArgumentException("claimRx: length=" + length + " must be 0 to "
+                    + dev.splitnet.api.NetifConstants.XEN_NETIF_MAX_TX_SIZE);
+            }
+            return null;
+        }
+        return rxClaim.open(vif, length);
     }
 
     @Override

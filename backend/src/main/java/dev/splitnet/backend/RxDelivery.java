@@ -1,5 +1,6 @@
 package dev.splitnet.backend;
 
+import dev.splitnet.api.GrantConstants;
 import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.Packet;
 import dev.splitnet.api.PacketStatus;
@@ -42,6 +43,10 @@ final class RxDelivery
     private int postedCount;
     // xorshift state of RxOrder.SHUFFLE; 0 in posting order
     private long shuffle;
+    // lazy-rx frontends in flip or lazy mode: the frames lent to it; null otherwise
+    private final LentFrames lent;
+    // a claimed packet being delivered: its first pool frame (the source is its view); -1 otherwise
+    private int lendFrom = -1;
 
     // the source being copied: a packet (header then fragments) or a plain buffer
     private Packet packet;
@@ -55,8 +60,9 @@ final class RxDelivery
      *                    ({@link RxOrder#SHUFFLE}) in which posted buffers are taken.
      */
     RxDelivery(final BackendRing ring, final ActiveGrants grants, final long framesAddress, final DeviceCounters counters,
-        final long shuffleSeed)
+        final long shuffleSeed, final LentFrames lent)
     {
+        this.lent = lent;
         this.shuffle = shuffleSeed;
         this.postedId = new int[ring.size()];
         this.postedGref = new int[ring.size()];
@@ -115,6 +121,49 @@ final class RxDelivery
         {
             this.source = null;
         }
+    }
+
+    /**
+     * Delivers a packet built in backend frames ({@link dev.splitnet.api.Backend#claimRx}):
+     * {@code claimed} views its {@code length} bytes, from pool frame {@code firstPoolFrame} on.
+     * Each buffer posted with a permanent gref is answered by lending its pool frame; any other
+     * (posted before the handshake) is filled by copy. Every pool frame not lent goes back to the
+     * pool, so the claim is over whatever the outcome.
+     */
+    PacketStatus deliverClaim(final DirectBuffer claimed, final int firstPoolFrame, final int length)
+    {
+        this.packet = null;
+        this.source = claimed;
+        this.sourceOffset = 0;
+        this.lendFrom = firstPoolFrame;
+        lentThisClaim = 0;
+        try
+        {
+            return copyIn(length);
+        }
+        finally
+        {
+            final int frames = Math.max(1, (length + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
+            for (int i = 0; i < frames; i++)
+            {
+                if ((lentThisClaim & (1 << i)) == 0)
+                {
+                    lent.release(firstPoolFrame + i, 1);
+                }
+            }
+            this.lendFrom = -1;
+            this.source = null;
+        }
+    }
+
+    // which frames of the claim being delivered were lent (bit i: pool frame lendFrom + i)
+    private int lentThisClaim;
+
+    /** Why the frontend must be disconnected (its RX ring is corrupt, or it broke lazy receive), or null. */
+    String violation()
+    {
+        final String ringViolation = ring.violation();
+        return ringViolation != null || lent == null ? ringViolation : lent.violation();
     }
 
     /**
@@ -195,9 +244,24 @@ final class RxDelivery
                 badGref.incrementRelease();
                 failed = true;
             }
+            else if (lendFrom >= 0 && (rawGref & GrantConstants.GREF_PERMANENT) != 0)
+            {
+                // the buffer stays granted for good: lend the frame, copy nothing
+                grants.drop(rawGref, true);
+                if (!lent.lend(frame, lendFrom + i))
+                {
+                    return null;
+                }
+                lentThisClaim |= 1 << i;
+                sourceOffset += chunk;
+            }
             else
             {
                 target.wrap(framesAddress + (long)frame * DeviceLayout.PAGE_SIZE, DeviceLayout.PAGE_SIZE);
+                if (lent != null)
+                {
+                    lent.answeredByCopy(frame);
+                }
                 try
                 {
                     fill(target, chunk);
@@ -241,6 +305,16 @@ final class RxDelivery
     }
 
     /**
+     * Copies what requests were posted out of the ring now (lazy receive: a claim that finds no
+     * free frame, since buffers posted again give their lent frames back). A corrupt ring is found
+     * again by the next delivery, which disconnects the frontend.
+     */
+    void collectPosted()
+    {
+        copyPostedRequests();
+    }
+
+    /**
      * Copies every published request out of the ring, once each, onto the private FIFO (at most a
      * ring's worth: more can only come from a frontend posting past its ring, and wait there).
      *
@@ -268,14 +342,36 @@ final class RxDelivery
             }
             postedId[tail] = ring.requestId();
             postedGref[tail] = ring.requestGref();
+            ring.consumeRequests(1);
+            if (lent != null && !lentBufferPosted(postedGref[tail]))
+            {
+                postedCount += copied;
+                return false;
+            }
             tail++;
             copied++;
-            ring.consumeRequests(1);
         }
         postedCount += copied;
         // ring v2: the request slots are free for the frontend again (a no-op when none moved)
         ring.publishConsumed();
         return true;
+    }
+
+    /**
+     * Lazy receive: a buffer posted again returns the frame lent for it (the backend's record, not
+     * the P2M, says which). A gref that names no frame is left for the delivery to answer ERROR.
+     *
+     * @return false on a violation ({@link #violation()}).
+     */
+    private boolean lentBufferPosted(final int rawGref)
+    {
+        final int frame = grants.take(rawGref, true);
+        if (frame < 0)
+        {
+            return true;
+        }
+        grants.drop(rawGref, true);
+        return lent.posted(frame);
     }
 
     /** RxOrder.SHUFFLE: puts a random posted buffer at the head of the FIFO (xorshift64, no allocation). */

@@ -54,6 +54,8 @@ final class Vif implements AutoCloseable
     private final int headerCopyLength;
     // deliveries waiting for this frontend's RX buffers; set at adoption
     private RxQueue rxQueue;
+    // lazy receive: the backend frames lent to this frontend (null: it receives by copy)
+    private final LentFrames lent;
 
     private final AtomicCounter txPackets;
     private final AtomicCounter txBytes;
@@ -83,8 +85,10 @@ final class Vif implements AutoCloseable
      * @param counters the backend's counters of this frontend, in the backend's own file.
      */
     Vif(final int domainId, final String name, final Device device, final Doorbell doorbell, final long features,
-        final DeviceCounters counters, final CopyMemory copyMemory, final HoldLimits holdLimits, final RxOrder rxOrder) throws IOException
+        final DeviceCounters counters, final CopyMemory copyMemory, final HoldLimits holdLimits, final RxOrder rxOrder,
+        final LentFrames lent) throws IOException
     {
+        this.lent = lent;
         this.domainId = domainId;
         this.device = device;
         this.name = name;
@@ -107,7 +111,7 @@ final class Vif implements AutoCloseable
             layout.txFrameCount(), copyMemory, holdLimits, counters, domainId);
         // any order is correct only where responses name their buffers (ring v2)
         this.rx = new RxDelivery(rxRing, grants, device.frames().addressOffset(), counters,
-            rxOrder == RxOrder.SHUFFLE && format == RingFormat.V2 ? 0x9E3779B97F4A7C15L ^ domainId : 0);
+            rxOrder == RxOrder.SHUFFLE && format == RingFormat.V2 ? 0x9E3779B97F4A7C15L ^ domainId : 0, lent);
         this.txPackets = counters.get(DeviceCounter.BACKEND_TX_PACKETS);
         this.txBytes = counters.get(DeviceCounter.BACKEND_TX_BYTES);
         this.headerBytesCopied = counters.get(DeviceCounter.HEADER_BYTES_COPIED);
@@ -487,10 +491,10 @@ final class Vif implements AutoCloseable
     boolean hasBuffersFor(final int length)
     {
         final boolean posted = rx.hasBuffersFor(length);
-        if (!posted && rxRing.violation() != null)
+        if (!posted && rx.violation() != null)
         {
-            // a corrupt RX ring reads as no buffers; say so now, not at the stall timeout
-            fatal(rxRing.violation());
+            // a corrupt RX ring (or a lazy-rx violation) reads as no buffers; say so now, not at the stall timeout
+            fatal(rx.violation());
         }
         return posted;
     }
@@ -511,11 +515,56 @@ final class Vif implements AutoCloseable
         return afterDelivery(rx.deliver(buffer, offset, length));
     }
 
+    /** The frames lent to this frontend, or null when it receives by copy. */
+    LentFrames lentFrames()
+    {
+        return lent;
+    }
+
+    /**
+     * Takes {@code frames} consecutive backend frames for a claim: when none are free, the
+     * buffers the frontend posted again are collected first (they give their lent frames back).
+     *
+     * @return the first pool frame, or -1.
+     */
+    int claimFrames(final int frames)
+    {
+        final int first = lent.tryClaim(frames);
+        if (first >= 0)
+        {
+            return first;
+        }
+        rx.collectPosted();
+        return lent.claim(frames);
+    }
+
+    /** Delivers a claim built in this frontend's backend frames ({@link LentFrames#claim}). */
+    PacketStatus deliverClaim(final DirectBuffer claimed, final int firstPoolFrame, final int length)
+    {
+        final PacketStatus status = afterDelivery(rx.deliverClaim(claimed, firstPoolFrame, length));
+        if (status == PacketStatus.OKAY && rxQueue != null)
+        {
+            rxQueue.buffersSeen();
+        }
+        return status;
+    }
+
+    /** Housekeeping: lent frames past their deadline are taken back. False when the frontend broke lazy receive. */
+    boolean expireLent(final long nowNs)
+    {
+        if (lent != null && fatalReason == null && !lent.expire(nowNs))
+        {
+            fatal(lent.violation());
+            return false;
+        }
+        return true;
+    }
+
     private PacketStatus afterDelivery(final PacketStatus status)
     {
         if (status == null)
         {
-            fatal(String.valueOf(rxRing.violation()));
+            fatal(String.valueOf(rx.violation()));
             return PacketStatus.ERROR;
         }
         rxUnpushed = true;
@@ -592,6 +641,10 @@ final class Vif implements AutoCloseable
         closed = true;
         doorbell.close();
         device.close();
+        if (lent != null)
+        {
+            lent.close();
+        }
     }
 
     /**
@@ -626,5 +679,10 @@ final class Vif implements AutoCloseable
             device.setBackendState(XenbusState.CLOSED);
         }
         device.close();
+        if (lent != null)
+        {
+            // every lent frame comes back with the pool: the frontend is gone
+            lent.close();
+        }
     }
 }

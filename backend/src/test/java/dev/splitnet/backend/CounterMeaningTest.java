@@ -36,6 +36,7 @@ class CounterMeaningTest
     private static final String HOSTILE = "src/test/java/dev/splitnet/backend/HostileFrontendTest.java";
     private static final String HELD = "src/test/java/dev/splitnet/backend/HeldPacketTest.java";
     private static final String RXQ = "src/test/java/dev/splitnet/backend/RxQueueTest.java";
+    private static final String LAZY = "src/test/java/dev/splitnet/backend/LazyReceiveTest.java";
     private static final Object[][] ELSEWHERE = {
         { ERROR_BAD_GREF, HOSTILE }, { ERROR_BAD_OFFSET, HOSTILE }, { ERROR_BAD_SLOT, HOSTILE }, { ERROR_TOO_MANY_FRAGMENTS, HOSTILE },
         { ERROR_SIZE_MISMATCH, HOSTILE }, { ERROR_UNSUPPORTED, HOSTILE }, { ERROR_FATAL, HOSTILE },
@@ -49,6 +50,9 @@ class CounterMeaningTest
         { RX_DROPPED_DISCONNECT, RXQ }, { TX_QUEUED_DROPPED_PRESSURE, RXQ }, { TX_SENDER_PAUSES, RXQ },
         { RX_BUFFERS_REORDERED, "src/test/java/dev/splitnet/backend/RingV2LoopbackTest.java" },
         { TX_IDS_COMPLETED_IN_RUNS, "src/test/java/dev/splitnet/backend/RingV2LoopbackTest.java" },
+        { RX_FLIPS, LAZY }, { RX_FRAMES_LENT, LAZY }, { RX_COPIES_AVOIDED, LAZY }, { RX_LAZY_COPIES_PRESSURE, LAZY },
+        { RX_LAZY_COPIES_DEADLINE, LAZY }, { RX_LENT_DROPPED, LAZY }, { RX_NO_BACKEND_FRAME, LAZY }, { ERROR_P2M, LAZY },
+        { RX_LENT_READS, LAZY }, { RX_LAZY_COPIES_WRITE, LAZY },
     };
     /** Counters this class holds to their meaning. */
     private static final Set<DeviceCounter> HERE = EnumSet.of(TX_PACKETS, TX_BYTES, TX_OKAY, TX_ERROR, TX_DROPPED, TX_DISCONNECTED,

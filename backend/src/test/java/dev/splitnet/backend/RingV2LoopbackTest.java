@@ -2,8 +2,6 @@ package dev.splitnet.backend;
 
 import dev.splitnet.api.Features;
 import dev.splitnet.api.IdleMode;
-import dev.splitnet.api.PacketStatus;
-import dev.splitnet.api.SendResult;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import dev.splitnet.frontend.ResourceUsage;
@@ -12,11 +10,8 @@ import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.RingFormat;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.zip.CRC32;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,7 +64,7 @@ class RingV2LoopbackTest
         try (NetFront front = connect(Features.DEFAULT | Features.RING_V2))
         {
             assertEquals(RingFormat.V2, RingFormat.of(front.negotiatedFeatures()));
-            final Echo echo = new Echo(front, new SplittableRandom(7), 65535);
+            final EchoTraffic echo = new EchoTraffic(front, new SplittableRandom(7), 65535);
             echo.run(PACKETS);
             echo.assertIntact(PACKETS);
             final CounterReadings counters = CounterReadings.read(front.device(), dir, front.domainId());
@@ -90,7 +85,7 @@ class RingV2LoopbackTest
         try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("v2").ringPages(2).txPushBatch(16)
             .features(Features.DEFAULT | Features.RING_V2)))
         {
-            final Echo echo = new Echo(front, new SplittableRandom(8), 1500);
+            final EchoTraffic echo = new EchoTraffic(front, new SplittableRandom(8), 1500);
             echo.run(PACKETS);
             echo.assertIntact(PACKETS);
             final CounterReadings counters = CounterReadings.read(front.device(), dir, front.domainId());
@@ -121,7 +116,7 @@ class RingV2LoopbackTest
             assertEquals(128, new FrontendContext().rxFrames(256).features(Features.DEFAULT | Features.RING_V2).rxWindow(64),
                 "the window the context promises is ring v2's");
             assertEquals(256, new FrontendContext().rxFrames(256).features(Features.DEFAULT).rxWindow(64), "and Xen's ring's without it");
-            final Echo echo = new Echo(front, new SplittableRandom(10), 9000);
+            final EchoTraffic echo = new EchoTraffic(front, new SplittableRandom(10), 9000);
             echo.checkEachPoll = () -> assertTrue(front.resourceUsage().rxBuffersPosted() <= 128,
                 "buffers out=" + front.resourceUsage().rxBuffersPosted());
             echo.run(PACKETS);
@@ -137,7 +132,7 @@ class RingV2LoopbackTest
         try (NetFront front = connect(Features.DEFAULT | Features.RING_V2))
         {
             assertEquals(Features.DEFAULT, front.negotiatedFeatures(), "ring-v2 dropped from the offer after the ADVERTISE");
-            final Echo echo = new Echo(front, new SplittableRandom(9), 9000);
+            final EchoTraffic echo = new EchoTraffic(front, new SplittableRandom(9), 9000);
             echo.run(500);
             echo.assertIntact(500);
             assertEquals(0, CounterReadings.read(front.device(), dir, front.domainId()).get(DeviceCounter.RX_BUFFERS_REORDERED),
@@ -145,100 +140,10 @@ class RingV2LoopbackTest
         }
     }
 
-    private static void assertAllPostedAgain(final NetFront front)
+    static void assertAllPostedAgain(final NetFront front)
     {
         final ResourceUsage usage = front.resourceUsage();
         assertEquals(0, usage.ringIdsHeld());
         assertEquals(usage.rxBuffersPostable(), usage.rxBuffersPosted(), "every receive buffer posted again, once");
-    }
-
-    /** Sends packets with a sequence number and a CRC of every byte, and checks each echo against it. */
-    private static final class Echo
-    {
-        private final NetFront front;
-        private final SplittableRandom random;
-        private final int maxLength;
-        private final UnsafeBuffer header = new UnsafeBuffer(new byte[64]);
-        private final UnsafeBuffer payload = new UnsafeBuffer(new byte[65535]);
-        private final UnsafeBuffer received = new UnsafeBuffer(new byte[65535 + 64]);
-        private final CRC32 crc = new CRC32();
-        private long[] expected;
-        private int okay;
-        private int notOkay;
-        private int echoed;
-        private int mismatches;
-        // run after each poll, if set
-        Runnable checkEachPoll = () -> { };
-
-        Echo(final NetFront front, final SplittableRandom random, final int maxLength)
-        {
-            this.front = front;
-            this.random = random;
-            this.maxLength = maxLength;
-        }
-
-        void run(final int packets)
-        {
-            expected = new long[packets];
-            int sent = 0;
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while ((okay + notOkay < packets || echoed < packets) && System.nanoTime() - deadline < 0)
-            {
-                if (sent < packets)
-                {
-                    final int headerLength = 14 + random.nextInt(40);
-                    final int payloadLength = random.nextInt(Math.max(1, maxLength - headerLength));
-                    for (int i = 0; i < headerLength; i++)
-                    {
-                        header.putByte(i, (byte)random.nextInt());
-                    }
-                    for (int i = 0; i < payloadLength; i += 5)
-                    {
-                        payload.putByte(i, (byte)random.nextInt());
-                    }
-                    header.putInt(0, sent);
-                    crc.reset();
-                    crc.update(header.byteArray(), 0, headerLength);
-                    crc.update(payload.byteArray(), 0, payloadLength);
-                    expected[sent] = crc.getValue();
-                    if (front.send(header, 0, headerLength, payload, 0, payloadLength, sent) == SendResult.SENT)
-                    {
-                        sent++;
-                    }
-                }
-                front.poll((id, status) ->
-                {
-                    if (status == PacketStatus.OKAY)
-                    {
-                        okay++;
-                    }
-                    else
-                    {
-                        notOkay++;
-                    }
-                }, packet ->
-                {
-                    final int length = packet.copyTo(received, 0);
-                    final int seq = received.getInt(0);
-                    final CRC32 c = new CRC32();
-                    c.update(received.byteArray(), 0, length);
-                    if (seq < 0 || seq >= expected.length || c.getValue() != expected[seq])
-                    {
-                        mismatches++;
-                    }
-                    echoed++;
-                });
-                checkEachPoll.run();
-            }
-        }
-
-        void assertIntact(final int packets)
-        {
-            assertTrue(front.isConnected(), "disconnected: " + front.disconnectReason());
-            assertEquals(0, notOkay, "every packet completes OKAY");
-            assertEquals(packets, okay);
-            assertEquals(packets, echoed, "every packet echoed back once");
-            assertEquals(0, mismatches, "echoes whose bytes differ from the packet sent");
-        }
     }
 }

@@ -2,6 +2,7 @@ package dev.splitnet.cli;
 
 import dev.splitnet.api.IdleMode;
 import dev.splitnet.backend.BackendContext;
+import dev.splitnet.backend.RxMode;
 import dev.splitnet.backend.RxOrder;
 import dev.splitnet.backend.NetBack;
 import dev.splitnet.mmap.DeviceDirectory;
@@ -73,6 +74,20 @@ final class BackendCommand implements Callable<Integer>
             + "each time; frontends on ring v2 only, Xen's ring keeps posting order) (default: posted).")
     RxOrder rxOrder = RxOrder.POSTED;
 
+    @Option(names = "--rx-mode", paramLabel = "MODE", converter = RxModeConverter.class,
+        description = "How packets the backend builds in its own frames (the echo mode's) reach frontends that offer lazy-rx: "
+            + "copy (into their buffers; lazy-rx declined), flip (lend the frame through the frontend's P2M, never copy), or lazy "
+            + "(lend, copy only when the frontend writes it, the backend runs low or the lend deadline passes) (default: copy).")
+    RxMode rxMode = RxMode.COPY;
+
+    @Option(names = "--rx-pool-frames", paramLabel = "N", description = "Backend frames per lazy-rx frontend; 0: one per "
+        + "receive buffer and 16 more (default: ${DEFAULT-VALUE}).")
+    int rxPoolFrames;
+
+    @Option(names = "--lend-deadline-ms", paramLabel = "MS", description = "How long a frontend may keep a lent frame before the "
+        + "backend takes it back (copied in lazy mode, its packet dropped in flip mode) (default: ${DEFAULT-VALUE}).")
+    long lendDeadlineMs = 1000;
+
     @Option(names = "--quiet", description = "No progress line each second.")
     boolean quiet;
 
@@ -80,6 +95,12 @@ final class BackendCommand implements Callable<Integer>
     public Integer call() throws Exception
     {
         final DatagramChannel wire = openEgress();
+        if (rxPoolFrames < 0 || rxPoolFrames > dev.splitnet.mmap.BackendFrames.MAX_FRAMES || lendDeadlineMs < 1)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--rx-pool-frames=" + rxPoolFrames + " --lend-deadline-ms="
+                + lendDeadlineMs + ": the pool must be 0 to " + dev.splitnet.mmap.BackendFrames.MAX_FRAMES
+                + " frames (0: as many as the frontend's receive buffers) and the deadline >= 1 ms");
+        }
         if (holdMs < 0 || copyDeadlineMs < 1 || copyMemoryPerFrontendKib < 0 || copyMemoryPerFrontendKib > 1 << 20 || senderPauseMs < 0)
         {
             throw new CommandLine.ParameterException(new CommandLine(this), "--hold-ms=" + holdMs + " --copy-deadline-ms=" + copyDeadlineMs
@@ -89,9 +110,10 @@ final class BackendCommand implements Callable<Integer>
         final BackendMode.Stats stats = new BackendMode.Stats();
         final LocalConsumer local = new LocalConsumer(holdMs);
         final BackendContext context = new BackendContext().directory(directory).idleMode(idle).maxFrontends(maxFrontends)
-            .distinctFrontendUids(distinctUids).allowFileMemory(allowFileMemory).handler(mode.handler(wire, stats, local))
+            .distinctFrontendUids(distinctUids).allowFileMemory(allowFileMemory).handler(mode.handler(wire, stats, local, rxMode != RxMode.COPY))
             .holdCopyDeadlineMs(copyDeadlineMs).holdDropLimitMs(Math.max(30_000, copyDeadlineMs))
             .copyMemoryPerFrontendBytes(copyMemoryPerFrontendKib << 10).senderPauseMs(senderPauseMs).rxOrder(rxOrder)
+            .rxMode(rxMode).rxPoolFrames(rxPoolFrames).lendDeadlineMs(lendDeadlineMs)
             // the default 16 MiB in all, or one frontend's share if that is larger
             .copyMemoryBytes(Math.max(16L << 20, copyMemoryPerFrontendKib << 10));
         final NetBack backend = NetBack.launch(context);

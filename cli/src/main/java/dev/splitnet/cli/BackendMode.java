@@ -2,6 +2,9 @@ package dev.splitnet.cli;
 
 import dev.splitnet.api.Backend;
 import dev.splitnet.api.ForwardingHandler;
+import dev.splitnet.api.Fragment;
+import dev.splitnet.api.RxClaim;
+import org.agrona.MutableDirectBuffer;
 import dev.splitnet.api.Packet;
 import dev.splitnet.api.PacketStatus;
 import java.io.IOException;
@@ -18,7 +21,10 @@ public enum BackendMode
     SWITCH,
     /** Every packet to the local consumer: held --hold-ms, then read, checked and completed. */
     LOCAL,
-    /** Back to the sender, copied into its RX buffers. */
+    /**
+     * Back to the sender, copied into its RX buffers; with an rx mode other than copy, copied into
+     * backend frames instead and those lent to a lazy-rx sender ({@code Backend.claimRx}).
+     */
     ECHO,
     /** Reads every payload byte and checks the checksum in the header: OKAY or ERROR. */
     VERIFY,
@@ -48,9 +54,9 @@ public enum BackendMode
      * The handler for this mode; {@code egress} may be null when there is no wire. The local
      * consumer gets its duty-cycle turn in every mode (only switch and local give it packets).
      */
-    ForwardingHandler handler(final DatagramChannel egress, final Stats stats, final LocalConsumer local)
+    ForwardingHandler handler(final DatagramChannel egress, final Stats stats, final LocalConsumer local, final boolean inBackendFrames)
     {
-        final ForwardingHandler packets = packetHandler(egress, stats, local);
+        final ForwardingHandler packets = packetHandler(egress, stats, local, inBackendFrames);
         return new ForwardingHandler()
         {
             @Override
@@ -67,7 +73,8 @@ public enum BackendMode
         };
     }
 
-    private ForwardingHandler packetHandler(final DatagramChannel egress, final Stats stats, final LocalConsumer local)
+    private ForwardingHandler packetHandler(final DatagramChannel egress, final Stats stats, final LocalConsumer local,
+        final boolean inBackendFrames)
     {
         final StreamChecksum checksum = new StreamChecksum();
         switch (this)
@@ -77,7 +84,9 @@ public enum BackendMode
             case LOCAL:
                 return (backend, packet) -> count(stats, local.accept(backend, packet));
             case ECHO:
-                return (backend, packet) -> count(stats, deliver(backend, packet.domainId(), packet, stats));
+                return inBackendFrames
+                    ? (backend, packet) -> count(stats, echoInBackendFrames(backend, packet, stats))
+                    : (backend, packet) -> count(stats, deliver(backend, packet.domainId(), packet, stats));
             case VERIFY:
                 return (backend, packet) -> count(stats, verify(packet, checksum, stats));
             case FORWARD:
@@ -120,6 +129,27 @@ public enum BackendMode
     private static PacketStatus forward(final Backend backend, final int dst, final Packet packet, final Stats stats)
     {
         return countDelivery(backend.forward(dst, packet), stats);
+    }
+
+    /** The echo as a NIC would receive it: the packet copied into backend frames, then those handed over (lent, for lazy-rx). */
+    private static PacketStatus echoInBackendFrames(final Backend backend, final Packet packet, final Stats stats)
+    {
+        final RxClaim claim = backend.claimRx(packet.domainId(), packet.headerLength() + packet.payloadLength());
+        if (claim == null)
+        {
+            // every backend frame of the sender is lent or claimed: copied in as without lazy-rx
+            return deliver(backend, packet.domainId(), packet, stats);
+        }
+        final MutableDirectBuffer into = claim.buffer();
+        into.putBytes(0, packet.header(), 0, packet.headerLength());
+        int at = packet.headerLength();
+        for (int i = 0; i < packet.fragmentCount(); i++)
+        {
+            final Fragment fragment = packet.fragment(i);
+            fragment.getBytes(0, into, at, fragment.length());
+            at += fragment.length();
+        }
+        return countDelivery(claim.commit(), stats);
     }
 
     private static PacketStatus deliver(final Backend backend, final int dst, final Packet packet, final Stats stats)

@@ -11,7 +11,9 @@ import dev.splitnet.api.TxClaim;
 import dev.splitnet.api.TxCompletionHandler;
 import dev.splitnet.api.XenbusState;
 import dev.splitnet.mmap.ControlDescriptor;
+import dev.splitnet.mmap.BackendFrames;
 import dev.splitnet.mmap.DescriptorPassing;
+import dev.splitnet.mmap.P2mTable;
 import dev.splitnet.mmap.Device;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
@@ -59,6 +61,8 @@ public final class NetFront implements Frontend
     private final Selector selector;
     private final TxPath tx;
     private final RxPath rx;
+    // lazy receive: the backend's frames lent to this frontend, mapped read-only (null: receives by copy)
+    private final BackendFrames backendFrames;
     private final FrontendRing txRing;
     private final FrontendRing rxRing;
     private final int domainId;
@@ -78,8 +82,10 @@ public final class NetFront implements Frontend
     private boolean drainedAfterDisconnect;
 
     private NetFront(final FrontendContext context, final Device device, final Doorbell doorbell, final Selector selector,
-        final Handshake.Welcome welcome, final FrontendRing txRing, final FrontendRing rxRing, final TxPath tx, final RxPath rx)
+        final Handshake.Welcome welcome, final FrontendRing txRing, final FrontendRing rxRing, final TxPath tx, final RxPath rx,
+        final BackendFrames backendFrames)
     {
+        this.backendFrames = backendFrames;
         this.context = context;
         this.device = device;
         this.doorbell = doorbell;
@@ -119,6 +125,7 @@ public final class NetFront implements Frontend
             context.features(), context.replaceStale(), context.sealedMemory());
         SocketChannel channel = null;
         Selector selector = null;
+        BackendFrames backendFrames = null;
         try
         {
             final DeviceLayout layout = device.layout();
@@ -133,17 +140,20 @@ public final class NetFront implements Frontend
             // ask the backend what it takes first (Xen's order: the backend advertises its
             // features, then the frontend initialises), on the connection the HELLO will follow.
             long offered = context.features();
-            if ((offered & Features.RING_V2) != 0)
+            // lazy-rx lends frames only into buffers granted for good, so it must know before
+            // posting them whether the backend takes permanent grants: it probes too
+            boolean permanentFromStart = false;
+            if ((offered & (Features.RING_V2 | Features.LAZY_RX)) != 0)
             {
                 final long advertised = probe(channel, deadline);
                 if (advertised == PROBE_REFUSED)
                 {
                     // a backend that predates the PROBE refused it and closed: connect again, plainly
-                    LOG.info("backend refused the ring-v2 probe (it predates ring v2): connecting again without ring-v2");
+                    LOG.info("backend refused the probe (it predates ring v2 and lazy-rx): connecting again without them");
                     channel.close();
                     channel = openWithRetry(directory, deadline);
                 }
-                else if ((advertised & Features.RING_V2) == 0)
+                else if ((offered & Features.RING_V2) != 0 && (advertised & Features.RING_V2) == 0)
                 {
                     LOG.info("backend does not take ring-v2 (it advertises [{}]): the rings stay in Xen's format",
                         Features.describe(advertised));
@@ -152,11 +162,20 @@ public final class NetFront implements Frontend
                 {
                     offered &= ~Features.RING_V2;
                 }
+                if (advertised == PROBE_REFUSED || (advertised & Features.LAZY_RX) == 0)
+                {
+                    offered &= ~Features.LAZY_RX;
+                }
+                permanentFromStart = (offered & Features.LAZY_RX) != 0 && (advertised & offered & Features.PERMANENT_GRANTS) != 0;
             }
             final RingFormat format = RingFormat.of(offered);
             final FrontendRing txRing = format.initFrontend(device.txRing(), true, context.initialRingIndex());
             final FrontendRing rxRing = format.initFrontend(device.rxRing(), false, context.initialRingIndex());
             final RxPath rx = new RxPath(rxRing, grants, device.frames(), layout.txFrameCount(), layout.rxFrameCount(), counters);
+            if (permanentFromStart)
+            {
+                rx.usePermanentGrants();
+            }
             rx.postBuffers();
             rxRing.pushRequests();
             // again, after the rings' final layout (a release store: the layout and the posted
@@ -164,10 +183,25 @@ public final class NetFront implements Frontend
             // whose sendmsg is the store-to-peer ordering the first INITIALISED cannot give
             device.setFrontendState(XenbusState.INITIALISED);
 
-            final Handshake.Welcome welcome = exchange(channel, context, offered, device, deadline);
-            if (welcome.status() != Handshake.STATUS_OK)
+            final Handshake.Welcome welcome;
+            // a lazy-rx backend sends its frames for this frontend with the WELCOME
+            try (DescriptorPassing.Receiver receiver = (offered & Features.LAZY_RX) != 0 ? new DescriptorPassing.Receiver(channel) : null)
             {
-                throw new SplitnetException("backend refused device " + context.name() + ": " + welcome.reason());
+                welcome = exchange(channel, receiver, context, offered, device, deadline);
+                if (welcome.status() != Handshake.STATUS_OK)
+                {
+                    throw new SplitnetException("backend refused device " + context.name() + ": " + welcome.reason());
+                }
+                if ((welcome.featuresNegotiated() & Features.LAZY_RX & offered) != 0)
+                {
+                    final int fd = receiver.descriptorCount() == 1 && !receiver.overflowed() ? receiver.takeDescriptor() : -1;
+                    if (fd < 0)
+                    {
+                        throw new SplitnetException("backend negotiated lazy-rx but sent " + receiver.descriptorCount()
+                            + " descriptors with its WELCOME, not its frames alone; the backend broke the handshake");
+                    }
+                    backendFrames = BackendFrames.adoptReadOnly(fd, context.name());
+                }
             }
             // doorbell bytes only from here on: the backend can send no descriptor for a read() to close
             DescriptorPassing.refuseDescriptors(channel);
@@ -186,6 +220,15 @@ public final class NetFront implements Frontend
             {
                 rx.usePermanentGrants();
             }
+            else if (permanentFromStart)
+            {
+                throw new SplitnetException("backend advertised permanent-grants and then did not negotiate it, for receive buffers "
+                    + "posted with permanent grefs; the backend broke the handshake");
+            }
+            if (backendFrames != null)
+            {
+                rx.useBackendFrames(new P2mTable(device.p2m(), layout.frameCount()), backendFrames);
+            }
             final Doorbell doorbell = new Doorbell(channel, counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT),
                 counters.get(DeviceCounter.FRONTEND_DOORBELLS_RECEIVED), counters.get(DeviceCounter.FRONTEND_DOORBELL_FLOODS));
             final TxPath tx = new TxPath(txRing, grants, device.headerSlots(), layout.headerSlotCount(), layout.headerSlotSize(),
@@ -196,10 +239,11 @@ public final class NetFront implements Frontend
             device.setFrontendState(XenbusState.CONNECTED);
             LOG.info("frontend {} connected: domain {}, features [{}], rings {}, backend pid {}, device {}",
                 context.name(), welcome.domainId(), Features.describe(welcome.featuresNegotiated()), format.label(), welcome.backendPid(), file);
-            return new NetFront(context, device, doorbell, selector, welcome, txRing, rxRing, tx, rx);
+            return new NetFront(context, device, doorbell, selector, welcome, txRing, rxRing, tx, rx, backendFrames);
         }
         catch (final IOException | RuntimeException ex)
         {
+            closeQuietly(backendFrames);
             closeQuietly(selector);
             closeQuietly(channel);
             device.setFrontendState(XenbusState.CLOSED);
@@ -258,7 +302,7 @@ public final class NetFront implements Frontend
         final long handshakeDeadline = handshakeDeadline(deadline);
         Handshake.writeFully(channel, Handshake.encodeProbe(), handshakeDeadline);
         final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-        readMessage(channel, in, Handshake.ADVERTISE_MAGIC, handshakeDeadline);
+        readMessage(channel, null, in, Handshake.ADVERTISE_MAGIC, handshakeDeadline);
         if (Handshake.magic(in) == Handshake.WELCOME_MAGIC)
         {
             LOG.debug("PROBE refused: {}", Handshake.decodeWelcome(in).reason());
@@ -267,8 +311,8 @@ public final class NetFront implements Frontend
         return Handshake.decodeAdvertise(in).featuresAccepted() & Long.MAX_VALUE;
     }
 
-    private static Handshake.Welcome exchange(final SocketChannel channel, final FrontendContext context, final long offered,
-        final Device device, final long deadline) throws IOException
+    private static Handshake.Welcome exchange(final SocketChannel channel, final DescriptorPassing.Receiver receiver,
+        final FrontendContext context, final long offered, final Device device, final long deadline) throws IOException
     {
         channel.configureBlocking(false);
         final long handshakeDeadline = handshakeDeadline(deadline);
@@ -276,7 +320,7 @@ public final class NetFront implements Frontend
         Handshake.sendHello(channel, new Handshake.Hello(ControlDescriptor.LAYOUT_VERSION,
             ProcessHandle.current().pid(), offered, context.name()), device, handshakeDeadline);
         final ByteBuffer in = ByteBuffer.allocate(Handshake.MAX_MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-        readMessage(channel, in, Handshake.WELCOME_MAGIC, handshakeDeadline);
+        readMessage(channel, receiver, in, Handshake.WELCOME_MAGIC, handshakeDeadline);
         // Bytes after the WELCOME are doorbells: a backend may deliver (and ring, since rsp_event
         // asks for the first response) the moment it has answered.
         return Handshake.decodeWelcome(in);
@@ -288,12 +332,12 @@ public final class NetFront implements Frontend
     }
 
     /** Reads until {@code in} (flipped on return) starts with a whole message of {@code magic} or a WELCOME. */
-    private static void readMessage(final SocketChannel channel, final ByteBuffer in, final int magic, final long handshakeDeadline)
-        throws IOException
+    private static void readMessage(final SocketChannel channel, final DescriptorPassing.Receiver receiver, final ByteBuffer in,
+        final int magic, final long handshakeDeadline) throws IOException
     {
         while (true)
         {
-            if (channel.read(in) < 0)
+            if ((receiver != null ? receiver.receive(in) : channel.read(in)) < 0)
             {
                 throw new SplitnetException("backend closed the connection during the handshake");
             }
@@ -675,6 +719,7 @@ public final class NetFront implements Frontend
         tx.close("the frontend is closed");
         final java.nio.file.Path file = device.path();
         device.close();
+        closeQuietly(backendFrames);
         if (fileKey == null || fileKey.equals(fileKeyOf(file)))
         {
             deleteQuietly(file);

@@ -10,6 +10,10 @@ import dev.splitnet.mmap.DeviceLayout;
 import dev.splitnet.mmap.FrontendRing;
 import dev.splitnet.mmap.GrantTable;
 import dev.splitnet.mmap.NetifLimits;
+import dev.splitnet.mmap.BackendFrames;
+import dev.splitnet.mmap.P2mDescriptor;
+import dev.splitnet.mmap.P2mTable;
+import java.util.concurrent.TimeUnit;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -52,6 +56,11 @@ final class RxPath
 
     private final AtomicCounter rxPackets;
     private final AtomicCounter rxBytes;
+    private final AtomicCounter lentReads;
+    private final AtomicCounter writeCopies;
+    // lazy receive (negotiated): this frontend's P2M and the backend's frames, mapped read-only
+    private P2mTable p2m;
+    private BackendFrames backendFrames;
     private int droppedPackets;
     private String violation;
 
@@ -77,6 +86,8 @@ final class RxPath
         }
         this.rxPackets = counters.get(DeviceCounter.RX_PACKETS);
         this.rxBytes = counters.get(DeviceCounter.RX_BYTES);
+        this.lentReads = counters.get(DeviceCounter.RX_LENT_READS);
+        this.writeCopies = counters.get(DeviceCounter.RX_LAZY_COPIES_WRITE);
     }
 
     /**
@@ -87,6 +98,16 @@ final class RxPath
     void usePermanentGrants()
     {
         permanentGrants = true;
+    }
+
+    /**
+     * After the backend agreed to lazy receive: responses from now on may name a buffer whose P2M
+     * entry points at one of {@code frames}, read through the P2M.
+     */
+    void useBackendFrames(final P2mTable p2m, final BackendFrames frames)
+    {
+        this.p2m = p2m;
+        this.backendFrames = frames;
     }
 
     /** Posts as many free buffers as the ring takes; returns how many. Does not push. */
@@ -198,7 +219,20 @@ final class RxPath
             }
             else
             {
-                view.add(frames.addressOffset() + (long)frame * DeviceLayout.PAGE_SIZE + dataOffset, status);
+                final long own = frames.addressOffset() + (long)frame * DeviceLayout.PAGE_SIZE + dataOffset;
+                if (p2m == null)
+                {
+                    view.add(own, own, frame, 0, status);
+                }
+                else if (!addThroughP2m(frame, own, dataOffset, status))
+                {
+                    if (violation != null)
+                    {
+                        return -1;
+                    }
+                    // the backend took the lent frame back uncopied (flip mode, deadline): the packet is gone
+                    packetBad = true;
+                }
             }
             if ((flags & NetifConstants.NETRXF_MORE_DATA) == 0)
             {
@@ -225,6 +259,77 @@ final class RxPath
         }
     }
 
+    /** How long a P2M entry may stay RECLAIMING (the backend copying a frame back) before the backend is deemed broken. */
+    private static final long RECLAIM_WAIT_NS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    /**
+     * Reads a buffer's P2M entry and adds the frame that backs it to the view: the frontend's own
+     * (OWN: filled by copy, or copied back), or a backend frame it pins first (LENT to PINNED by
+     * compare-and-set: from then on the backend reuses that frame only after this buffer is posted
+     * again, or past its lend deadline). The load is an acquire that pairs with the backend's
+     * CAS that lent the frame after writing it, or its release store of OWN after copying it back.
+     *
+     * @return false when the packet is gone (VOID) or the backend broke lazy receive ({@link #violation} set).
+     */
+    private boolean addThroughP2m(final int frame, final long own, final int dataOffset, final int length)
+    {
+        long entry = p2m.load(frame);
+        long waitingSince = 0;
+        while (true)
+        {
+            switch (P2mDescriptor.state(entry))
+            {
+                case P2mDescriptor.OWN:
+                    if (P2mDescriptor.frame(entry) != frame)
+                    {
+                        return p2mViolation(frame, entry, "names another frame of this frontend");
+                    }
+                    view.add(own, own, frame, 0, length);
+                    return true;
+                case P2mDescriptor.LENT:
+                    final int backendFrame = P2mDescriptor.frame(entry);
+                    if (backendFrame < 0 || backendFrame >= backendFrames.frameCount())
+                    {
+                        return p2mViolation(frame, entry, "points past the " + backendFrames.frameCount() + " backend frames sent");
+                    }
+                    final long pinned = p2m.pin(frame, entry);
+                    if (pinned != 0)
+                    {
+                        lentReads.incrementRelease();
+                        view.add(backendFrames.frameAddress(backendFrame) + dataOffset, own, frame, pinned, length);
+                        return true;
+                    }
+                    // the backend took it back meanwhile: read what it made of it
+                    entry = p2m.load(frame);
+                    break;
+                case P2mDescriptor.RECLAIMING:
+                    final long now = System.nanoTime();
+                    if (waitingSince == 0)
+                    {
+                        waitingSince = now;
+                    }
+                    else if (now - waitingSince > RECLAIM_WAIT_NS)
+                    {
+                        return p2mViolation(frame, entry, "stayed RECLAIMING for " + TimeUnit.NANOSECONDS.toMillis(RECLAIM_WAIT_NS) + " ms");
+                    }
+                    Thread.onSpinWait();
+                    entry = p2m.load(frame);
+                    break;
+                case P2mDescriptor.VOID:
+                    return false;
+                default:
+                    return p2mViolation(frame, entry, "is not a state a backend leaves at a response");
+            }
+        }
+    }
+
+    private boolean p2mViolation(final int frame, final long entry, final String what)
+    {
+        violation = "P2M entry of frame " + frame + " at its RX response is " + P2mDescriptor.describe(entry) + ": it " + what
+            + " (lazy receive: the backend lends its own frames, LENT, or copies into this one, OWN)";
+        return false;
+    }
+
     /** The chain was handled: its buffers may be posted again. */
     private void endChain()
     {
@@ -238,9 +343,15 @@ final class RxPath
     }
 
     /** Views onto the frames of the packet being delivered. */
-    private static final class View implements ReceivedPacket
+    private final class View implements ReceivedPacket
     {
         private final UnsafeBuffer[] buffers = new UnsafeBuffer[NetifLimits.MAX_RX_BUFFERS_PER_PACKET];
+        // per buffer: where its bytes go in the frontend's own frame, that frame, and the PINNED
+        // entry the frontend wrote when it reads a backend frame (0: it reads its own frame)
+        private final long[] ownAddress = new long[NetifLimits.MAX_RX_BUFFERS_PER_PACKET];
+        private final int[] frameOf = new int[NetifLimits.MAX_RX_BUFFERS_PER_PACKET];
+        private final long[] pinnedEntry = new long[NetifLimits.MAX_RX_BUFFERS_PER_PACKET];
+        private final UnsafeBuffer ownView = new UnsafeBuffer(0, 0);
         private int count;
         private int length;
 
@@ -252,10 +363,53 @@ final class RxPath
             }
         }
 
-        void add(final long address, final int bytes)
+        void add(final long address, final long own, final int frame, final long pinned, final int bytes)
         {
+            ownAddress[count] = own;
+            frameOf[count] = frame;
+            pinnedEntry[count] = pinned;
             buffers[count++].wrap(address, bytes);
             length += bytes;
+        }
+
+        @Override
+        public MutableDirectBuffer mutableBuffer(final int index)
+        {
+            final UnsafeBuffer b = (UnsafeBuffer)buffer(index);
+            final long pinned = pinnedEntry[index];
+            if (pinned == 0)
+            {
+                return b;
+            }
+            // copy-on-write: the backend frame is read-only here. Copied first, then PINNED to
+            // TAKEN: a backend taking the frame back at its deadline meanwhile (PINNED to
+            // RECLAIMING) copies the same bytes into the same place, and is waited for.
+            final int bytes = b.capacity();
+            ownView.wrap(ownAddress[index], bytes);
+            ownView.putBytes(0, b, 0, bytes);
+            final int frame = frameOf[index];
+            if (!p2m.compareAndSet(frame, pinned, P2mDescriptor.encode(P2mDescriptor.TAKEN, P2mDescriptor.next(P2mDescriptor.seq(pinned)), frame)))
+            {
+                awaitReclaimed(frame);
+            }
+            writeCopies.incrementRelease();
+            pinnedEntry[index] = 0;
+            b.wrap(ownAddress[index], bytes);
+            return b;
+        }
+
+        private void awaitReclaimed(final int frame)
+        {
+            final long deadline = System.nanoTime() + RECLAIM_WAIT_NS;
+            while (P2mDescriptor.state(p2m.load(frame)) == P2mDescriptor.RECLAIMING)
+            {
+                if (System.nanoTime() - deadline > 0)
+                {
+                    throw new IllegalStateException("the backend left the P2M entry of frame " + frame + " RECLAIMING for over "
+                        + TimeUnit.NANOSECONDS.toMillis(RECLAIM_WAIT_NS) + " ms");
+                }
+                Thread.onSpinWait();
+            }
         }
 
         void reset()

@@ -2,6 +2,8 @@ package dev.splitnet.it;
 
 import dev.splitnet.api.Features;
 import dev.splitnet.mmap.RingFormat;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.CounterReadings;
 
 import dev.splitnet.api.PacketStatus;
 import dev.splitnet.api.ReceivedPacket;
@@ -37,18 +39,22 @@ class CrossProcessTransferIT
      * payload byte through the fault path and copying it into our receive buffers). Every packet
      * size from 0 to 65535 bytes, randomly fragmented, comes back byte for byte.
      */
-    @ParameterizedTest(name = "rings {0}")
-    @ValueSource(strings = { "xen-netif", "ring-v2" })
-    void shouldEchoEveryByteOfEveryPacketSizeFromZeroTo65535(final String rings) throws Exception
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = { "xen-netif", "ring-v2", "lazy-rx" })
+    void shouldEchoEveryByteOfEveryPacketSizeFromZeroTo65535(final String variant) throws Exception
     {
-        final boolean v2 = rings.equals("ring-v2");
-        // on ring v2 the backend also fills the receive buffers in a shuffled order
+        final boolean v2 = variant.equals("ring-v2");
+        final boolean lazy = variant.equals("lazy-rx");
+        // on ring v2 the backend also fills the receive buffers in a shuffled order; with lazy-rx
+        // it echoes each packet in its own frames and lends them (read here through the P2M)
         try (SplitnetProcess backend = v2 ? Backends.start("echo-backend-v2", dir, "--mode", "echo", "--rx-order", "shuffle")
+                : lazy ? Backends.start("echo-backend-lazy", dir, "--mode", "echo", "--rx-mode", "lazy")
                 : Backends.start("echo-backend", dir, "--mode", "echo");
             NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("sweep").txFrames(2048)
-                .features(v2 ? Features.DEFAULT | Features.RING_V2 : Features.DEFAULT)))
+                .features(v2 ? Features.DEFAULT | Features.RING_V2 : lazy ? Features.DEFAULT | Features.LAZY_RX : Features.DEFAULT)))
         {
-            assertEquals(rings, RingFormat.of(front.negotiatedFeatures()).label());
+            assertEquals(v2 ? "ring-v2" : "xen-netif", RingFormat.of(front.negotiatedFeatures()).label());
+            assertEquals(lazy, (front.negotiatedFeatures() & Features.LAZY_RX) != 0, "lazy-rx negotiated only when asked");
             // the echo needs up to 16 RX buffers per packet in flight: so many fit the buffers posted
             // (more would get honest DROPPED echoes, which this test counts as failures)
             final int maxInFlight = front.resourceUsage().rxBuffersPostable() / 16 - 1;
@@ -112,6 +118,16 @@ class CrossProcessTransferIT
             assertEquals(sizes, counts[0], "packets completed OKAY");
             assertEquals(0, counts[1], "packets completed otherwise");
             assertEquals(0, counts[3], "echoed packets whose bytes differ");
+            if (lazy)
+            {
+                final CounterReadings counters = CounterReadings.read(front.device(), dir, front.domainId());
+                // 65536 packets of up to 16 frames: most buffers lent, each read through the P2M
+                assertTrue(counters.get(DeviceCounter.RX_FLIPS) > sizes, "buffers lent=" + counters.get(DeviceCounter.RX_FLIPS));
+                assertEquals(counters.get(DeviceCounter.RX_FLIPS), counters.get(DeviceCounter.RX_LENT_READS)
+                    + counters.get(DeviceCounter.RX_LAZY_COPIES_PRESSURE) + counters.get(DeviceCounter.RX_LAZY_COPIES_DEADLINE),
+                    "every lent buffer read through the P2M, or copied back before it was read");
+                assertEquals(0, counters.get(DeviceCounter.ERROR_P2M));
+            }
         }
     }
 

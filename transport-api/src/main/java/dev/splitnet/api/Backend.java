@@ -39,6 +39,23 @@ public interface Backend extends AutoCloseable
     PacketStatus deliver(int domainId, DirectBuffer buffer, int offset, int length);
 
     /**
+     * Claims {@code length} bytes (0 to 65535) of backend frames for a packet to frontend
+     * {@code domainId}, to be written in place and delivered with {@link RxClaim#commit}: lent
+     * without a copy where the frontend negotiated {@link Features#LAZY_RX} and the backend's rx
+     * mode is flip or lazy, copied into its buffers otherwise. Duty-cycle thread only, one claim at
+     * a time.
+     *
+     * @return the claim, or {@code null} when no such frontend is connected or all of its backend
+     *         frames are lent or claimed (counted in {@code rx_no_backend_frame}).
+     * @throws IllegalArgumentException when {@code length} is outside 0 to 65535.
+     * @throws IllegalStateException    when the previous claim was neither committed nor aborted.
+     */
+    default RxClaim claimRx(final int domainId, final int length)
+    {
+        throw new UnsupportedOperationException("this Backend does not build packets in place; use deliver");
+    }
+
+    /**
      * A packet held with {@link Packet#hold()}, for reading until it is completed.
      *
      * @return the packet, or {@code null} when the backend dropped it (its copy memory was full,

@@ -3,7 +3,7 @@ package dev.splitnet.api;
 /**
  * Feature bits a frontend offers and a backend accepts at connect time. With none set, the rings
  * carry plain Xen netif traffic. {@link #HEADER_SLOTS}, {@link #PERMANENT_GRANTS},
- * {@link #FRAME_SPANS} and {@link #RING_V2} are implemented; the other bits are reserved for the
+ * {@link #FRAME_SPANS}, {@link #RING_V2} and {@link #LAZY_RX} are implemented; the other bits are reserved for the
  * extensions of the seed thread so that their numbers never move.
  */
 public final class Features
@@ -24,7 +24,14 @@ public final class Features
      * (a PROBE before the HELLO). Not in {@link #DEFAULT}: offer it explicitly.
      */
     public static final long RING_V2 = 1L << 2;
-    /** Reserved: receive through the P2M table without an immediate copy. */
+    /**
+     * Lazy receive (docs/PROTOCOL.md, "Lazy receive"): the backend may answer an RX buffer by
+     * lending a frame of its own, a pool it creates for this frontend and sends read-only with its
+     * WELCOME, and pointing the buffer's P2M entry at it; the frontend's receive view reads through
+     * the P2M. The backend lends only in rx mode flip or lazy ({@code --rx-mode}); in copy mode it
+     * does not accept the bit. Needs {@link #PERMANENT_GRANTS} (a lent buffer stays granted, so the
+     * backend can copy into it later). Not in {@link #DEFAULT}: offer it explicitly.
+     */
     public static final long LAZY_RX = 1L << 3;
     /**
      * A TX payload request with a permanent gref may span consecutive grefs whose frames are
@@ -38,7 +45,7 @@ public final class Features
     public static final long DEFAULT = HEADER_SLOTS | PERMANENT_GRANTS | FRAME_SPANS;
 
     /** Everything this build can negotiate (a backend accepts all of it unless told otherwise). */
-    public static final long SUPPORTED = DEFAULT | RING_V2;
+    public static final long SUPPORTED = DEFAULT | RING_V2 | LAZY_RX;
 
     private static final String[] NAMES = { "header-slots", "permanent-grants", "ring-v2", "lazy-rx", "frame-spans" };
 
@@ -46,10 +53,10 @@ public final class Features
     {
     }
 
-    /** Drops the bits whose prerequisite is missing: frame spans need permanent grants. */
+    /** Drops the bits whose prerequisite is missing: frame spans and lazy receive need permanent grants. */
     public static long consistent(final long features)
     {
-        return (features & PERMANENT_GRANTS) == 0 ? features & ~FRAME_SPANS : features;
+        return (features & PERMANENT_GRANTS) == 0 ? features & ~(FRAME_SPANS | LAZY_RX) : features;
     }
 
     /** A comma-separated list of the names of the bits set in {@code features}, for logs and JSON. */

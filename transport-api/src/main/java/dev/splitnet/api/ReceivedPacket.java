@@ -17,6 +17,17 @@ public interface ReceivedPacket
     /** A view of the packet's bytes in receive buffer {@code index} (position 0 to its capacity). */
     DirectBuffer buffer(int index);
 
+    /**
+     * A writable view of the packet's bytes in receive buffer {@code index}, for changing a packet
+     * in place (a TTL, a checksum, decryption). A buffer the backend lent (lazy receive) is copied
+     * into the frontend's own frame first, once, and counted in {@code rx_lazy_copies_write}; a
+     * buffer filled by copy is returned as it is. Valid only during {@link RxHandler#onPacket}.
+     */
+    default org.agrona.MutableDirectBuffer mutableBuffer(final int index)
+    {
+        throw new UnsupportedOperationException("this ReceivedPacket is read-only");
+    }
+
     /** Copies the whole packet into {@code dst} at {@code dstIndex}; returns the length. */
     int copyTo(org.agrona.MutableDirectBuffer dst, int dstIndex);
 }

@@ -30,8 +30,11 @@ public final class ControlDescriptor
 {
     /** "SPLITNET" read as a little-endian 64-bit word. */
     public static final long MAGIC = 0x54454E54494C5053L;
-    /** Major version in the high 16 bits, minor in the low 16 bits. */
-    public static final int LAYOUT_VERSION = 1 << 16;
+    /**
+     * Major version in the high 16 bits, minor in the low 16 bits. 2: P2M entries are 64-bit
+     * (state, sequence, frame: {@link P2mDescriptor}) for lazy receive, where 1 had a u32 frame.
+     */
+    public static final int LAYOUT_VERSION = 2 << 16;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int LAYOUT_VERSION_OFFSET = 8;

@@ -58,7 +58,7 @@ public final class Device implements AutoCloseable
         this.rxRing = mapping.region(layout.rxRingOffset(), layout.ringBytes());
         this.headerSlots = mapping.region(layout.headerSlotsOffset(), (long)layout.headerSlotCount() * layout.headerSlotSize());
         this.grantTable = mapping.region(layout.grantTableOffset(), (long)layout.grantEntries() * GrantEntryDescriptor.ENTRY_LENGTH);
-        this.p2m = mapping.region(layout.p2mOffset(), (long)layout.frameCount() * Integer.BYTES);
+        this.p2m = mapping.region(layout.p2mOffset(), (long)layout.frameCount() * P2mDescriptor.ENTRY_LENGTH);
         this.countersMetadata = mapping.region(layout.countersMetadataOffset(), layout.countersMetadataLength());
         this.countersValues = mapping.region(layout.countersValuesOffset(), layout.countersValuesLength());
         this.frames = mapping.region(layout.framesOffset(), (long)layout.frameCount() * DeviceLayout.PAGE_SIZE);
@@ -198,10 +198,7 @@ public final class Device implements AutoCloseable
         control.putBytes(DEVICE_NAME_OFFSET, nameBytes);
         control.putLong(FEATURES_OFFERED_OFFSET, featuresOffered);
         setFrontendState(XenbusState.INITIALISING);
-        for (int frame = 0; frame < layout.frameCount(); frame++)
-        {
-            p2m.putInt(frame * Integer.BYTES, frame);
-        }
+        new P2mTable(p2m, layout.frameCount()).initIdentity();
         DeviceCounters.allocate(countersMetadata, countersValues);
         new FrontRing(txRing, layout.txRingEntries(), NetifDescriptor.TX_ENTRY_LENGTH).init(initialRingIndex);
         new FrontRing(rxRing, layout.rxRingEntries(), NetifDescriptor.RX_ENTRY_LENGTH).init(initialRingIndex);

@@ -93,7 +93,27 @@ public enum DeviceCounter
     RX_BUFFERS_REORDERED("rx_buffers_reordered",
         "backend: RX buffers filled out of posting order (ring v2, --rx-order shuffle)", Side.BACKEND),
     TX_IDS_COMPLETED_IN_RUNS("tx_ids_completed_in_runs",
-        "frontend: TX ids completed by a ring v2 response that answered a run of more than one id", Side.FRONTEND);
+        "frontend: TX ids completed by a ring v2 response that answered a run of more than one id", Side.FRONTEND),
+    RX_FLIPS("rx_flips",
+        "backend: RX buffers answered by lending a backend frame through the P2M instead of copying (lazy-rx)", Side.BACKEND),
+    RX_FRAMES_LENT("rx_frames_lent",
+        "backend: backend frames lent to the frontend now (a gauge)", Side.BACKEND),
+    RX_COPIES_AVOIDED("rx_copies_avoided",
+        "backend: lent frames the frontend gave back by posting its buffer again, never copied", Side.BACKEND),
+    RX_LAZY_COPIES_PRESSURE("rx_lazy_copies_pressure",
+        "backend: lent frames copied into the frontend's own because the backend's frames ran low (lazy mode)", Side.BACKEND),
+    RX_LAZY_COPIES_DEADLINE("rx_lazy_copies_deadline",
+        "backend: lent frames copied into the frontend's own because it held them past the lend deadline (lazy mode)", Side.BACKEND),
+    RX_LENT_DROPPED("rx_lent_dropped",
+        "backend: lent frames taken back uncopied past the lend deadline (flip mode): their packets were lost", Side.BACKEND),
+    RX_NO_BACKEND_FRAME("rx_no_backend_frame",
+        "backend: RX claims refused because every backend frame of the frontend was lent or claimed", Side.BACKEND),
+    ERROR_P2M("error_p2m",
+        "backend: frontends disconnected for writing their P2M under a lent frame or posting a buffer twice", Side.BACKEND),
+    RX_LENT_READS("rx_lent_reads",
+        "frontend: RX buffers read through the P2M from a backend frame (no copy)", Side.FRONTEND),
+    RX_LAZY_COPIES_WRITE("rx_lazy_copies_write",
+        "frontend: lent frames copied into the frontend's own because the application asked to write the packet", Side.FRONTEND);
 
     /** Which side writes a counter. */
     public enum Side

@@ -75,6 +75,12 @@ public final class DeviceFile implements AutoCloseable
         }
     }
 
+    /** Wraps a descriptor of memory this process created or checked itself ({@link BackendFrames}). */
+    static DeviceFile wrapMemory(final Path path, final int fd)
+    {
+        return new DeviceFile(path, fd, true);
+    }
+
     /**
      * Backend or tool: takes over a descriptor of device memory received over the socket and checks
      * on it that it is sealed memory (a regular file with no name, owned by

@@ -20,7 +20,7 @@ import static dev.splitnet.mmap.ControlDescriptor.*;
  * +----------------+ grantTableOffset
  * | grant table    |  grant_entry_v1 x grantEntries (one per frame)
  * +----------------+ p2mOffset
- * | P2M table      |  u32 per frame: guest frame -> backing frame (identity until lazy RX)
+ * | P2M table      |  u64 per frame: state, seq, backing frame (P2mDescriptor; own frame until lazy RX)
  * +----------------+ countersMetadataOffset
  * | counters meta  |  Agrona CountersReader metadata records
  * +----------------+ countersValuesOffset
@@ -48,7 +48,7 @@ public record DeviceLayout(
         final long slots = rxRing + (long)g.ringPages() * PAGE_SIZE;
         final long grants = slots + align((long)g.headerSlotCount() * g.headerSlotSize());
         final long p2m = grants + align((long)frames * GrantEntryDescriptor.ENTRY_LENGTH);
-        final long meta = p2m + align((long)frames * Integer.BYTES);
+        final long meta = p2m + align((long)frames * P2mDescriptor.ENTRY_LENGTH);
         final long values = meta + align((long)g.counterCount() * CountersReader.METADATA_LENGTH);
         final long framesOffset = values + align((long)g.counterCount() * CountersReader.COUNTER_LENGTH);
         final long length = framesOffset + (long)frames * PAGE_SIZE;
@@ -186,7 +186,7 @@ public record DeviceLayout(
         region(sb, "rx_ring", rxRingOffset, ringBytes(), false);
         region(sb, "header_slots", headerSlotsOffset, (long)headerSlotCount * headerSlotSize, false);
         region(sb, "grant_table", grantTableOffset, (long)grantEntries * GrantEntryDescriptor.ENTRY_LENGTH, false);
-        region(sb, "p2m", p2mOffset, (long)frameCount * Integer.BYTES, false);
+        region(sb, "p2m", p2mOffset, (long)frameCount * P2mDescriptor.ENTRY_LENGTH, false);
         region(sb, "counters_metadata", countersMetadataOffset, countersMetadataLength(), false);
         region(sb, "counters_values", countersValuesOffset, countersValuesLength(), false);
         region(sb, "frames", framesOffset, (long)frameCount * PAGE_SIZE, false);

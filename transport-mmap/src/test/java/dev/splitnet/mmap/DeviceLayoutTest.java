@@ -49,7 +49,7 @@ class DeviceLayoutTest
             new Region("rx_ring", layout.rxRingOffset(), layout.ringBytes()),
             new Region("header_slots", layout.headerSlotsOffset(), (long)layout.headerSlotCount() * layout.headerSlotSize()),
             new Region("grant_table", layout.grantTableOffset(), (long)layout.grantEntries() * GrantEntryDescriptor.ENTRY_LENGTH),
-            new Region("p2m", layout.p2mOffset(), (long)layout.frameCount() * Integer.BYTES),
+            new Region("p2m", layout.p2mOffset(), (long)layout.frameCount() * P2mDescriptor.ENTRY_LENGTH),
             new Region("counters_metadata", layout.countersMetadataOffset(), layout.countersMetadataLength()),
             new Region("counters_values", layout.countersValuesOffset(), layout.countersValuesLength()),
             new Region("frames", layout.framesOffset(), (long)layout.frameCount() * PAGE_SIZE));

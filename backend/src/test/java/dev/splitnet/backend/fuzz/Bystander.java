@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.LongSupplier;
+import dev.splitnet.mmap.P2mDescriptor;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -399,9 +400,11 @@ final class Bystander implements Runnable
         final UnsafeBuffer p2m = front.device().p2m();
         for (int f = 0; f < layout.frameCount(); f++)
         {
-            if (p2m.getInt(f * Integer.BYTES) != f)
+            final long entry = p2m.getLongVolatile(P2mDescriptor.offset(f));
+            if (entry != P2mDescriptor.encode(P2mDescriptor.OWN, 0, f))
             {
-                accounting.violation("the bystander's P2M entry " + f + " is " + p2m.getInt(f * Integer.BYTES) + " (identity, nobody writes it)");
+                accounting.violation("the bystander's P2M entry " + f + " is " + P2mDescriptor.describe(entry)
+                    + " (its own frame: it receives by copy, nobody writes it)");
                 return;
             }
         }

@@ -466,8 +466,14 @@ public final class FieldCorrupter
     private int p2m()
     {
         final int entry = random.nextInt(layout.frameCount());
-        final int value = u32();
-        file.putInt((int)layout.p2mOffset() + entry * Integer.BYTES, value);
+        // a whole entry or its low or high half (frame or state and sequence)
+        final int at = (int)layout.p2mOffset() + dev.splitnet.mmap.P2mDescriptor.offset(entry);
+        switch (random.nextInt(3))
+        {
+            case 0 -> file.putLong(at, random.nextLong());
+            case 1 -> file.putInt(at, u32());
+            default -> file.putInt(at + Integer.BYTES, u32());
+        }
         return 1;
     }
 }

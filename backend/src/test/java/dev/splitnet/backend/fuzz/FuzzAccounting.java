@@ -29,6 +29,8 @@ public final class FuzzAccounting
     final LongAdder sealedEpisodes = new LongAdder();
     /** Episodes whose offender negotiated ring v2 (its ring regions corrupted by RingV2Corrupter). */
     final LongAdder ringV2Episodes = new LongAdder();
+    /** Episodes whose offender negotiated lazy receive (backend frames lent to it through its P2M). */
+    final LongAdder lazyRxEpisodes = new LongAdder();
     final LongAdder floods = new LongAdder();
     final LongAdder floodBytes = new LongAdder();
     final LongAdder offenderPackets = new LongAdder();
@@ -71,6 +73,13 @@ public final class FuzzAccounting
     void offenderCounter(final String key, final long value)
     {
         offenderCounters.computeIfAbsent(key, k -> new LongAdder()).add(value);
+    }
+
+    /** The sum over all episodes of an offender counter ({@link DeviceCounter#key()}), 0 when never read. */
+    long offenderCounter(final String key)
+    {
+        final LongAdder sum = offenderCounters.get(key);
+        return sum == null ? 0 : sum.sum();
     }
 
     void outcome(final String what)
@@ -126,8 +135,8 @@ public final class FuzzAccounting
     public String report(final long seed)
     {
         final StringBuilder sb = new StringBuilder();
-        sb.append(String.format("fuzz seed %d: %,d fields in %.1f s (%,.0f fields/s), %,d episodes (%,d with sealed memory, %,d on ring v2), %,d truncate-and-regrow, %,d sealed resizes refused, %,d floods (%,d bytes), %,d offender packets sent, %,d packets handled%n",
-            seed, fields(), seconds(), fields() / Math.max(seconds(), 1e-3), episodes.sum(), sealedEpisodes.sum(), ringV2Episodes.sum(),
+        sb.append(String.format("fuzz seed %d: %,d fields in %.1f s (%,.0f fields/s), %,d episodes (%,d with sealed memory, %,d on ring v2, %,d with lazy-rx), %,d truncate-and-regrow, %,d sealed resizes refused, %,d floods (%,d bytes), %,d offender packets sent, %,d packets handled%n",
+            seed, fields(), seconds(), fields() / Math.max(seconds(), 1e-3), episodes.sum(), sealedEpisodes.sum(), ringV2Episodes.sum(), lazyRxEpisodes.sum(),
             truncations.sum(),
             truncationsRefused.sum(), floods.sum(),
             floodBytes.sum(), offenderPackets.sum(), handled.sum()));

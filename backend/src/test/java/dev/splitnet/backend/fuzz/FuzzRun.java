@@ -2,6 +2,7 @@ package dev.splitnet.backend.fuzz;
 
 import dev.splitnet.api.IdleMode;
 import dev.splitnet.backend.BackendContext;
+import dev.splitnet.backend.RxMode;
 import dev.splitnet.backend.NetBack;
 import dev.splitnet.backend.NetBackRunner;
 import dev.splitnet.frontend.FrontendContext;
@@ -46,6 +47,10 @@ public final class FuzzRun
     public static final String HOLD_PROP = "splitnet.fuzz.hold";
 
     /** Holding mode: the copy deadline (held packets live up to twice that), the drop limit, the ring share, the copy memory. */
+    /** Backend frames per lazy-rx offender: few, so claims run the pool low and lent frames are copied back. */
+    static final int LAZY_POOL_FRAMES = 24;
+    /** How long a lazy-rx offender may keep a lent frame: short, so the deadline's copy-back runs too. */
+    static final long LAZY_DEADLINE_MS = 50;
     static final long HOLD_COPY_DEADLINE_MS = 20;
     static final long HOLD_DROP_LIMIT_MS = 35;
     static final double HOLD_PRESSURE_SHARE = 0.4;
@@ -112,7 +117,9 @@ public final class FuzzRun
         try
         {
             final BackendContext context = new BackendContext().directory(dir).idleMode(IdleMode.BACKOFF).handler(handler)
-                .allowFileMemory(true); // one offender episode in four is file-backed
+                .allowFileMemory(true) // one offender episode in four is file-backed
+                // lazy-rx offenders are lent backend frames, copied back under pressure and at a short deadline
+                .rxMode(RxMode.LAZY).rxPoolFrames(LAZY_POOL_FRAMES).lendDeadlineMs(LAZY_DEADLINE_MS);
             if (hold)
             {
                 context.holdCopyDeadlineMs(HOLD_COPY_DEADLINE_MS).holdDropLimitMs(HOLD_DROP_LIMIT_MS).holdPressureShare(HOLD_PRESSURE_SHARE)

@@ -1,5 +1,6 @@
 package dev.splitnet.backend.fuzz;
 
+import dev.splitnet.mmap.DeviceCounter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,6 +44,9 @@ class HostileFrontendFuzzTest
         // three in ten episodes offer ring v2 (Offender.FEATURE_CHOICES): both ring formats were fuzzed
         assertTrue(accounting.ringV2Episodes.sum() > 0 && accounting.ringV2Episodes.sum() < accounting.episodes.sum(),
             "episodes on ring v2: " + accounting.ringV2Episodes.sum() + " of " + accounting.episodes.sum());
+        // two in twelve offer lazy-rx to a backend in lazy mode: frames were lent to hostile frontends
+        assertTrue(accounting.lazyRxEpisodes.sum() > 0, "episodes with lazy-rx: " + accounting.lazyRxEpisodes.sum());
+        assertTrue(accounting.offenderCounter(DeviceCounter.RX_FLIPS.key()) > 0, "no frame was lent to an offender");
     }
 
     /**

@@ -43,6 +43,8 @@ final class Offender implements Runnable
         Features.HEADER_SLOTS | Features.PERMANENT_GRANTS, Features.PERMANENT_GRANTS | Features.FRAME_SPANS,
         // ring v2: every rule of the validation again on the new format
         Features.DEFAULT | Features.RING_V2, Features.DEFAULT | Features.RING_V2, Features.RING_V2,
+        // lazy receive: its P2M entries under lent backend frames corrupted, on both ring formats
+        Features.DEFAULT | Features.LAZY_RX, Features.DEFAULT | Features.LAZY_RX | Features.RING_V2,
     };
     private static final int TRUNCATE_ONE_IN = 40;
     /** Sealed episodes try to resize their memory this often (it costs nothing: the kernel refuses). */
@@ -58,6 +60,7 @@ final class Offender implements Runnable
         DeviceCounter.BACKEND_TX_PACKETS, DeviceCounter.PAYLOAD_FAULTS, DeviceCounter.RX_DELIVERED, DeviceCounter.RX_DROPPED_NO_BUFFER,
         DeviceCounter.ERROR_BAD_GREF, DeviceCounter.ERROR_BAD_OFFSET, DeviceCounter.ERROR_BAD_SLOT, DeviceCounter.ERROR_TOO_MANY_FRAGMENTS,
         DeviceCounter.ERROR_SIZE_MISMATCH, DeviceCounter.ERROR_UNSUPPORTED, DeviceCounter.ERROR_HANDLER, DeviceCounter.ERROR_FATAL,
+        DeviceCounter.RX_FLIPS, DeviceCounter.ERROR_P2M,
         DeviceCounter.HELD_PACKETS, DeviceCounter.HELD_COMPLETED_NO_COPY, DeviceCounter.HELD_COPIED_DEADLINE, DeviceCounter.HELD_COPIED_PRESSURE,
         DeviceCounter.HELD_COPIED_DISCONNECT, DeviceCounter.HELD_DROPPED_BOUND, DeviceCounter.HELD_DROPPED_LIMIT,
     };
@@ -197,6 +200,10 @@ final class Offender implements Runnable
         if (RingFormat.of(front.negotiatedFeatures()) == RingFormat.V2)
         {
             accounting.ringV2Episodes.increment();
+        }
+        if ((front.negotiatedFeatures() & Features.LAZY_RX) != 0)
+        {
+            accounting.lazyRxEpisodes.increment();
         }
         final int domain = front.domainId();
         handler.offenderDomain(domain);

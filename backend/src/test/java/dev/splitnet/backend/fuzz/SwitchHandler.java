@@ -3,6 +3,7 @@ package dev.splitnet.backend.fuzz;
 import dev.splitnet.api.Backend;
 import dev.splitnet.api.Fragment;
 import dev.splitnet.api.Packet;
+import dev.splitnet.api.RxClaim;
 import dev.splitnet.api.ForwardingHandler;
 import dev.splitnet.backend.GrantFaultException;
 import dev.splitnet.api.PacketStatus;
@@ -64,7 +65,28 @@ final class SwitchHandler implements ForwardingHandler
     @Override
     public int onDutyCycle(final Backend backend)
     {
-        return holder == null ? 0 : holder.onDutyCycle(backend, bystanderDomain, offenderDomain);
+        return (holder == null ? 0 : holder.onDutyCycle(backend, bystanderDomain, offenderDomain)) + buildForOffender(backend);
+    }
+
+    /**
+     * One packet in eight duty cycles built in backend frames for the offender (lent to it when it
+     * negotiated lazy-rx, copied otherwise), so that frames are lent while its P2M is corrupted.
+     */
+    private int buildForOffender(final Backend backend)
+    {
+        final int offender = offenderDomain;
+        if (offender <= 0 || random.nextInt(8) != 0 || !backend.isConnected(offender))
+        {
+            return 0;
+        }
+        final RxClaim claim = backend.claimRx(offender, random.nextInt(3 * 4096));
+        if (claim == null)
+        {
+            return 0;
+        }
+        claim.buffer().setMemory(0, claim.length(), (byte)offender);
+        claim.commit();
+        return 1;
     }
 
     void backend(final Backend backend)
@@ -116,6 +138,16 @@ final class SwitchHandler implements ForwardingHandler
             }
         }
         final int choice = random.nextInt(8);
+        if (choice < 2)
+        {
+            // built in backend frames: lent to a lazy-rx offender, copied into any other
+            final RxClaim claim = backend.claimRx(domain, Math.min(length, scratch.capacity()));
+            if (claim != null)
+            {
+                claim.buffer().putBytes(0, scratch, 0, claim.length());
+                return claim.commit();
+            }
+        }
         if (choice < 4)
         {
             return backend.deliver(domain, packet);

@@ -1,0 +1,394 @@
+package dev.splitnet.backend;
+
+import dev.splitnet.mmap.BackendFrames;
+import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.DeviceCounters;
+import dev.splitnet.mmap.DeviceLayout;
+import dev.splitnet.mmap.FrameRunPool;
+import dev.splitnet.mmap.P2mTable;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import static dev.splitnet.mmap.P2mDescriptor.*;
+
+/**
+ * Lazy receive for one frontend (docs/PROTOCOL.md, "Lazy receive"): the backend's frames for it
+ * ({@link BackendFrames}), which of them are free, and the backend's own record of every frame it
+ * lent: which frontend frame, which pool frame, the P2M entry it wrote last, and when. The P2M
+ * lives in the frontend's file, so the record decides: an entry is only read back to learn which
+ * of the few moves the frontend may make it made, and any other value is the frontend's protocol
+ * violation ({@link #violation()}). Duty-cycle thread only; nothing allocated after construction.
+ *
+ * <p>A pool frame is reused only once nobody can read it: the frontend posted the buffer again
+ * (its handler returned before its repost, whose request the backend read with acquire), or the
+ * backend moved the entry away from LENT before the frontend pinned it (the frontend's pin is a
+ * compare-and-set from LENT that then fails), or the lend deadline passed.
+ */
+final class LentFrames implements AutoCloseable
+{
+    // the backend's record of a frontend frame
+    private static final byte NOT_POSTED = 0;      // not posted: never, or answered by copy
+    private static final byte POSTED = 1;    // in a request copied out of the ring, not yet answered
+    private static final byte LENT_OUT = 2;      // answered by lending pool frame lentFrame[f]
+    private static final byte TAKEN_BACK = 3; // answered by a lend the backend took back; waits for the repost
+
+    private final BackendFrames pool;
+    private final FrameRunPool free;
+    private final P2mTable p2m;
+    private final long frontFramesAddress;
+    private final boolean copyBack;
+    private final long deadlineNs;
+    private final byte[] state;
+    private final int[] lentFrame;
+    private final int[] seq;
+    private final long[] lentAtNs;
+    private int lentCount;
+    private int pressureCursor;
+    // the housekeeping clock: lends are stamped with it, not with a clock read per packet
+    private long clockNs = System.nanoTime();
+    private String violation;
+    // the frontend frame a lazy copy writes
+    private final UnsafeBuffer frontFrame = new UnsafeBuffer(0, 0);
+
+    private final AtomicCounter flips;
+    private final AtomicCounter framesLent;
+    private final AtomicCounter copiesAvoided;
+    private final AtomicCounter pressureCopies;
+    private final AtomicCounter deadlineCopies;
+    private final AtomicCounter lentDropped;
+    private final AtomicCounter noFrame;
+    private final AtomicCounter errorP2m;
+
+    /**
+     * @param frontFramesAddress where the frontend's frames are mapped in this process.
+     * @param mode               {@link RxMode#FLIP} or {@link RxMode#LAZY}.
+     */
+    LentFrames(final BackendFrames pool, final P2mTable p2m, final long frontFramesAddress, final RxMode mode,
+        final long deadlineNs, final DeviceCounters counters)
+    {
+        if (mode == RxMode.COPY)
+        {
+            throw new IllegalArgumentException("copy mode lends no frames");
+        }
+        this.pool = pool;
+        this.free = new FrameRunPool(0, pool.frameCount());
+        this.p2m = p2m;
+        this.frontFramesAddress = frontFramesAddress;
+        this.copyBack = mode == RxMode.LAZY;
+        this.deadlineNs = deadlineNs;
+        final int frames = p2m.entries();
+        this.state = new byte[frames];
+        this.lentFrame = new int[frames];
+        this.seq = new int[frames];
+        this.lentAtNs = new long[frames];
+        this.flips = counters.get(DeviceCounter.RX_FLIPS);
+        this.framesLent = counters.get(DeviceCounter.RX_FRAMES_LENT);
+        this.copiesAvoided = counters.get(DeviceCounter.RX_COPIES_AVOIDED);
+        this.pressureCopies = counters.get(DeviceCounter.RX_LAZY_COPIES_PRESSURE);
+        this.deadlineCopies = counters.get(DeviceCounter.RX_LAZY_COPIES_DEADLINE);
+        this.lentDropped = counters.get(DeviceCounter.RX_LENT_DROPPED);
+        this.noFrame = counters.get(DeviceCounter.RX_NO_BACKEND_FRAME);
+        this.errorP2m = counters.get(DeviceCounter.ERROR_P2M);
+    }
+
+    /** The frames, as the backend writes them. */
+    BackendFrames pool()
+    {
+        return pool;
+    }
+
+    /** Frames lent now. */
+    int lentCount()
+    {
+        return lentCount;
+    }
+
+    /** Why the frontend must be disconnected, or null. */
+    String violation()
+    {
+        return violation;
+    }
+
+    /**
+     * Takes {@code frames} consecutive pool frames for a claim. The caller has collected the
+     * buffers posted again first ({@link RxDelivery#collectPosted}): their frames are free then.
+     * In lazy mode, when none are free, lent frames the frontend has not started reading are
+     * copied back to make room (pressure).
+     *
+     * @return the first pool frame, or -1 (counted).
+     */
+    int claim(final int frames)
+    {
+        int first = free.acquire(frames);
+        if (first < 0 && copyBack)
+        {
+            first = reclaimUnderPressure(frames);
+        }
+        if (first < 0)
+        {
+            noFrame.incrementRelease();
+        }
+        return first;
+    }
+
+    /** Takes {@code frames} consecutive free pool frames if there are: -1, uncounted, when not. */
+    int tryClaim(final int frames)
+    {
+        return free.acquire(frames);
+    }
+
+    /** Gives back pool frames claimed and not lent. */
+    void release(final int first, final int frames)
+    {
+        free.release(first, frames);
+    }
+
+    /**
+     * A request posting frontend frame {@code frame} was copied out of the ring: a buffer lent
+     * before comes back, its pool frame free again.
+     *
+     * @return false on a protocol violation (the frame was posted already, or its P2M entry holds
+     *         a value the frontend may not write).
+     */
+    boolean posted(final int frame)
+    {
+        switch (state[frame])
+        {
+            case NOT_POSTED:
+                state[frame] = POSTED;
+                return true;
+            case POSTED:
+                return violate("frame " + frame + " was posted as a receive buffer again before its response: "
+                    + "a buffer may be posted once until it is answered");
+            case LENT_OUT:
+                return giveBack(frame);
+            default:
+                return afterReclaim(frame);
+        }
+    }
+
+    /** The buffer of {@code frame} was answered by a copy into it (no lend). */
+    void answeredByCopy(final int frame)
+    {
+        state[frame] = NOT_POSTED;
+    }
+
+    /**
+     * Answers the posted buffer of {@code frame} by lending pool frame {@code poolFrame}: its P2M
+     * entry moves from OWN to LENT. The CAS is a full fence after the pool frame's bytes were
+     * written on this thread: a frontend that loads LENT (acquire) sees them. It publishes
+     * nothing by itself: the RX response pushed after it does.
+     *
+     * @return false on a protocol violation (the frontend changed the entry of a posted buffer).
+     */
+    boolean lend(final int frame, final int poolFrame)
+    {
+        if (state[frame] != POSTED)
+        {
+            return violate("frame " + frame + " was answered without being posted (backend record " + state[frame] + ")");
+        }
+        final long expected = encode(OWN, seq[frame], frame);
+        final int next = next(seq[frame]);
+        if (!p2m.compareAndSet(frame, expected, encode(LENT, next, poolFrame)))
+        {
+            return violate("P2M entry of frame " + frame + " is " + describe(p2m.load(frame)) + " while its buffer is posted, "
+                + "expected " + describe(expected) + " (the backend writes P2M entries; a frontend only pins and takes lent ones)");
+        }
+        state[frame] = LENT_OUT;
+        lentFrame[frame] = poolFrame;
+        seq[frame] = next;
+        lentAtNs[frame] = clockNs;
+        lentCount++;
+        flips.incrementRelease();
+        framesLent.setRelease(lentCount);
+        return true;
+    }
+
+    /**
+     * Takes back, at the lend deadline, what the frontend did not give back in time: copied into
+     * its own frame in lazy mode, dropped in flip mode. Housekeeping, on the duty thread.
+     *
+     * @return false on a protocol violation.
+     */
+    boolean expire(final long nowNs)
+    {
+        clockNs = nowNs;
+        if (lentCount == 0)
+        {
+            return true;
+        }
+        for (int frame = 0; frame < state.length && lentCount > 0; frame++)
+        {
+            if (state[frame] == LENT_OUT && nowNs - lentAtNs[frame] > deadlineNs && !takeBack(frame, true))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Disconnect: every lent frame goes with the pool. */
+    @Override
+    public void close()
+    {
+        lentCount = 0;
+        framesLent.setRelease(0);
+        pool.close();
+    }
+
+    private int reclaimUnderPressure(final int frames)
+    {
+        for (int tried = 0; tried < state.length && lentCount > 0; tried++)
+        {
+            final int frame = pressureCursor;
+            pressureCursor = pressureCursor + 1 == state.length ? 0 : pressureCursor + 1;
+            // only frames the frontend is not reading: a pinned one stays until its deadline
+            if (state[frame] == LENT_OUT && state(p2m.load(frame)) == LENT && !takeBack(frame, false))
+            {
+                return -1;
+            }
+            final int first = free.acquire(frames);
+            if (first >= 0)
+            {
+                return first;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Moves a lent entry away from the pool frame: LENT (not read yet) or, at the deadline, PINNED
+     * (read past its deadline) to RECLAIMING, the frame copied into the frontend's own, then OWN
+     * with a release store (pairs with the frontend's acquire load: it reads the copied bytes);
+     * or, in flip mode, to VOID. A frontend that took the frame (TAKEN) has it already. The pool
+     * frame is free after.
+     */
+    private boolean takeBack(final int frame, final boolean deadline)
+    {
+        final int poolFrame = lentFrame[frame];
+        final int s = seq[frame];
+        final long entry = p2m.load(frame);
+        final long lent = encode(LENT, s, poolFrame);
+        final long pinned = encode(PINNED, next(s), poolFrame);
+        final long taken = encode(TAKEN, next(next(s)), frame);
+        if (entry == taken)
+        {
+            seq[frame] = seq(entry);
+        }
+        else if (entry == lent || (entry == pinned && deadline))
+        {
+            if (copyBack)
+            {
+                final long reclaiming = p2m.beginReclaim(frame, entry);
+                if (reclaiming == 0)
+                {
+                    return changedUnder(frame, entry);
+                }
+                frontFrame.wrap(frontFramesAddress + (long)frame * DeviceLayout.PAGE_SIZE, DeviceLayout.PAGE_SIZE);
+                frontFrame.putBytes(0, pool.frames(), poolFrame * DeviceLayout.PAGE_SIZE, DeviceLayout.PAGE_SIZE);
+                seq[frame] = seq(p2m.finishReclaim(frame, reclaiming));
+                (deadline ? deadlineCopies : pressureCopies).incrementRelease();
+            }
+            else
+            {
+                final int at = next(seq(entry));
+                if (!p2m.compareAndSet(frame, entry, encode(VOID, at, frame)))
+                {
+                    return changedUnder(frame, entry);
+                }
+                seq[frame] = at;
+                lentDropped.incrementRelease();
+            }
+        }
+        else if (entry == pinned)
+        {
+            // being read, and no deadline yet: not taken under pressure
+            return true;
+        }
+        else
+        {
+            return notAMove(frame, entry, lent);
+        }
+        state[frame] = TAKEN_BACK;
+        freeLent(frame, poolFrame);
+        return true;
+    }
+
+    /** The repost of a lent buffer: its entry back to OWN, its pool frame free. */
+    private boolean giveBack(final int frame)
+    {
+        final int poolFrame = lentFrame[frame];
+        final int s = seq[frame];
+        final long entry = p2m.load(frame);
+        final long lent = encode(LENT, s, poolFrame);
+        final boolean taken = entry == encode(TAKEN, next(next(s)), frame);
+        if (entry != lent && entry != encode(PINNED, next(s), poolFrame) && !taken)
+        {
+            return notAMove(frame, entry, lent);
+        }
+        final int at = next(seq(entry));
+        if (!p2m.compareAndSet(frame, entry, encode(OWN, at, frame)))
+        {
+            return changedUnder(frame, entry);
+        }
+        if (!taken)
+        {
+            copiesAvoided.incrementRelease();
+        }
+        seq[frame] = at;
+        state[frame] = POSTED;
+        freeLent(frame, poolFrame);
+        return true;
+    }
+
+    /** The repost of a buffer whose lend the backend took back (copied: OWN; dropped: VOID; taken: TAKEN). */
+    private boolean afterReclaim(final int frame)
+    {
+        final long entry = p2m.load(frame);
+        final int s = seq[frame];
+        if (entry != encode(OWN, s, frame) && entry != encode(VOID, s, frame) && entry != encode(TAKEN, s, frame))
+        {
+            return notAMove(frame, entry, encode(OWN, s, frame));
+        }
+        if (state(entry) != OWN)
+        {
+            final int at = next(s);
+            if (!p2m.compareAndSet(frame, entry, encode(OWN, at, frame)))
+            {
+                return changedUnder(frame, entry);
+            }
+            seq[frame] = at;
+        }
+        state[frame] = POSTED;
+        return true;
+    }
+
+    private void freeLent(final int frame, final int poolFrame)
+    {
+        free.release(poolFrame, 1);
+        lentCount--;
+        framesLent.setRelease(lentCount);
+    }
+
+    private boolean notAMove(final int frame, final long entry, final long wrote)
+    {
+        return violate("P2M entry of frame " + frame + " is " + describe(entry) + " under a lent backend frame; the backend wrote "
+            + describe(wrote) + " and a frontend may only pin it, then take it (a P2M pointing elsewhere is the frontend's write)");
+    }
+
+    private boolean changedUnder(final int frame, final long entry)
+    {
+        return violate("P2M entry of frame " + frame + " changed from " + describe(entry) + " to " + describe(p2m.load(frame))
+            + " while the backend moved it (a frontend may not write an entry the backend owns)");
+    }
+
+    private boolean violate(final String reason)
+    {
+        if (violation == null)
+        {
+            violation = reason;
+            errorP2m.incrementRelease();
+        }
+        return false;
+    }
+}
