@@ -13,7 +13,9 @@ import dev.splitnet.frontend.NetFront;
 import dev.splitnet.mmap.CounterReadings;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceLayout;
+import dev.splitnet.mmap.NetifDescriptor;
 import dev.splitnet.mmap.P2mDescriptor;
+import dev.splitnet.mmap.SharedRingDescriptor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -279,6 +281,29 @@ class LazyReceiveTest
             awaitTrue(() -> { poll(front); return !front.isConnected(); }, "disconnected");
             final CounterReadings counters = CounterReadings.read(front.device(), dir, front.domainId());
             assertEquals(1, counters.get(DeviceCounter.ERROR_P2M));
+        }
+    }
+
+    @Test
+    void shouldDisconnectAFrontendThatPostsABufferTwice()
+    {
+        start(new BackendContext().rxMode(RxMode.FLIP));
+        // 128 buffers on a 256-entry ring: room for a request the frontend should never write
+        try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("lazy").txFrames(240).rxFrames(128)
+            .features(LAZY)))
+        {
+            // as a broken frontend would: the last buffer posted, posted again behind NetFront's back
+            final org.agrona.concurrent.UnsafeBuffer ring = front.device().rxRing();
+            final int size = front.device().layout().rxRingEntries();
+            final int prod = ring.getIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET);
+            final int last = SharedRingDescriptor.ENTRIES_OFFSET + ((prod - 1) & (size - 1)) * NetifDescriptor.RX_ENTRY_LENGTH;
+            final int next = SharedRingDescriptor.ENTRIES_OFFSET + (prod & (size - 1)) * NetifDescriptor.RX_ENTRY_LENGTH;
+            ring.putLong(next, ring.getLong(last));
+            ring.putIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET, prod + 1);
+            source.send(front.domainId(), 1, 100);
+            awaitTrue(() -> { poll(front); return !front.isConnected(); }, "the backend disconnects it");
+            assertEquals(1, CounterReadings.read(front.device(), dir, front.domainId()).get(DeviceCounter.ERROR_P2M));
+            assertEquals(0, source.sent, "nothing delivered to it");
         }
     }
 

@@ -75,7 +75,7 @@ final class AeronWorker extends TransportWorker
                 .dirDeleteOnShutdown(true));
         }
         aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir).preTouchMappedMemory(true));
-        final boolean aSends = setup.scenario == Scenario.RX;
+        final boolean aSends = setup.scenario.isReceiveDirection();
         final boolean roundTrip = !setup.scenario.isThroughput();
         if (roundTrip)
         {

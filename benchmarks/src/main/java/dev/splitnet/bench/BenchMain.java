@@ -85,7 +85,15 @@ public final class BenchMain
         final Path logDir = Files.createTempDirectory("splitnet-bench-logs");
         final Launcher launcher = new Launcher(options.shmDir, logDir);
         final List<Case> cases = cases(options);
-        final int total = cases.size() * options.transports.size() * options.reps + 3;
+        int runs = 0;
+        for (final Case kase : cases)
+        {
+            for (final Transport transport : options.transports)
+            {
+                runs += measures(transport, kase.scenario) ? 1 : 0;
+            }
+        }
+        final int total = runs * options.reps + 3;
         final Progress progress = new Progress(total);
         final List<RunResult> results = new ArrayList<>();
         final List<RunResult> cacheLine = new ArrayList<>();
@@ -106,6 +114,10 @@ public final class BenchMain
                 java.util.Collections.rotate(order, c + rep);
                 for (final Transport transport : order)
                 {
+                    if (!measures(transport, kase.scenario))
+                    {
+                        continue;
+                    }
                     progress.step(String.format(Locale.ROOT, "%-9s %5d B  %-8s %-5s rep %d/%d", kase.scenario.cliName(), kase.size,
                         transport.cliName(), kase.idle, rep, options.reps));
                     try
@@ -172,6 +184,12 @@ public final class BenchMain
             }
         }
         return cases;
+    }
+
+    /** The lending transports differ from splitnet only in the receive direction: elsewhere they are not run. */
+    private static boolean measures(final Transport transport, final Scenario scenario)
+    {
+        return scenario.isReceiveDirection() || (transport != Transport.SPLITNET_FLIP && transport != Transport.SPLITNET_LAZY);
     }
 
     private static RunResult toResult(final Transport transport, final Case kase, final int rep, final Map<String, String>[] r)

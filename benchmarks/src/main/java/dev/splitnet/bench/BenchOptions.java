@@ -25,7 +25,7 @@ public final class BenchOptions
         "         one repeat, 1 s warm-up, 0.8 s measured; no JMH",
         "  --full: every scenario at 64/1500/9000/65000 B, 3 repeats, 2 s warm-up, 3 s measured, yielding consumers",
         "          as well as spinning ones at 64 B, then the JMH microbenchmarks with the gc profiler",
-        "  scenarios: forward, read, rx, rtt-spin, rtt-block; transports: splitnet, splitnet-v2, aeron, agrona, uds",
+        "  scenarios: forward, read, rx, rx-read, rtt-spin, rtt-block; transports: splitnet, splitnet-v2, splitnet-flip, splitnet-lazy, aeron, agrona, uds",
         "  --jmh: only the JMH microbenchmarks; --dir: where the shared files go (default /dev/shm/splitnet-bench)");
 
     boolean full;

@@ -151,18 +151,21 @@ final class Report
         sb.append("Throughput: messages/s (payload GB/s). Round trips: p50 / p99 / p99.9 / max in us. "
             + "**xN** = how many times better splitnet is than that peer (throughput ratio, or the peer's p50 over splitnet's), "
             + "only within one placement. Allocation: bytes per message, frontend / backend.\n\n");
-        sb.append("| scenario | size | idle | placement (cache-line p50) | splitnet | splitnet ring v2 (xN: v2 over Xen's ring) | Aeron IPC | Agrona ring | Unix socket | splitnet alloc fe/be |\n");
-        sb.append("|---|---:|---|---|---|---|---|---|---|---|\n");
+        sb.append("| scenario | size | idle | placement (cache-line p50) | splitnet | splitnet ring v2 (xN: v2 over Xen's ring) "
+            + "| splitnet flip (xN: over copy) | splitnet lazy (xN: over copy) | Aeron IPC | Agrona ring | Unix socket | splitnet alloc fe/be |\n");
+        sb.append("|---|---:|---|---|---|---|---|---|---|---|---|---|\n");
         for (final BenchMain.Case kase : cases())
         {
             for (final Placement placement : Placement.values())
             {
                 final Median s = median(kase, Transport.SPLITNET, placement);
                 final Median v2 = median(kase, Transport.SPLITNET_V2, placement);
+                final Median flip = median(kase, Transport.SPLITNET_FLIP, placement);
+                final Median lazy = median(kase, Transport.SPLITNET_LAZY, placement);
                 final Median aeron = median(kase, Transport.AERON, placement);
                 final Median agrona = median(kase, Transport.AGRONA, placement);
                 final Median uds = median(kase, Transport.UDS, placement);
-                if (s == null && v2 == null && aeron == null && agrona == null && uds == null)
+                if (s == null && v2 == null && flip == null && lazy == null && aeron == null && agrona == null && uds == null)
                 {
                     continue;
                 }
@@ -170,6 +173,8 @@ final class Report
                     .append(" | ").append(placement.label()).append(" (").append(us(probeMedian(kase, placement))).append(" us) | ")
                     .append(figure(kase.scenario(), s)).append(s == null ? "" : " [" + s.runs + "]").append(" | ")
                     .append(figure(kase.scenario(), v2)).append(ratio(kase.scenario(), v2, s)).append(" | ")
+                    .append(figure(kase.scenario(), flip)).append(ratio(kase.scenario(), flip, s)).append(" | ")
+                    .append(figure(kase.scenario(), lazy)).append(ratio(kase.scenario(), lazy, s)).append(" | ")
                     .append(figure(kase.scenario(), aeron)).append(ratio(kase.scenario(), s, aeron)).append(" | ")
                     .append(figure(kase.scenario(), agrona)).append(ratio(kase.scenario(), s, agrona)).append(" | ")
                     .append(figure(kase.scenario(), uds)).append(ratio(kase.scenario(), s, uds)).append(" | ")
@@ -244,6 +249,12 @@ final class Report
             sb.append(rtt == null || line <= 0 ? "" : String.format(Locale.ROOT, "RTT busy-spin p50 within 1.5x cache-line RTT: %.1fx %s; ",
                 rtt.p50 / line, rtt.p50 / line <= 1.5 ? "met" : "NOT met"));
             sb.append(target("RTT blocking p50 no worse than UDS", rttBlock, udsBlock, (s, o) -> o.p50 / s.p50, 1.0));
+            final Median rx65 = median(new BenchMain.Case(Scenario.RX, 65000, "spin"), Transport.SPLITNET, p);
+            for (final Transport lending : List.of(Transport.SPLITNET_FLIP, Transport.SPLITNET_LAZY))
+            {
+                sb.append(target("65000 B rx dropped unread, " + lending.cliName() + " >= 10x copy",
+                    median(new BenchMain.Case(Scenario.RX, 65000, "spin"), lending, p), rx65, (s, o) -> s.rate / o.rate, 10.0));
+            }
             double worstAlloc = -1;
             for (final RunResult r : results)
             {

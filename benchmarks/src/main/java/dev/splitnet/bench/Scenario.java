@@ -10,7 +10,9 @@ public enum Scenario
     /** One-way frontend to backend; the receiver reads every byte (checksum). */
     READ("read", "one-way, payload read (checksum)", true),
     /** One-way backend to frontend (splitnet copies into receive buffers; peers offer a copy). */
-    RX("rx", "receive direction (backend to frontend)", true),
+    RX("rx", "receive direction (backend to frontend), dropped unread", true),
+    /** One-way backend to frontend; the frontend reads every byte (checksum). */
+    RX_READ("rx-read", "receive direction, payload read (checksum)", true),
     /** Round trip of one packet, both sides busy-spinning. */
     RTT_SPIN("rtt-spin", "round trip, busy-spin", false),
     /** Round trip of one packet, both sides blocking (or parking) when idle. */
@@ -37,6 +39,12 @@ public enum Scenario
         return title;
     }
 
+    /** Backend to frontend: side A (the backend, or the peer's publisher) sends. */
+    public boolean isReceiveDirection()
+    {
+        return this == RX || this == RX_READ;
+    }
+
     /** Throughput (messages per second) rather than latency percentiles. */
     public boolean isThroughput()
     {
@@ -53,6 +61,6 @@ public enum Scenario
                 return s;
             }
         }
-        throw new IllegalArgumentException("unknown scenario=" + name + "; known: forward, read, rx, rtt-spin, rtt-block");
+        throw new IllegalArgumentException("unknown scenario=" + name + "; known: forward, read, rx, rx-read, rtt-spin, rtt-block");
     }
 }

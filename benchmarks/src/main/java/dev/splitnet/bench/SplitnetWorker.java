@@ -11,6 +11,8 @@ import dev.splitnet.api.TxClaim;
 import dev.splitnet.api.TxCompletionHandler;
 import dev.splitnet.backend.BackendContext;
 import dev.splitnet.backend.NetBack;
+import dev.splitnet.backend.RxMode;
+import dev.splitnet.api.RxClaim;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import dev.splitnet.mmap.DeviceCounter;
@@ -48,6 +50,9 @@ final class SplitnetWorker extends TransportWorker
 
     private final Path dir;
     private final boolean ringV2;
+    // COPY: the receive direction delivers a buffer (copied in); FLIP, LAZY: lazy-rx, packets built in backend frames
+    private final RxMode rxMode;
+    private long rxSeq;
     private NetBack backend;
     private NetFront front;
     private boolean readPayload;
@@ -56,16 +61,32 @@ final class SplitnetWorker extends TransportWorker
     private final UnsafeBuffer source;
     private final TxCompletionHandler completions = (id, status) -> { };
     private final RxHandler countReceived = packet -> meter.count++;
+    private final RxHandler readReceived = packet ->
+    {
+        long sum = 0;
+        for (int i = 0, n = packet.bufferCount(); i < n; i++)
+        {
+            final org.agrona.DirectBuffer b = packet.buffer(i);
+            sum += WorkerSetup.sum(b, 0, b.capacity());
+        }
+        setup.checksum += sum;
+        meter.count++;
+    };
     private final RxHandler markReceived = packet -> received = true;
 
     /**
      * @param ringV2 offer ring v2, on {@link #RING_PAGES_V2} pages: the same 1024 entries each way
      *               as Xen's ring on {@link #RING_PAGES} (ring v2 holds half as many a page).
+     * @param rxMode COPY: the receive direction copies a buffer into the frontend's; FLIP or LAZY:
+     *               the frontend offers lazy-rx and the backend builds each packet in its own frames
+     *               ({@code claimRx}, writing only an 8-byte sequence number: the rest is what the
+     *               frames hold, as bytes a NIC put there) and lends them.
      */
-    SplitnetWorker(final WorkerSetup setup, final boolean ringV2)
+    SplitnetWorker(final WorkerSetup setup, final boolean ringV2, final RxMode rxMode)
     {
         super(setup);
         this.ringV2 = ringV2;
+        this.rxMode = rxMode;
         this.dir = setup.runDir.resolve("splitnet");
         this.source = new UnsafeBuffer(new byte[size]);
         for (int i = 0; i < size; i++)
@@ -152,7 +173,7 @@ final class SplitnetWorker extends TransportWorker
     {
         if (sideA)
         {
-            final BackendContext context = new BackendContext().directory(dir).idleMode(IdleMode.BUSY_SPIN)
+            final BackendContext context = new BackendContext().directory(dir).idleMode(IdleMode.BUSY_SPIN).rxMode(rxMode)
                 .txBudget(Integer.getInteger("splitnet.bench.txBudget", 64));
             if (HOLD_MICROS > 0 && setup.scenario == Scenario.FORWARD)
             {
@@ -168,7 +189,7 @@ final class SplitnetWorker extends TransportWorker
         {
             front = NetFront.connect(new FrontendContext().directory(dir).name("bench")
                 .ringPages(ringV2 ? RING_PAGES_V2 : RING_PAGES).txFrames(TX_FRAMES).rxFrames(RX_FRAMES)
-                .features(ringV2 ? Features.DEFAULT | Features.RING_V2 : Features.DEFAULT)
+                .features((ringV2 ? Features.DEFAULT | Features.RING_V2 : Features.DEFAULT) | (rxMode != RxMode.COPY ? Features.LAZY_RX : 0))
                 .txPushBatch(setup.scenario.isThroughput() ? Integer.getInteger(FrontendContext.TX_PUSH_BATCH_PROP, PUSH_BATCH) : 1));
         }
     }
@@ -242,7 +263,7 @@ final class SplitnetWorker extends TransportWorker
                 else
                 {
                     int delivered = 0;
-                    while (delivered < DELIVERY_BURST && backend.deliver(domain, source, 0, size) == PacketStatus.OKAY)
+                    while (delivered < DELIVERY_BURST && deliverOne(domain) == PacketStatus.OKAY)
                     {
                         delivered++;
                     }
@@ -285,6 +306,25 @@ final class SplitnetWorker extends TransportWorker
         }
     }
 
+    /** One packet to the frontend: {@link #source} copied in, or built in backend frames (lazy-rx). */
+    private PacketStatus deliverOne(final int domain)
+    {
+        if (rxMode == RxMode.COPY)
+        {
+            return backend.deliver(domain, source, 0, size);
+        }
+        final RxClaim claim = backend.claimRx(domain, size);
+        if (claim == null)
+        {
+            return PacketStatus.DROPPED;
+        }
+        if (size >= Long.BYTES)
+        {
+            claim.buffer().putLong(0, rxSeq++);
+        }
+        return claim.commit();
+    }
+
     @Override
     void receive(final boolean read)
     {
@@ -294,7 +334,8 @@ final class SplitnetWorker extends TransportWorker
             runBackend(spinOrYield(), false);
             return;
         }
-        pollUntilDone(() -> front.poll(completions, countReceived));
+        final RxHandler handler = read ? readReceived : countReceived;
+        pollUntilDone(() -> front.poll(completions, handler));
     }
 
     @Override
@@ -350,6 +391,11 @@ final class SplitnetWorker extends TransportWorker
             + " grant_pins=" + counters.get(DeviceCounter.GRANT_PINS)
             + " doorbells=" + counters.get(DeviceCounter.FRONTEND_DOORBELLS_SENT)
             + " back_pressured=" + counters.get(DeviceCounter.TX_BACK_PRESSURED)
+            + (rxMode != RxMode.COPY ? " rx_flips=" + counters.get(DeviceCounter.RX_FLIPS)
+            + " rx_lent_reads=" + counters.get(DeviceCounter.RX_LENT_READS)
+            + " rx_copies_avoided=" + counters.get(DeviceCounter.RX_COPIES_AVOIDED)
+            + " rx_lazy_copies=" + (counters.get(DeviceCounter.RX_LAZY_COPIES_PRESSURE) + counters.get(DeviceCounter.RX_LAZY_COPIES_DEADLINE))
+            + " rx_no_backend_frame=" + counters.get(DeviceCounter.RX_NO_BACKEND_FRAME) : "")
             + (HOLD_MICROS > 0 ? " held=" + counters.get(DeviceCounter.HELD_PACKETS)
             + " held_no_copy=" + counters.get(DeviceCounter.HELD_COMPLETED_NO_COPY)
             + " copied_pressure=" + counters.get(DeviceCounter.HELD_COPIED_PRESSURE)

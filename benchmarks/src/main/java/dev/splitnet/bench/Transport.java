@@ -8,6 +8,13 @@ public enum Transport
     SPLITNET("splitnet"),
     /** splitnet with the ring-v2 feature (docs/PROTOCOL.md 3.5), everything else as {@link #SPLITNET}. */
     SPLITNET_V2("splitnet-v2"),
+    /**
+     * splitnet with lazy-rx and a backend in rx mode flip (docs/PROTOCOL.md 6.5): in the receive
+     * scenarios the backend builds each packet in its own frames and lends them; elsewhere as {@link #SPLITNET}.
+     */
+    SPLITNET_FLIP("splitnet-flip"),
+    /** As {@link #SPLITNET_FLIP} in rx mode lazy (a lent frame copied only when it must be). */
+    SPLITNET_LAZY("splitnet-lazy"),
     AERON("aeron"),
     AGRONA("agrona"),
     UDS("uds");
@@ -34,6 +41,6 @@ public enum Transport
                 return t;
             }
         }
-        throw new IllegalArgumentException("unknown transport=" + name + "; known: splitnet, splitnet-v2, aeron, agrona, uds");
+        throw new IllegalArgumentException("unknown transport=" + name + "; known: splitnet, splitnet-v2, splitnet-flip, splitnet-lazy, aeron, agrona, uds");
     }
 }

@@ -1,5 +1,6 @@
 package dev.splitnet.bench;
 
+import dev.splitnet.backend.RxMode;
 import java.io.File;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -44,7 +45,7 @@ public final class Worker
                 return;
             }
             final Transport transport = Transport.parse(transportName);
-            final boolean aSends = scenario == Scenario.RX;
+            final boolean aSends = scenario.isReceiveDirection();
             final boolean measuring = scenario.isThroughput() ? sideA != aSends : !sideA;
             final WorkerSetup setup = new WorkerSetup(runDir, scenario, size, yielding,
                 new Meter(control, measuring, warmupMs, measureMs));
@@ -68,13 +69,14 @@ public final class Worker
                 case FORWARD:
                 case READ:
                 case RX:
+                case RX_READ:
                     if (sideA == aSends)
                     {
-                        worker.send(scenario == Scenario.RX);
+                        worker.send(aSends);
                     }
                     else
                     {
-                        worker.receive(scenario == Scenario.READ);
+                        worker.receive(scenario == Scenario.READ || scenario == Scenario.RX_READ);
                     }
                     break;
                 default:
@@ -116,8 +118,10 @@ public final class Worker
     {
         switch (transport)
         {
-            case SPLITNET: return new SplitnetWorker(setup, false);
-            case SPLITNET_V2: return new SplitnetWorker(setup, true);
+            case SPLITNET: return new SplitnetWorker(setup, false, RxMode.COPY);
+            case SPLITNET_V2: return new SplitnetWorker(setup, true, RxMode.COPY);
+            case SPLITNET_FLIP: return new SplitnetWorker(setup, false, RxMode.FLIP);
+            case SPLITNET_LAZY: return new SplitnetWorker(setup, false, RxMode.LAZY);
             case AERON: return new AeronWorker(setup);
             case AGRONA: return new AgronaRingWorker(setup);
             default: return new UdsWorker(setup);

@@ -36,13 +36,13 @@ class BenchOptionsTest
     @Test
     void shouldRejectAnUnknownScenarioSizeOrTransportNamingIt()
     {
-        assertEquals("unknown scenario=fast; known: forward, read, rx, rtt-spin, rtt-block",
+        assertEquals("unknown scenario=fast; known: forward, read, rx, rx-read, rtt-spin, rtt-block",
             assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--scenario", "fast")).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--size", "70000")).getMessage()
             .startsWith("size=70000 out of range"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--size", "big")).getMessage()
             .startsWith("unknown size=big"));
-        assertEquals("unknown transport=zeromq; known: splitnet, splitnet-v2, aeron, agrona, uds",
+        assertEquals("unknown transport=zeromq; known: splitnet, splitnet-v2, splitnet-flip, splitnet-lazy, aeron, agrona, uds",
             assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--transport", "zeromq")).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--warmup-ms", "10")).getMessage()
             .startsWith("--warmup-ms=10 must be"));

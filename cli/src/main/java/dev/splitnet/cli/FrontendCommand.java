@@ -392,6 +392,11 @@ final class FrontendCommand implements Callable<Integer>
                     + " is reserved, not implemented by this build; implemented: " + Features.describe(Features.SUPPORTED));
             }
         }
+        if ((features & Features.LAZY_RX) != 0 && (features & Features.PERMANENT_GRANTS) == 0)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                "--features: lazy-rx needs permanent-grants (a lent receive buffer stays granted); name both");
+        }
         return features;
     }
 

@@ -245,6 +245,11 @@ public final class FrontendContext
             throw new IllegalArgumentException("features=" + Features.describe(features)
                 + " includes ones this build does not implement; supported: " + Features.describe(Features.SUPPORTED));
         }
+        if ((features & Features.LAZY_RX) != 0 && (features & Features.PERMANENT_GRANTS) == 0)
+        {
+            throw new IllegalArgumentException("features=" + Features.describe(features) + ": lazy-rx needs permanent-grants "
+                + "(a lent receive buffer stays granted); offer both");
+        }
         dev.splitnet.mmap.ControlDescriptor.checkDeviceName(name);
         geometry = DeviceGeometry.of(ringPages, headerSlotSize, txFrames, rxFrames);
         return this;

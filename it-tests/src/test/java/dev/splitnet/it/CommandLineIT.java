@@ -36,11 +36,12 @@ class CommandLineIT
             assertEquals(1, err.lines().count(), err);
             assertTrue(err.contains("unknown feature=warp-drive") && err.contains("frame-spans") && err.contains("frontend --help"), err);
         }
-        try (SplitnetProcess p = SplitnetProcess.start("cli-reserved-feature", "frontend", "--dir", dir.toString(), "--features", "lazy-rx"))
+        try (SplitnetProcess p = SplitnetProcess.start("cli-lazy-alone", "frontend", "--dir", dir.toString(), "--features", "lazy-rx"))
         {
             assertEquals(2, p.waitFor(30));
             final String err = p.stderr().strip();
-            assertTrue(err.contains("lazy-rx is reserved, not implemented"), err);
+            assertEquals(1, err.lines().count(), err);
+            assertTrue(err.contains("lazy-rx needs permanent-grants"), err);
         }
     }
 

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class DeviceFileIT
 {
     /** The default geometry's file length (docs/PROTOCOL.md 2.2). */
-    static final long DEFAULT_FILE_LENGTH = 5_349_376L;
+    static final long DEFAULT_FILE_LENGTH = 5_361_664L;
 
     @TempDir
     Path dir;

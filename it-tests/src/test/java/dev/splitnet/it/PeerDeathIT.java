@@ -60,6 +60,45 @@ class PeerDeathIT
         }
     }
 
+    /**
+     * Lazy receive: a frontend killed while the backend lends it frames (the echo mode builds each
+     * echo in backend frames, rx mode flip, a lend deadline far away) pins none of them: the backend
+     * takes every one back within a second of the death.
+     */
+    @Test
+    void shouldTakeBackEveryLentFrameWithinASecondOfAKilledFrontend() throws Exception
+    {
+        try (SplitnetProcess backend = Backends.start("lent-backend", dir, "--mode", "echo", "--rx-mode", "flip",
+                "--lend-deadline-ms", "600000");
+            SplitnetProcess victim = SplitnetProcess.start("lent-victim", "frontend", "--dir", dir.toString(), "--name", "victim",
+                "--duration", "60", "--max-size", "65000", "--features", "header-slots,permanent-grants,frame-spans,lazy-rx", "--quiet"))
+        {
+            final long start = System.nanoTime();
+            int domain = 0;
+            long lent = 0;
+            long flips = 0;
+            // until frames are lent to it right now, after a few thousand lends
+            while (lent == 0 || flips < 2000)
+            {
+                assertTrue(System.nanoTime() - start < 30_000_000_000L, "no frames lent to the victim: " + backend.stderr());
+                domain = domain != 0 ? domain : dev.splitnet.mmap.BackendCounters.resolve(dir, "victim");
+                final java.util.Map<dev.splitnet.mmap.DeviceCounter, Long> counters =
+                    dev.splitnet.mmap.BackendCounters.read(dir).getOrDefault(domain, java.util.Map.of());
+                lent = counters.getOrDefault(dev.splitnet.mmap.DeviceCounter.RX_FRAMES_LENT, 0L);
+                flips = counters.getOrDefault(dev.splitnet.mmap.DeviceCounter.RX_FLIPS, 0L);
+            }
+            victim.kill();
+            final long killedAt = System.nanoTime();
+            while (dev.splitnet.mmap.BackendCounters.read(dir).get(domain).get(dev.splitnet.mmap.DeviceCounter.RX_FRAMES_LENT) != 0)
+            {
+                assertTrue(System.nanoTime() - killedAt < 1_000_000_000L, "frames still lent to the dead frontend a second later ("
+                    + lent + " before its death): " + backend.stderr());
+                Thread.sleep(5);
+            }
+            assertTrue(backend.isAlive(), backend.stderr());
+        }
+    }
+
     @Test
     void shouldReportEveryPacketInFlightWhenTheBackendIsKilled() throws Exception
     {
