@@ -37,7 +37,8 @@ public final class BackendContext
     private long rxStallTimeoutMs = 60_000;
     private long senderPauseMs = 500;
     private RxOrder rxOrder = RxOrder.POSTED;
-    private RxMode rxMode = RxMode.COPY;
+    private RxMode rxMode = RxMode.LAZY;
+    private int rxCopybreak = 1024;
     private int rxPoolFrames;
     private long lendDeadlineMs = 1000;
 
@@ -318,7 +319,8 @@ public final class BackendContext
 
     /**
      * How packets claimed in backend frames reach frontends that negotiated lazy-rx (default
-     * {@link RxMode#COPY}, which declines the feature; see {@link RxMode}).
+     * {@link RxMode#LAZY}: lent, copied only when needed, never lost to a deadline; {@link RxMode#COPY}
+     * declines the feature; see {@link RxMode} and docs/PROTOCOL.md 6.5 for why).
      */
     public BackendContext rxMode(final RxMode rxMode)
     {
@@ -329,6 +331,23 @@ public final class BackendContext
     public RxMode rxMode()
     {
         return rxMode;
+    }
+
+    /**
+     * Claims shorter than this many bytes (default 1024) are copied into the frontend's buffers
+     * even where they could be lent, as NIC drivers copy small packets ({@code rx_copybreak}): below
+     * about 1 KiB a copy costs less than the lend's P2M hand-over (docs/PROTOCOL.md 6.5). 0 lends
+     * every claim.
+     */
+    public BackendContext rxCopybreak(final int rxCopybreak)
+    {
+        this.rxCopybreak = rxCopybreak;
+        return this;
+    }
+
+    public int rxCopybreak()
+    {
+        return rxCopybreak;
     }
 
     /**
@@ -403,6 +422,11 @@ public final class BackendContext
         if (rxMode == null)
         {
             throw new IllegalArgumentException("rxMode must be set: COPY, FLIP or LAZY");
+        }
+        if (rxCopybreak < 0 || rxCopybreak > dev.splitnet.api.NetifConstants.XEN_NETIF_MAX_TX_SIZE + 1)
+        {
+            throw new IllegalArgumentException("rxCopybreak=" + rxCopybreak + " must be 0 (lend every claim) to "
+                + (dev.splitnet.api.NetifConstants.XEN_NETIF_MAX_TX_SIZE + 1) + " (lend none)");
         }
         if (rxPoolFrames < 0 || rxPoolFrames > dev.splitnet.mmap.BackendFrames.MAX_FRAMES || lendDeadlineMs < 1)
         {

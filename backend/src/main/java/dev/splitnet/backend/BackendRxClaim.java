@@ -4,20 +4,21 @@ import dev.splitnet.api.NetifConstants;
 import dev.splitnet.api.PacketStatus;
 import dev.splitnet.api.RxClaim;
 import dev.splitnet.mmap.DeviceLayout;
-import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The backend's one {@link RxClaim}, reused claim after claim: a window onto consecutive backend
- * frames of a lazy-rx frontend, or onto a staging buffer for a frontend that receives by copy
- * (committed as {@code deliver(buffer)}). Duty-cycle thread only.
+ * frames of a lazy-rx frontend, or, for a claim shorter than the copybreak (it will be copied
+ * in anyway), onto a staging buffer of the backend's, so that no frame is taken and given back
+ * for it. Duty-cycle thread only.
  */
 final class BackendRxClaim implements RxClaim
 {
-    private final UnsafeBuffer staging = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
-        NetifConstants.XEN_NETIF_MAX_TX_SIZE + 1, DeviceLayout.PAGE_SIZE));
     private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
+    // claims below the copybreak: the largest copybreak that still copies is 65536, a whole packet
+    private final UnsafeBuffer staging = new UnsafeBuffer(org.agrona.BufferUtil.allocateDirectAligned(
+        NetifConstants.XEN_NETIF_MAX_TX_SIZE + 1, DeviceLayout.PAGE_SIZE));
     private Vif vif;
     // first pool frame of the claim, or -1 for the staging buffer
     private int firstPoolFrame;
@@ -27,7 +28,7 @@ final class BackendRxClaim implements RxClaim
     /**
      * Starts a claim of {@code length} bytes for {@code vif}.
      *
-     * @return this, or null when the frontend's backend frames are all lent or claimed.
+     * @return this, or null when the frontend takes no lent frames, or its backend frames are all lent or claimed.
      */
     RxClaim open(final Vif vif, final int length)
     {
@@ -42,6 +43,10 @@ final class BackendRxClaim implements RxClaim
         }
         final LentFrames lent = vif.lentFrames();
         if (lent == null)
+        {
+            return null;
+        }
+        if (!lent.lends(length))
         {
             firstPoolFrame = -1;
             view.wrap(staging, 0, length);
@@ -83,6 +88,7 @@ final class BackendRxClaim implements RxClaim
         vif = null;
         if (firstPoolFrame < 0)
         {
+            // below the copybreak: copied in, as deliver(buffer)
             return target.deliver(view, 0, length);
         }
         // the frames go to the frontend or back to the pool inside, whatever the outcome

@@ -573,7 +573,7 @@ final class Conductor implements AutoCloseable
                 try
                 {
                     lent = new LentFrames(pool, new P2mTable(device.p2m(), device.layout().frameCount()), device.frames().addressOffset(),
-                        context.rxMode(), TimeUnit.MILLISECONDS.toNanos(context.lendDeadlineMs()), counters);
+                        context.rxMode(), TimeUnit.MILLISECONDS.toNanos(context.lendDeadlineMs()), context.rxCopybreak(), counters);
                 }
                 catch (final RuntimeException ex)
                 {

@@ -38,6 +38,7 @@ final class LentFrames implements AutoCloseable
     private final long frontFramesAddress;
     private final boolean copyBack;
     private final long deadlineNs;
+    private final int copybreak;
     private final byte[] state;
     private final int[] lentFrame;
     private final int[] seq;
@@ -64,8 +65,9 @@ final class LentFrames implements AutoCloseable
      * @param mode               {@link RxMode#FLIP} or {@link RxMode#LAZY}.
      */
     LentFrames(final BackendFrames pool, final P2mTable p2m, final long frontFramesAddress, final RxMode mode,
-        final long deadlineNs, final DeviceCounters counters)
+        final long deadlineNs, final int copybreak, final DeviceCounters counters)
     {
+        this.copybreak = copybreak;
         if (mode == RxMode.COPY)
         {
             throw new IllegalArgumentException("copy mode lends no frames");
@@ -95,6 +97,12 @@ final class LentFrames implements AutoCloseable
     BackendFrames pool()
     {
         return pool;
+    }
+
+    /** Whether a claim of {@code length} bytes is lent (at least the copybreak) or copied in. */
+    boolean lends(final int length)
+    {
+        return length >= copybreak;
     }
 
     /** Frames lent now. */

@@ -7,7 +7,7 @@ package dev.splitnet.backend;
  */
 public enum RxMode
 {
-    /** Copy into the frontend's posted buffers (Xen's netback today); the backend declines lazy-rx. */
+    /** Copy into the frontend's posted buffers (Xen's netback today); the backend declines lazy-rx, and {@code claimRx} returns null. */
     COPY,
     /**
      * Lend the backend frame: the buffer's P2M entry points at it until the frontend posts the
@@ -16,7 +16,7 @@ public enum RxMode
      */
     FLIP,
     /**
-     * Lend, and copy into the frontend's own frame only when needed: the frontend writes the packet
+     * The default. Lend, and copy into the frontend's own frame only when needed: the frontend writes the packet
      * ({@code rx_lazy_copies_write}), the backend's frames run low ({@code rx_lazy_copies_pressure}),
      * or the frontend holds one past the lend deadline ({@code rx_lazy_copies_deadline}).
      */

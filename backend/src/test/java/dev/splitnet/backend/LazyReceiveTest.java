@@ -59,7 +59,13 @@ class LazyReceiveTest
         }
     }
 
+    /** Lends every claim (copybreak 0), unless the test says otherwise. */
     private void start(final BackendContext context)
+    {
+        startAsIs(context.rxCopybreak(0));
+    }
+
+    private void startAsIs(final BackendContext context)
     {
         final NetBack backend = NetBack.launch(context.directory(dir).idleMode(IdleMode.BACKOFF).handler(source));
         runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, backend);
@@ -96,7 +102,7 @@ class LazyReceiveTest
     }
 
     @Test
-    void shouldCopyClaimsIntoTheBuffersOfAFrontendWithoutLazyReceive()
+    void shouldRefuseClaimsForAFrontendWithoutLazyReceiveSoTheyAreDeliveredAsBefore()
     {
         start(new BackendContext().rxMode(RxMode.FLIP));
         try (NetFront front = connect(Features.DEFAULT))
@@ -104,14 +110,34 @@ class LazyReceiveTest
             final EchoTraffic echo = new EchoTraffic(front, new SplittableRandom(22), 9000);
             echo.run(500);
             echo.assertIntact(500);
+            assertEquals(500, source.copied, "every claim refused (null), every echo delivered by copy");
             assertEquals(0, CounterReadings.read(front.device(), dir, front.domainId()).get(DeviceCounter.RX_FLIPS));
+        }
+    }
+
+    @Test
+    void shouldCopyClaimsShorterThanTheCopybreakAndLendTheRest()
+    {
+        // the defaults: lazy mode, copybreak 1024
+        startAsIs(new BackendContext());
+        try (NetFront front = connect(LAZY))
+        {
+            source.send(front.domainId(), 20, 1023);
+            receiveAll(front, 20).assertIntact(20, 1023);
+            final CounterReadings counters = CounterReadings.read(front.device(), dir, front.domainId());
+            assertEquals(0, counters.get(DeviceCounter.RX_FLIPS), "below the copybreak: copied");
+            assertEquals(20, counters.get(DeviceCounter.RX_DELIVERED));
+            source.send(front.domainId(), 20, 1024);
+            receiveAll(front, 20).assertIntact(20, 1024);
+            assertEquals(20, CounterReadings.read(front.device(), dir, front.domainId()).get(DeviceCounter.RX_FLIPS),
+                "at the copybreak: lent");
         }
     }
 
     @Test
     void shouldDeclineLazyReceiveInCopyMode()
     {
-        start(new BackendContext());
+        start(new BackendContext().rxMode(RxMode.COPY));
         try (NetFront front = connect(LAZY))
         {
             assertEquals(Features.DEFAULT, front.negotiatedFeatures());

@@ -173,7 +173,9 @@ final class SplitnetWorker extends TransportWorker
     {
         if (sideA)
         {
+            // flip lends every claim (copybreak 0: the cost of lending itself); lazy is the library's default (copybreak 1024)
             final BackendContext context = new BackendContext().directory(dir).idleMode(IdleMode.BUSY_SPIN).rxMode(rxMode)
+                .rxCopybreak(rxMode == RxMode.FLIP ? 0 : new BackendContext().rxCopybreak())
                 .txBudget(Integer.getInteger("splitnet.bench.txBudget", 64));
             if (HOLD_MICROS > 0 && setup.scenario == Scenario.FORWARD)
             {

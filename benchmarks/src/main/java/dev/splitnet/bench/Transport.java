@@ -9,11 +9,12 @@ public enum Transport
     /** splitnet with the ring-v2 feature (docs/PROTOCOL.md 3.5), everything else as {@link #SPLITNET}. */
     SPLITNET_V2("splitnet-v2"),
     /**
-     * splitnet with lazy-rx and a backend in rx mode flip (docs/PROTOCOL.md 6.5): in the receive
-     * scenarios the backend builds each packet in its own frames and lends them; elsewhere as {@link #SPLITNET}.
+     * splitnet with lazy-rx and a backend in rx mode flip lending every claim (copybreak 0; docs/PROTOCOL.md
+     * 6.5): in the receive scenarios the backend builds each packet in its own frames and lends them;
+     * elsewhere as {@link #SPLITNET}.
      */
     SPLITNET_FLIP("splitnet-flip"),
-    /** As {@link #SPLITNET_FLIP} in rx mode lazy (a lent frame copied only when it must be). */
+    /** As {@link #SPLITNET_FLIP} with the library's defaults: rx mode lazy, copybreak 1024 (shorter packets copied). */
     SPLITNET_LAZY("splitnet-lazy"),
     AERON("aeron"),
     AGRONA("agrona"),

@@ -77,8 +77,12 @@ final class BackendCommand implements Callable<Integer>
     @Option(names = "--rx-mode", paramLabel = "MODE", converter = RxModeConverter.class,
         description = "How packets the backend builds in its own frames (the echo mode's) reach frontends that offer lazy-rx: "
             + "copy (into their buffers; lazy-rx declined), flip (lend the frame through the frontend's P2M, never copy), or lazy "
-            + "(lend, copy only when the frontend writes it, the backend runs low or the lend deadline passes) (default: copy).")
-    RxMode rxMode = RxMode.COPY;
+            + "(lend, copy only when the frontend writes it, the backend runs low or the lend deadline passes) (default: lazy).")
+    RxMode rxMode = RxMode.LAZY;
+
+    @Option(names = "--rx-copybreak", paramLabel = "BYTES", description = "Packets shorter than this are copied into a "
+        + "lazy-rx frontend's buffers, not lent (a copy is cheaper below about 1 KiB); 0 lends all (default: ${DEFAULT-VALUE}).")
+    int rxCopybreak = 1024;
 
     @Option(names = "--rx-pool-frames", paramLabel = "N", description = "Backend frames per lazy-rx frontend; 0: one per "
         + "receive buffer and 16 more (default: ${DEFAULT-VALUE}).")
@@ -95,11 +99,12 @@ final class BackendCommand implements Callable<Integer>
     public Integer call() throws Exception
     {
         final DatagramChannel wire = openEgress();
-        if (rxPoolFrames < 0 || rxPoolFrames > dev.splitnet.mmap.BackendFrames.MAX_FRAMES || lendDeadlineMs < 1)
+        if (rxPoolFrames < 0 || rxPoolFrames > dev.splitnet.mmap.BackendFrames.MAX_FRAMES || lendDeadlineMs < 1
+            || rxCopybreak < 0 || rxCopybreak > 65536)
         {
             throw new CommandLine.ParameterException(new CommandLine(this), "--rx-pool-frames=" + rxPoolFrames + " --lend-deadline-ms="
-                + lendDeadlineMs + ": the pool must be 0 to " + dev.splitnet.mmap.BackendFrames.MAX_FRAMES
-                + " frames (0: as many as the frontend's receive buffers) and the deadline >= 1 ms");
+                + lendDeadlineMs + " --rx-copybreak=" + rxCopybreak + ": the pool must be 0 to " + dev.splitnet.mmap.BackendFrames.MAX_FRAMES
+                + " frames (0: one per receive buffer and 16 more), the deadline >= 1 ms and the copybreak 0 to 65536 bytes");
         }
         if (holdMs < 0 || copyDeadlineMs < 1 || copyMemoryPerFrontendKib < 0 || copyMemoryPerFrontendKib > 1 << 20 || senderPauseMs < 0)
         {
@@ -113,7 +118,7 @@ final class BackendCommand implements Callable<Integer>
             .distinctFrontendUids(distinctUids).allowFileMemory(allowFileMemory).handler(mode.handler(wire, stats, local, rxMode != RxMode.COPY))
             .holdCopyDeadlineMs(copyDeadlineMs).holdDropLimitMs(Math.max(30_000, copyDeadlineMs))
             .copyMemoryPerFrontendBytes(copyMemoryPerFrontendKib << 10).senderPauseMs(senderPauseMs).rxOrder(rxOrder)
-            .rxMode(rxMode).rxPoolFrames(rxPoolFrames).lendDeadlineMs(lendDeadlineMs)
+            .rxMode(rxMode).rxPoolFrames(rxPoolFrames).lendDeadlineMs(lendDeadlineMs).rxCopybreak(rxCopybreak)
             // the default 16 MiB in all, or one frontend's share if that is larger
             .copyMemoryBytes(Math.max(16L << 20, copyMemoryPerFrontendKib << 10));
         final NetBack backend = NetBack.launch(context);

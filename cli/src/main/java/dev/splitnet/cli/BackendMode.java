@@ -137,7 +137,7 @@ public enum BackendMode
         final RxClaim claim = backend.claimRx(packet.domainId(), packet.headerLength() + packet.payloadLength());
         if (claim == null)
         {
-            // every backend frame of the sender is lent or claimed: copied in as without lazy-rx
+            // a sender without lazy-rx, or every backend frame of it lent or claimed: copied in
             return deliver(backend, packet.domainId(), packet, stats);
         }
         final MutableDirectBuffer into = claim.buffer();

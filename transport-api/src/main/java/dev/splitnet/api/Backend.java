@@ -41,12 +41,14 @@ public interface Backend extends AutoCloseable
     /**
      * Claims {@code length} bytes (0 to 65535) of backend frames for a packet to frontend
      * {@code domainId}, to be written in place and delivered with {@link RxClaim#commit}: lent
-     * without a copy where the frontend negotiated {@link Features#LAZY_RX} and the backend's rx
-     * mode is flip or lazy, copied into its buffers otherwise. Duty-cycle thread only, one claim at
-     * a time.
+     * without a copy (the frontend negotiated {@link Features#LAZY_RX}, the backend's rx mode is
+     * flip or lazy; below the backend's copybreak it is copied in). Duty-cycle thread only, one
+     * claim at a time. On {@code null}, build the packet in a buffer of your own and
+     * {@link #deliver(int, DirectBuffer, int, int)} it: the same one copy.
      *
-     * @return the claim, or {@code null} when no such frontend is connected or all of its backend
-     *         frames are lent or claimed (counted in {@code rx_no_backend_frame}).
+     * @return the claim, or {@code null} when no such frontend is connected, it takes no lent frames
+     *         (no lazy-rx, or the backend is in copy mode), or all of its backend frames are lent or
+     *         claimed (counted in {@code rx_no_backend_frame}).
      * @throws IllegalArgumentException when {@code length} is outside 0 to 65535.
      * @throws IllegalStateException    when the previous claim was neither committed nor aborted.
      */

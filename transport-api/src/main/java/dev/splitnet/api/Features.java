@@ -28,8 +28,8 @@ public final class Features
      * Lazy receive (docs/PROTOCOL.md, "Lazy receive"): the backend may answer an RX buffer by
      * lending a frame of its own, a pool it creates for this frontend and sends read-only with its
      * WELCOME, and pointing the buffer's P2M entry at it; the frontend's receive view reads through
-     * the P2M. The backend lends only in rx mode flip or lazy ({@code --rx-mode}); in copy mode it
-     * does not accept the bit. Needs {@link #PERMANENT_GRANTS} (a lent buffer stays granted, so the
+     * the P2M. The backend lends in rx mode lazy (its default) or flip ({@code --rx-mode}); in copy
+     * mode it does not accept the bit. Needs {@link #PERMANENT_GRANTS} (a lent buffer stays granted, so the
      * backend can copy into it later). Not in {@link #DEFAULT}: offer it explicitly.
      */
     public static final long LAZY_RX = 1L << 3;

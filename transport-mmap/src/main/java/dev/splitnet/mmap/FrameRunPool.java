@@ -70,6 +70,19 @@ public final class FrameRunPool
     public void release(final int first, final int length)
     {
         final int start = first - base;
+        if (length == 1 && start >= 0 && start < capacity)
+        {
+            // one frame (a lent frame coming back): one bit, no range walk
+            final long bit = 1L << start;
+            final int word = start >>> 6;
+            if ((used[word] & bit) == 0)
+            {
+                throw new IllegalStateException("frame " + first + " is not held from pool [" + base + ", " + (base + capacity) + ")");
+            }
+            used[word] &= ~bit;
+            available++;
+            return;
+        }
         if (start < 0 || length < 1 || start + length > capacity || !isRangeUsed(start, length))
         {
             throw new IllegalStateException("frames [" + first + ", " + (first + length) + ") are not held from pool ["
