@@ -45,8 +45,9 @@ final class LentFrames implements AutoCloseable
     private final long[] lentAtNs;
     private int lentCount;
     private int pressureCursor;
-    // the housekeeping clock: lends are stamped with it, not with a clock read per packet
-    private long clockNs = System.nanoTime();
+    // a lend is not stamped with a clock read per packet: the first housekeeping after it stamps
+    // it (a time it was lent before), so a deadline is never cut short, at most one tick late
+    private static final long UNSTAMPED = Long.MIN_VALUE;
     private String violation;
     // the frontend frame a lazy copy writes
     private final UnsafeBuffer frontFrame = new UnsafeBuffer(0, 0);
@@ -205,7 +206,7 @@ final class LentFrames implements AutoCloseable
         state[frame] = LENT_OUT;
         lentFrame[frame] = poolFrame;
         seq[frame] = next;
-        lentAtNs[frame] = clockNs;
+        lentAtNs[frame] = UNSTAMPED;
         lentCount++;
         flips.incrementRelease();
         framesLent.setRelease(lentCount);
@@ -220,14 +221,21 @@ final class LentFrames implements AutoCloseable
      */
     boolean expire(final long nowNs)
     {
-        clockNs = nowNs;
         if (lentCount == 0)
         {
             return true;
         }
         for (int frame = 0; frame < state.length && lentCount > 0; frame++)
         {
-            if (state[frame] == LENT_OUT && nowNs - lentAtNs[frame] > deadlineNs && !takeBack(frame, true))
+            if (state[frame] != LENT_OUT)
+            {
+                continue;
+            }
+            if (lentAtNs[frame] == UNSTAMPED)
+            {
+                lentAtNs[frame] = nowNs;
+            }
+            else if (nowNs - lentAtNs[frame] > deadlineNs && !takeBack(frame, true))
             {
                 return false;
             }
