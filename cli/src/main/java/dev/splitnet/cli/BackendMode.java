@@ -80,12 +80,13 @@ public enum BackendMode
         switch (this)
         {
             case SWITCH:
-                return (backend, packet) -> count(stats, switchPacket(backend, egress, packet, stats, local));
+                return (backend, packet) -> count(stats, switchPacket(backend, egress, packet, stats, local, inBackendFrames));
             case LOCAL:
                 return (backend, packet) -> count(stats, local.accept(backend, packet));
             case ECHO:
                 return inBackendFrames
-                    ? (backend, packet) -> count(stats, echoInBackendFrames(backend, packet, stats))
+                    ? (backend, packet) -> count(stats, orElseDeliver(backend, packet, stats,
+                        inBackendFrames(backend, packet.domainId(), packet, stats)))
                     : (backend, packet) -> count(stats, deliver(backend, packet.domainId(), packet, stats));
             case VERIFY:
                 return (backend, packet) -> count(stats, verify(packet, checksum, stats));
@@ -108,7 +109,7 @@ public enum BackendMode
     }
 
     private static PacketStatus switchPacket(final Backend backend, final DatagramChannel egress, final Packet packet, final Stats stats,
-        final LocalConsumer local)
+        final LocalConsumer local, final boolean inBackendFrames)
     {
         if (packet.headerLength() >= DemoFrame.ETHERTYPE_OFFSET)
         {
@@ -119,7 +120,10 @@ public enum BackendMode
             }
             if (dst != DemoFrame.WIRE && backend.isConnected(dst))
             {
-                return forward(backend, dst, packet, stats);
+                // a lazy-rx destination gets the packet copied into backend frames it is lent (the
+                // one copy a forward makes too, and the sender's grants are free at once)
+                final PacketStatus lent = inBackendFrames ? inBackendFrames(backend, dst, packet, stats) : null;
+                return lent != null ? lent : forward(backend, dst, packet, stats);
             }
         }
         return toWire(egress, packet, stats);
@@ -131,23 +135,40 @@ public enum BackendMode
         return countDelivery(backend.forward(dst, packet), stats);
     }
 
-    /** The echo as a NIC would receive it: the packet copied into backend frames, then those handed over (lent, for lazy-rx). */
-    private static PacketStatus echoInBackendFrames(final Backend backend, final Packet packet, final Stats stats)
+    private static PacketStatus orElseDeliver(final Backend backend, final Packet packet, final Stats stats, final PacketStatus lent)
     {
-        final RxClaim claim = backend.claimRx(packet.domainId(), packet.headerLength() + packet.payloadLength());
+        return lent != null ? lent : deliver(backend, packet.domainId(), packet, stats);
+    }
+
+    /**
+     * As a NIC would receive it: the packet copied into backend frames of {@code dst}, then those
+     * lent to it (lazy-rx). Null when {@code dst} takes no lent frames, or has none free: the caller
+     * delivers the packet its usual way.
+     */
+    private static PacketStatus inBackendFrames(final Backend backend, final int dst, final Packet packet, final Stats stats)
+    {
+        final RxClaim claim = backend.claimRx(dst, packet.headerLength() + packet.payloadLength());
         if (claim == null)
         {
-            // a sender without lazy-rx, or every backend frame of it lent or claimed: copied in
-            return deliver(backend, packet.domainId(), packet, stats);
+            return null;
         }
-        final MutableDirectBuffer into = claim.buffer();
-        into.putBytes(0, packet.header(), 0, packet.headerLength());
-        int at = packet.headerLength();
-        for (int i = 0; i < packet.fragmentCount(); i++)
+        try
         {
-            final Fragment fragment = packet.fragment(i);
-            fragment.getBytes(0, into, at, fragment.length());
-            at += fragment.length();
+            final MutableDirectBuffer into = claim.buffer();
+            into.putBytes(0, packet.header(), 0, packet.headerLength());
+            int at = packet.headerLength();
+            for (int i = 0; i < packet.fragmentCount(); i++)
+            {
+                final Fragment fragment = packet.fragment(i);
+                fragment.getBytes(0, into, at, fragment.length());
+                at += fragment.length();
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            // the sender's memory could not be read (its grant faulted): nothing goes to dst
+            claim.abort();
+            return PacketStatus.ERROR;
         }
         return countDelivery(claim.commit(), stats);
     }

@@ -83,13 +83,14 @@ public final class KillHarness
         long localError;
         long localDropped;
         long localDisconnected;
-        // the backend's hold counters, summed over its frontends' blocks, per backend incarnation (the last quiet point's)
+        // the backend's hold and lazy-receive counters, summed over its frontends' blocks, per backend incarnation (the last quiet point's)
         private final Map<Integer, long[]> held = new java.util.TreeMap<>();
         private static final dev.splitnet.mmap.DeviceCounter[] HELD_COUNTERS = {
             dev.splitnet.mmap.DeviceCounter.HELD_PACKETS, dev.splitnet.mmap.DeviceCounter.HELD_COMPLETED_NO_COPY,
             dev.splitnet.mmap.DeviceCounter.HELD_COPIED_DEADLINE, dev.splitnet.mmap.DeviceCounter.HELD_COPIED_PRESSURE,
             dev.splitnet.mmap.DeviceCounter.HELD_COPIED_DISCONNECT, dev.splitnet.mmap.DeviceCounter.HELD_DROPPED_BOUND,
-            dev.splitnet.mmap.DeviceCounter.HELD_DROPPED_LIMIT };
+            dev.splitnet.mmap.DeviceCounter.HELD_DROPPED_LIMIT, dev.splitnet.mmap.DeviceCounter.RX_FLIPS,
+            dev.splitnet.mmap.DeviceCounter.RX_COPIES_AVOIDED, dev.splitnet.mmap.DeviceCounter.ERROR_P2M };
 
         void heldFigures(final int backendIncarnation, final Map<Integer, Map<dev.splitnet.mmap.DeviceCounter, Long>> blocks)
         {
@@ -132,12 +133,13 @@ public final class KillHarness
                 maxFrontendNoticeMs, maxBackendNoticeMs, maxDyingMs, staleAtDeath, creationTempFiles.size(), violations.size(), elapsedMs / 1000.0)
                 + String.format(Locale.ROOT, "; to the backend's local consumer: sent=%d okay=%d error=%d dropped=%d disconnected=%d;"
                     + " backend hold counters (lower bounds): held=%d completed_no_copy=%d copied_deadline=%d copied_pressure=%d"
-                    + " copied_disconnect=%d dropped_bound=%d dropped_limit=%d",
+                    + " copied_disconnect=%d dropped_bound=%d dropped_limit=%d; lazy-rx (lower bounds): flips=%d copies_avoided=%d error_p2m=%d",
                     localSent, localOkay, localError, localDropped, localDisconnected,
                     held(dev.splitnet.mmap.DeviceCounter.HELD_PACKETS), held(dev.splitnet.mmap.DeviceCounter.HELD_COMPLETED_NO_COPY),
                     held(dev.splitnet.mmap.DeviceCounter.HELD_COPIED_DEADLINE), held(dev.splitnet.mmap.DeviceCounter.HELD_COPIED_PRESSURE),
                     held(dev.splitnet.mmap.DeviceCounter.HELD_COPIED_DISCONNECT), held(dev.splitnet.mmap.DeviceCounter.HELD_DROPPED_BOUND),
-                    held(dev.splitnet.mmap.DeviceCounter.HELD_DROPPED_LIMIT));
+                    held(dev.splitnet.mmap.DeviceCounter.HELD_DROPPED_LIMIT), held(dev.splitnet.mmap.DeviceCounter.RX_FLIPS),
+                    held(dev.splitnet.mmap.DeviceCounter.RX_COPIES_AVOIDED), held(dev.splitnet.mmap.DeviceCounter.ERROR_P2M));
         }
     }
 
@@ -335,7 +337,8 @@ public final class KillHarness
         incarnation[slot] = ++nextIncarnation;
         frontends[slot] = Child.start("fe" + slot + "-" + incarnation[slot], options.logs(),
             List.of("-D" + KillHarnessFrontend.FAULT_PROP + "=" + options.fault(),
-                "-D" + KillHarnessFrontend.RING_V2_PROP + "=" + System.getProperty(KillHarnessFrontend.RING_V2_PROP, "odd")),
+                "-D" + KillHarnessFrontend.RING_V2_PROP + "=" + System.getProperty(KillHarnessFrontend.RING_V2_PROP, "odd"),
+                "-D" + KillHarnessFrontend.LAZY_RX_PROP + "=" + System.getProperty(KillHarnessFrontend.LAZY_RX_PROP, "half")),
             KillHarnessFrontend.class.getName(),
             options.dir().toString(), Integer.toString(slot), Integer.toString(frontends.length), Integer.toString(incarnation[slot]),
             Long.toString(options.seed() * 1_000_003L + incarnation[slot]), slot == frontends.length - 1 ? "blocking" : "busy",

@@ -64,6 +64,13 @@ public final class KillHarnessFrontend
     private static final String FAULT = System.getProperty(FAULT_PROP, "");
     /** Which slots offer ring v2: {@code odd} (the default: both ring formats in one run, switched into each other), {@code all} or {@code none}. */
     static final String RING_V2_PROP = "splitnet.kill.ringV2";
+    /**
+     * Which slots offer lazy-rx (the switch then lends them backend frames): {@code half} (the
+     * default: slots 2 and 3 of every four: slot 2 of the harness's default three; with four or more, ring
+     * v2 on odd slots and lazy-rx run in all four combinations),
+     * {@code all} or {@code none}.
+     */
+    static final String LAZY_RX_PROP = "splitnet.kill.lazyRx";
 
     private final Path dir;
     private final int slot;
@@ -187,8 +194,10 @@ public final class KillHarnessFrontend
         };
         final String ringV2 = System.getProperty(RING_V2_PROP, "odd");
         final boolean offerRingV2 = ringV2.equals("all") || ringV2.equals("odd") && slot % 2 == 1;
+        final String lazyRx = System.getProperty(LAZY_RX_PROP, "half");
+        final boolean offerLazyRx = lazyRx.equals("all") || lazyRx.equals("half") && slot % 4 >= 2;
         final FrontendContext context = new FrontendContext().directory(dir).name("fe" + slot).replaceStale(true).connectTimeoutMs(60_000)
-            .features(offerRingV2 ? Features.DEFAULT | Features.RING_V2 : Features.DEFAULT);
+            .features(Features.DEFAULT | (offerRingV2 ? Features.RING_V2 : 0) | (offerLazyRx ? Features.LAZY_RX : 0));
         front = ReconnectingFrontend.connect(context, listener, 20, 100);
         long nextSendNs = 0;
         while (true)

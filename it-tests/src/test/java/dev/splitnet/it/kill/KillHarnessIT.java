@@ -35,6 +35,9 @@ class KillHarnessIT
         assertTrue(result.localOkay > 200 && result.held(dev.splitnet.mmap.DeviceCounter.HELD_PACKETS) > 200,
             "packets held by the backend's local consumer: " + result.summary());
         assertTrue(result.maxFrontendNoticeMs < 1000 && result.maxBackendNoticeMs < 1000, result.summary());
+        // slot 2 offers lazy-rx: the switch lent it backend frames across the kills, and no honest frontend broke the P2M
+        assertTrue(result.held(dev.splitnet.mmap.DeviceCounter.RX_FLIPS) > 100, "frames lent: " + result.summary());
+        assertEquals(0, result.held(dev.splitnet.mmap.DeviceCounter.ERROR_P2M), result.summary());
     }
 
     /** Negative controls: each planted defect is found within a few kills. */
