@@ -20,6 +20,8 @@ final class BackendRxClaim implements RxClaim
     private final UnsafeBuffer staging = new UnsafeBuffer(org.agrona.BufferUtil.allocateDirectAligned(
         NetifConstants.XEN_NETIF_MAX_TX_SIZE + 1, DeviceLayout.PAGE_SIZE));
     private Vif vif;
+    // open: between claimRx and commit or abort; void: its frontend went while it was open (vif null)
+    private boolean open;
     // first pool frame of the claim, or -1 for the staging buffer
     private int firstPoolFrame;
     private int frames;
@@ -36,9 +38,9 @@ final class BackendRxClaim implements RxClaim
         {
             throw new IllegalArgumentException("claimRx: length=" + length + " must be 0 to " + NetifConstants.XEN_NETIF_MAX_TX_SIZE);
         }
-        if (this.vif != null)
+        if (open)
         {
-            throw new IllegalStateException("claimRx: the previous claim (domain " + this.vif.domainId()
+            throw new IllegalStateException("claimRx: the previous claim (" + (this.vif == null ? "its frontend is gone" : "domain " + this.vif.domainId())
                 + ") was neither committed nor aborted");
         }
         final LentFrames lent = vif.lentFrames();
@@ -63,6 +65,7 @@ final class BackendRxClaim implements RxClaim
         }
         this.vif = vif;
         this.length = length;
+        this.open = true;
         return this;
     }
 
@@ -86,6 +89,12 @@ final class BackendRxClaim implements RxClaim
         checkOpen();
         final Vif target = vif;
         vif = null;
+        open = false;
+        if (target == null)
+        {
+            // its frontend went while the claim was open
+            return PacketStatus.ERROR;
+        }
         if (firstPoolFrame < 0)
         {
             // below the copybreak: copied in, as deliver(buffer)
@@ -99,25 +108,55 @@ final class BackendRxClaim implements RxClaim
     public void abort()
     {
         checkOpen();
-        if (firstPoolFrame >= 0)
+        if (vif != null && firstPoolFrame >= 0)
         {
             vif.lentFrames().release(firstPoolFrame, frames);
         }
         vif = null;
+        open = false;
     }
 
-    /** The frontend went while a claim was open: the claim is void (its frames went with the pool). */
+    /**
+     * The frontend went while a claim was open: the claim is void (its frames go with the pool,
+     * which is unmapped after this). The view the application may still hold is turned onto the
+     * staging buffer, so a late write lands in the backend's own memory, never in an unmapped or
+     * reused mapping; commit then answers ERROR.
+     */
     void forget(final Vif gone)
     {
-        if (vif == gone)
+        if (open && vif == gone)
         {
-            vif = null;
+            voidClaim();
         }
+    }
+
+    /** The backend abandons every frontend: any open claim is void. */
+    void forgetAll()
+    {
+        if (open)
+        {
+            voidClaim();
+        }
+    }
+
+    /** After a memory fault interrupted whatever wrote the claim: it ends, its frames back to their pool. */
+    void abortIfOpen()
+    {
+        if (open)
+        {
+            abort();
+        }
+    }
+
+    private void voidClaim()
+    {
+        view.wrap(staging, 0, Math.min(length, staging.capacity()));
+        vif = null;
     }
 
     private void checkOpen()
     {
-        if (vif == null)
+        if (!open)
         {
             throw new IllegalStateException("no RX claim is open: claim with claimRx first (a claim ends at commit or abort)");
         }

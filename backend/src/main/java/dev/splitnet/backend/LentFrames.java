@@ -176,10 +176,21 @@ final class LentFrames implements AutoCloseable
         }
     }
 
-    /** The buffer of {@code frame} was answered by a copy into it (no lend). */
-    void answeredByCopy(final int frame)
+    /**
+     * The buffer of {@code frame} was answered by a copy into it (no lend).
+     *
+     * @return false when the backend's record has no posted buffer there (the frontend's grant named
+     *         another frame at the delivery than when it was posted): a violation.
+     */
+    boolean answeredByCopy(final int frame)
     {
+        if (state[frame] != POSTED)
+        {
+            return violate("frame " + frame + " was filled as a receive buffer it was not posted as (its grant changed "
+                + "between posting and delivery; backend record " + state[frame] + ")");
+        }
         state[frame] = NOT_POSTED;
+        return true;
     }
 
     /**
@@ -283,22 +294,35 @@ final class LentFrames implements AutoCloseable
     {
         final int poolFrame = lentFrame[frame];
         final int s = seq[frame];
-        final long entry = p2m.load(frame);
         final long lent = encode(LENT, s, poolFrame);
         final long pinned = encode(PINNED, next(s), poolFrame);
         final long taken = encode(TAKEN, next(next(s)), frame);
-        if (entry == taken)
+        // the frontend may pin (LENT to PINNED) or take (PINNED to TAKEN) between the load and the
+        // CAS: a failed CAS reads the entry again and goes on from the frontend's move; only a
+        // value no move makes is its violation. Each failure is one of those two forward moves.
+        for (int attempt = 0; attempt < 3; attempt++)
         {
-            seq[frame] = seq(entry);
-        }
-        else if (entry == lent || (entry == pinned && deadline))
-        {
+            final long entry = p2m.load(frame);
+            if (entry == taken)
+            {
+                seq[frame] = seq(entry);
+                break;
+            }
+            if (entry == pinned && !deadline)
+            {
+                // being read, and no deadline yet: not taken under pressure
+                return true;
+            }
+            if (entry != lent && entry != pinned)
+            {
+                return notAMove(frame, entry, lent);
+            }
             if (copyBack)
             {
                 final long reclaiming = p2m.beginReclaim(frame, entry);
                 if (reclaiming == 0)
                 {
-                    return changedUnder(frame, entry);
+                    continue;
                 }
                 frontFrame.wrap(frontFramesAddress + (long)frame * DeviceLayout.PAGE_SIZE, DeviceLayout.PAGE_SIZE);
                 frontFrame.putBytes(0, pool.frames(), poolFrame * DeviceLayout.PAGE_SIZE, DeviceLayout.PAGE_SIZE);
@@ -310,25 +334,24 @@ final class LentFrames implements AutoCloseable
                 final int at = next(seq(entry));
                 if (!p2m.compareAndSet(frame, entry, encode(VOID, at, frame)))
                 {
-                    return changedUnder(frame, entry);
+                    continue;
                 }
                 seq[frame] = at;
                 lentDropped.incrementRelease();
             }
-        }
-        else if (entry == pinned)
-        {
-            // being read, and no deadline yet: not taken under pressure
+            state[frame] = TAKEN_BACK;
+            freeLent(frame, poolFrame);
             return true;
         }
-        else
+        if (p2m.load(frame) != taken)
         {
-            return notAMove(frame, entry, lent);
+            return changedUnder(frame, lent);
         }
         state[frame] = TAKEN_BACK;
         freeLent(frame, poolFrame);
         return true;
     }
+
 
     /** The repost of a lent buffer: its entry back to OWN, its pool frame free. */
     private boolean giveBack(final int frame)

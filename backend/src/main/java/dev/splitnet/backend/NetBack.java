@@ -500,6 +500,9 @@ public final class NetBack implements Backend, Agent
     public boolean recoverFromMemoryFault(final Throwable fault)
     {
         finishRetiring();
+        // a fault while a claim was being written (copying from a sender whose memory went) left it
+        // open: it ends here, its frames back to their pool, so the next claimRx works
+        rxClaim.abortIfOpen();
         boolean found = false;
         for (final Vif vif : vifs)
         {
@@ -539,6 +542,7 @@ public final class NetBack implements Backend, Agent
      */
     public void abandonAll(final String reason)
     {
+        rxClaim.forgetAll();
         LOG.error("backend: {}; disconnecting all {} frontends and refusing new ones", reason, vifs.length);
         for (final Vif vif : vifs)
         {

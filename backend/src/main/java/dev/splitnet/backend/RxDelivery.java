@@ -258,9 +258,10 @@ final class RxDelivery
             else
             {
                 target.wrap(framesAddress + (long)frame * DeviceLayout.PAGE_SIZE, DeviceLayout.PAGE_SIZE);
-                if (lent != null)
+                if (lent != null && !lent.answeredByCopy(frame))
                 {
-                    lent.answeredByCopy(frame);
+                    grants.drop(rawGref, true);
+                    return null;
                 }
                 try
                 {

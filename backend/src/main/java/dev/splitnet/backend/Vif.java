@@ -535,7 +535,18 @@ final class Vif implements AutoCloseable
             return first;
         }
         rx.collectPosted();
-        return lent.claim(frames);
+        final int claimed = lent.claim(frames);
+        if (rx.violation() != null)
+        {
+            // found collecting the buffers posted again, or taking frames back under pressure
+            fatal(rx.violation());
+            if (claimed >= 0)
+            {
+                lent.release(claimed, frames);
+            }
+            return -1;
+        }
+        return claimed;
     }
 
     /** Delivers a claim built in this frontend's backend frames ({@link LentFrames#claim}). */
@@ -552,9 +563,20 @@ final class Vif implements AutoCloseable
     /** Housekeeping: lent frames past their deadline are taken back. False when the frontend broke lazy receive. */
     boolean expireLent(final long nowNs)
     {
-        if (lent != null && fatalReason == null && !lent.expire(nowNs))
+        if (lent == null || fatalReason != null || lent.lentCount() == 0)
         {
-            fatal(lent.violation());
+            return true;
+        }
+        // buffers posted again and not yet read off the ring give their frames back first: the
+        // deadline is for a frontend that did not post in time, not for a backend that did not look
+        rx.collectPosted();
+        if (rx.violation() == null)
+        {
+            lent.expire(nowNs);
+        }
+        if (rx.violation() != null)
+        {
+            fatal(rx.violation());
             return false;
         }
         return true;
@@ -562,7 +584,7 @@ final class Vif implements AutoCloseable
 
     private PacketStatus afterDelivery(final PacketStatus status)
     {
-        if (status == null)
+        if (status == null || rx.violation() != null)
         {
             fatal(String.valueOf(rx.violation()));
             return PacketStatus.ERROR;

@@ -224,6 +224,122 @@ class LazyReceiveTest
     }
 
     @Test
+    void shouldNotTakeBackAtTheDeadlineWhatTheFrontendPostedAgainInTime() throws Exception
+    {
+        start(new BackendContext().rxMode(RxMode.LAZY).lendDeadlineMs(100));
+        try (NetFront front = connect(LAZY))
+        {
+            source.send(front.domainId(), 10, 5000);
+            receiveAll(front, 10).assertIntact(10, 5000);
+            // read and posted again at once; no delivery comes to collect them: housekeeping does
+            Thread.sleep(400);
+            final CounterReadings counters = CounterReadings.read(front.device(), dir, front.domainId());
+            assertEquals(0, counters.get(DeviceCounter.RX_LAZY_COPIES_DEADLINE), "a buffer posted again in time is not taken back");
+            assertEquals(0, counters.get(DeviceCounter.RX_FRAMES_LENT), "every frame came back with its repost");
+            assertEquals(20, counters.get(DeviceCounter.RX_COPIES_AVOIDED));
+        }
+    }
+
+    /**
+     * Pressure while the frontend reads: the backend takes lent frames back (LENT to RECLAIMING)
+     * while the frontend pins the same entries (LENT to PINNED). Whoever's CAS comes second must
+     * see the other's move as legal: an honest frontend is never disconnected for it.
+     */
+    @Test
+    void shouldNeverCallAnHonestFrontendsPinRacingATakeBackAViolation()
+    {
+        start(new BackendContext().rxMode(RxMode.LAZY).rxPoolFrames(16));
+        try (NetFront front = connect(LAZY))
+        {
+            source.send(front.domainId(), 3000, 3000);
+            final Received received = receiveAll(front, 3000);
+            received.assertIntact(3000, 3000);
+            assertTrue(front.isConnected(), "" + front.disconnectReason());
+            final CounterReadings counters = CounterReadings.read(front.device(), dir, front.domainId());
+            assertEquals(0, counters.get(DeviceCounter.ERROR_P2M));
+            assertTrue(counters.get(DeviceCounter.RX_LAZY_COPIES_PRESSURE) > 0, "frames taken back under pressure");
+            assertTrue(counters.get(DeviceCounter.RX_LENT_READS) > 0, "and frames read where they were lent");
+        }
+    }
+
+    @Test
+    void shouldVoidAClaimWhoseFrontendWentWhileItWasOpenAndServeTheNext()
+    {
+        final ClaimHolder holder = new ClaimHolder();
+        final NetBack backend = NetBack.launch(new BackendContext().rxCopybreak(0).directory(dir).idleMode(IdleMode.BACKOFF).handler(holder));
+        runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, backend);
+        AgentRunner.startOnThread(runner);
+        final NetFront first = connect(LAZY);
+        holder.domain = first.domainId();
+        awaitTrue(() -> holder.claimed, "a claim opened for the first frontend");
+        first.close();
+        awaitTrue(() -> !backend.isConnected(holder.domain), "the backend let it go");
+        holder.finish = true;
+        awaitTrue(() -> holder.status != null, "the claim ended");
+        assertEquals(PacketStatus.ERROR, holder.status, "a claim whose frontend went is answered ERROR");
+        assertNull(holder.failure, "writing and committing it threw nothing: " + holder.failure);
+        try (NetFront second = NetFront.connect(new FrontendContext().directory(dir).name("lazy2").txFrames(240).features(LAZY)))
+        {
+            holder.domain = second.domainId();
+            holder.status = null;
+            holder.claimed = false;
+            holder.finish = true;
+            awaitTrue(() -> holder.status != null, "a claim for the next frontend");
+            assertEquals(PacketStatus.OKAY, holder.status);
+        }
+    }
+
+    /** Opens a claim for {@link #domain} and keeps it open across duty cycles until told to finish it. */
+    private static final class ClaimHolder implements ForwardingHandler
+    {
+        volatile int domain;
+        volatile boolean claimed;
+        volatile boolean finish;
+        volatile PacketStatus status;
+        volatile Throwable failure;
+        private RxClaim claim;
+        private MutableDirectBuffer buffer;
+
+        @Override
+        public PacketStatus onPacket(final Backend backend, final Packet packet)
+        {
+            return PacketStatus.OKAY;
+        }
+
+        @Override
+        public int onDutyCycle(final Backend backend)
+        {
+            try
+            {
+                if (claim == null && domain > 0 && status == null && backend.isConnected(domain))
+                {
+                    claim = backend.claimRx(domain, 9000);
+                    if (claim != null)
+                    {
+                        buffer = claim.buffer();
+                        claimed = true;
+                    }
+                }
+                if (claim != null && finish)
+                {
+                    finish = false;
+                    // the application kept the view: writing it must be harmless even now
+                    buffer.setMemory(0, 9000, (byte)7);
+                    final RxClaim c = claim;
+                    claim = null;
+                    status = c.commit();
+                }
+            }
+            catch (final Throwable t)
+            {
+                failure = t;
+                status = PacketStatus.DISCONNECTED;
+            }
+            return 0;
+        }
+    }
+
+    @Test
     void shouldDropLentPacketsAtTheDeadlineInFlipModeAndSaySo()
     {
         start(new BackendContext().rxMode(RxMode.FLIP).lendDeadlineMs(50));

@@ -152,6 +152,7 @@ public enum BackendMode
         {
             return null;
         }
+        boolean written = false;
         try
         {
             final MutableDirectBuffer into = claim.buffer();
@@ -163,12 +164,20 @@ public enum BackendMode
                 fragment.getBytes(0, into, at, fragment.length());
                 at += fragment.length();
             }
+            written = true;
         }
         catch (final RuntimeException ex)
         {
             // the sender's memory could not be read (its grant faulted): nothing goes to dst
-            claim.abort();
             return PacketStatus.ERROR;
+        }
+        finally
+        {
+            if (!written)
+            {
+                // also for a memory fault (an Error) on the sender's mapping: the claim must end here
+                claim.abort();
+            }
         }
         return countDelivery(claim.commit(), stats);
     }

@@ -244,6 +244,11 @@ final class RxPath
                         rxBytes.getAndAddRelease(view.length);
                         delivered++;
                         handler.onPacket(view);
+                        if (violation != null)
+                        {
+                            // found while the handler wrote the packet (mutableBuffer)
+                            return -1;
+                        }
                     }
                     else
                     {
@@ -259,8 +264,13 @@ final class RxPath
         }
     }
 
-    /** How long a P2M entry may stay RECLAIMING (the backend copying a frame back) before the backend is deemed broken. */
-    private static final long RECLAIM_WAIT_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * How long a buffer's P2M entry may keep changing under the frontend (RECLAIMING: the backend
+     * copying a frame back, a 4 KiB copy; or LENT rewritten again and again) before the backend is
+     * deemed broken. Generous: an honest backend preempted mid-copy on a loaded machine must not
+     * be called broken.
+     */
+    private static final long RECLAIM_WAIT_NS = TimeUnit.MILLISECONDS.toNanos(500);
 
     /**
      * Reads a buffer's P2M entry and adds the frame that backs it to the view: the frontend's own
@@ -275,8 +285,22 @@ final class RxPath
     {
         long entry = p2m.load(frame);
         long waitingSince = 0;
-        while (true)
+        for (int round = 0; ; round++)
         {
+            // an honest backend moves an entry at most twice under a reader (take back, copied back);
+            // past that, every round the entry is not settled counts against the wait
+            if (round > 2)
+            {
+                final long now = System.nanoTime();
+                if (waitingSince == 0)
+                {
+                    waitingSince = now;
+                }
+                else if (now - waitingSince > RECLAIM_WAIT_NS)
+                {
+                    return p2mViolation(frame, entry, "kept changing for " + TimeUnit.NANOSECONDS.toMillis(RECLAIM_WAIT_NS) + " ms");
+                }
+            }
             switch (P2mDescriptor.state(entry))
             {
                 case P2mDescriptor.OWN:
@@ -303,15 +327,6 @@ final class RxPath
                     entry = p2m.load(frame);
                     break;
                 case P2mDescriptor.RECLAIMING:
-                    final long now = System.nanoTime();
-                    if (waitingSince == 0)
-                    {
-                        waitingSince = now;
-                    }
-                    else if (now - waitingSince > RECLAIM_WAIT_NS)
-                    {
-                        return p2mViolation(frame, entry, "stayed RECLAIMING for " + TimeUnit.NANOSECONDS.toMillis(RECLAIM_WAIT_NS) + " ms");
-                    }
                     Thread.onSpinWait();
                     entry = p2m.load(frame);
                     break;
@@ -390,6 +405,8 @@ final class RxPath
             final int frame = frameOf[index];
             if (!p2m.compareAndSet(frame, pinned, P2mDescriptor.encode(P2mDescriptor.TAKEN, P2mDescriptor.next(P2mDescriptor.seq(pinned)), frame)))
             {
+                // the backend took the frame back at its deadline meanwhile: past the deadline the
+                // bytes are not guaranteed (the backend may have reused its frame), as for any read
                 awaitReclaimed(frame);
             }
             writeCopies.incrementRelease();
@@ -398,15 +415,18 @@ final class RxPath
             return b;
         }
 
+        /** Waits for the backend's copy-back to end; a backend that never ends it is disconnected after the handler (no throw). */
         private void awaitReclaimed(final int frame)
         {
             final long deadline = System.nanoTime() + RECLAIM_WAIT_NS;
-            while (P2mDescriptor.state(p2m.load(frame)) == P2mDescriptor.RECLAIMING)
+            long entry;
+            while (P2mDescriptor.state(entry = p2m.load(frame)) == P2mDescriptor.RECLAIMING)
             {
                 if (System.nanoTime() - deadline > 0)
                 {
-                    throw new IllegalStateException("the backend left the P2M entry of frame " + frame + " RECLAIMING for over "
-                        + TimeUnit.NANOSECONDS.toMillis(RECLAIM_WAIT_NS) + " ms");
+                    p2mViolation(frame, entry, "stayed RECLAIMING for " + TimeUnit.NANOSECONDS.toMillis(RECLAIM_WAIT_NS)
+                        + " ms while the application wrote the packet");
+                    return;
                 }
                 Thread.onSpinWait();
             }
