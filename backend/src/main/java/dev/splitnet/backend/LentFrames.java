@@ -358,6 +358,18 @@ final class LentFrames implements AutoCloseable
     {
         final int poolFrame = lentFrame[frame];
         final int s = seq[frame];
+        // the usual case first, with no load before the CAS (a load would fetch the line shared,
+        // the CAS then again exclusive): the frontend read the buffer, so the entry is PINNED
+        final long pinned = encode(PINNED, next(s), poolFrame);
+        final int afterPinned = next(next(s));
+        if (p2m.compareAndSet(frame, pinned, encode(OWN, afterPinned, frame)))
+        {
+            copiesAvoided.incrementRelease();
+            seq[frame] = afterPinned;
+            state[frame] = POSTED;
+            freeLent(frame, poolFrame);
+            return true;
+        }
         final long entry = p2m.load(frame);
         final long lent = encode(LENT, s, poolFrame);
         final boolean taken = entry == encode(TAKEN, next(next(s)), frame);
