@@ -30,7 +30,9 @@ final class BackendRxClaim implements RxClaim
     /**
      * Starts a claim of {@code length} bytes for {@code vif}.
      *
-     * @return this, or null when the frontend takes no lent frames, or its backend frames are all lent or claimed.
+     * @param vif the frontend, or null when none with the domain id asked for is connected.
+     * @return this, or null when there is no such frontend, it takes no lent frames, or its
+     *         backend frames are all lent or claimed.
      */
     RxClaim open(final Vif vif, final int length)
     {
@@ -43,7 +45,7 @@ final class BackendRxClaim implements RxClaim
             throw new IllegalStateException("claimRx: the previous claim (" + (this.vif == null ? "its frontend is gone" : "domain " + this.vif.domainId())
                 + ") was neither committed nor aborted");
         }
-        final LentFrames lent = vif.lentFrames();
+        final LentFrames lent = vif == null ? null : vif.lentFrames();
         if (lent == null)
         {
             return null;

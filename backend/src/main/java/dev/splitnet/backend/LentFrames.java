@@ -305,8 +305,9 @@ final class LentFrames implements AutoCloseable
             final long entry = p2m.load(frame);
             if (entry == taken)
             {
+                // the frontend has the bytes in its own frame already
                 seq[frame] = seq(entry);
-                break;
+                return takenBack(frame, poolFrame);
             }
             if (entry == pinned && !deadline)
             {
@@ -339,14 +340,13 @@ final class LentFrames implements AutoCloseable
                 seq[frame] = at;
                 lentDropped.incrementRelease();
             }
-            state[frame] = TAKEN_BACK;
-            freeLent(frame, poolFrame);
-            return true;
+            return takenBack(frame, poolFrame);
         }
-        if (p2m.load(frame) != taken)
-        {
-            return changedUnder(frame, lent);
-        }
+        return changedUnder(frame, lent);
+    }
+
+    private boolean takenBack(final int frame, final int poolFrame)
+    {
         state[frame] = TAKEN_BACK;
         freeLent(frame, poolFrame);
         return true;
@@ -360,29 +360,30 @@ final class LentFrames implements AutoCloseable
         final int s = seq[frame];
         // the usual case first, with no load before the CAS (a load would fetch the line shared,
         // the CAS then again exclusive): the frontend read the buffer, so the entry is PINNED
-        final long pinned = encode(PINNED, next(s), poolFrame);
-        final int afterPinned = next(next(s));
-        if (p2m.compareAndSet(frame, pinned, encode(OWN, afterPinned, frame)))
+        if (backToOwn(frame, encode(PINNED, next(s), poolFrame), poolFrame, true))
         {
-            copiesAvoided.incrementRelease();
-            seq[frame] = afterPinned;
-            state[frame] = POSTED;
-            freeLent(frame, poolFrame);
             return true;
         }
+        // else it was never read (LENT) or the frontend copied it to write it (TAKEN)
         final long entry = p2m.load(frame);
         final long lent = encode(LENT, s, poolFrame);
         final boolean taken = entry == encode(TAKEN, next(next(s)), frame);
-        if (entry != lent && entry != encode(PINNED, next(s), poolFrame) && !taken)
+        if (entry != lent && !taken)
         {
             return notAMove(frame, entry, lent);
         }
-        final int at = next(seq(entry));
-        if (!p2m.compareAndSet(frame, entry, encode(OWN, at, frame)))
+        return backToOwn(frame, entry, poolFrame, !taken) || changedUnder(frame, entry);
+    }
+
+    /** CASes a lent buffer's entry from {@code expected} back to OWN and frees its pool frame; false when the CAS fails. */
+    private boolean backToOwn(final int frame, final long expected, final int poolFrame, final boolean neverCopied)
+    {
+        final int at = next(seq(expected));
+        if (!p2m.compareAndSet(frame, expected, encode(OWN, at, frame)))
         {
-            return changedUnder(frame, entry);
+            return false;
         }
-        if (!taken)
+        if (neverCopied)
         {
             copiesAvoided.incrementRelease();
         }

@@ -603,17 +603,7 @@ public final class NetBack implements Backend, Agent
     @Override
     public dev.splitnet.api.RxClaim claimRx(final int domainId, final int length)
     {
-        final Vif vif = byDomain.get(domainId);
-        if (vif == null)
-        {
-            if (length < 0 || length > dev.splitnet.api.NetifConstants.XEN_NETIF_MAX_TX_SIZE)
-            {
-                throw new IllegalArgumentException("claimRx: length=" + length + " must be 0 to "
-                    + dev.splitnet.api.NetifConstants.XEN_NETIF_MAX_TX_SIZE);
-            }
-            return null;
-        }
-        return rxClaim.open(vif, length);
+        return rxClaim.open(byDomain.get(domainId), length);
     }
 
     @Override

@@ -1,22 +1,12 @@
 package dev.splitnet.cli;
 
 import dev.splitnet.backend.RxMode;
-import java.util.Locale;
-import picocli.CommandLine;
 
 /** Reads {@code copy}, {@code flip} or {@code lazy}. */
-final class RxModeConverter implements CommandLine.ITypeConverter<RxMode>
+final class RxModeConverter extends NamedEnumConverter<RxMode>
 {
-    @Override
-    public RxMode convert(final String value)
+    RxModeConverter()
     {
-        try
-        {
-            return RxMode.valueOf(value.toUpperCase(Locale.ROOT));
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new CommandLine.TypeConversionException("'" + value + "' is not a receive mode; use copy, flip or lazy");
-        }
+        super(RxMode.class, "a receive mode");
     }
 }
