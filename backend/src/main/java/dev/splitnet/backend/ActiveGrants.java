@@ -35,12 +35,9 @@ final class ActiveGrants
     // in-use flags the backend could not clear: the frontend kept rewriting the entry
     private int stuckReleases;
     private int kept;
-    // The seed's range check: grefs [blockStart, blockEnd) are all kept for reading and gref g is
-    // frame g + blockDelta. A frontend that dedicates a contiguous block of references (netfront
-    // does: gref f is frame f) grows it one edge at a time, and checking a span inside it is O(1).
-    private int blockStart;
-    private int blockEnd;
-    private int blockDelta;
+    // the seed's range check over the grants kept for reading, and over those kept for writing
+    private final KeptBlock readBlock = new KeptBlock();
+    private final KeptBlock writeBlock = new KeptBlock();
 
     /** @param permanentGrants whether the connection negotiated permanent grants (else a permanent gref is refused). */
     ActiveGrants(final GrantTable grants, final int domid, final DeviceCounters counters, final boolean permanentGrants)
@@ -203,66 +200,26 @@ final class ActiveGrants
         {
             keptFrames[gref] = frame;
             keptGauge.setRelease(++kept);
-            if (!write)
-            {
-                growBlock(gref, frame);
-            }
+            (write ? writeBlock : readBlock).grow(gref, frame, keptFrames);
         }
         return frame;
     }
 
-    /** Extends the kept block by a newly kept gref at one of its edges with the block's frame offset. */
-    private void growBlock(final int gref, final int frame)
-    {
-        if (blockStart == blockEnd)
-        {
-            blockStart = gref;
-            blockEnd = gref + 1;
-            blockDelta = frame - gref;
-            return;
-        }
-        if (frame - gref != blockDelta)
-        {
-            return;
-        }
-        if (gref == blockEnd)
-        {
-            blockEnd++;
-        }
-        else if (gref == blockStart - 1)
-        {
-            blockStart--;
-        }
-        else
-        {
-            return;
-        }
-        // absorb neighbours kept earlier (out of order) with the same offset
-        while (blockEnd < keptRead.length && keptRead[blockEnd] == blockEnd + blockDelta)
-        {
-            blockEnd++;
-        }
-        while (blockStart > 0 && keptRead[blockStart - 1] == blockStart - 1 + blockDelta)
-        {
-            blockStart--;
-        }
-    }
-
     /**
-     * The first frame of a span of {@code count} grefs from {@code gref} when all are kept for
-     * reading inside the kept block (so their frames are consecutive), else -1: then check them one
-     * by one with {@link #keep}.
+     * The first frame of a span of {@code count} grefs from {@code gref} when all are kept (for
+     * reading, or for writing) inside that kept block (so their frames are consecutive), else -1:
+     * then check them one by one with {@link #keep}.
      */
-    int keptSpan(final int gref, final int count)
+    int keptSpan(final int gref, final int count, final boolean write)
     {
-        return gref >= blockStart && gref <= blockEnd - count ? gref + blockDelta : -1;
+        return (write ? writeBlock : readBlock).span(gref, count);
     }
 
     /** At disconnect: drops every permanent grant, clearing in-use flags no packet hold needs. */
     void releaseKept()
     {
-        blockStart = 0;
-        blockEnd = 0;
+        readBlock.clear();
+        writeBlock.clear();
         for (int gref = 0; gref < keptRead.length && kept > 0; gref++)
         {
             releaseKept(gref, false);

@@ -41,6 +41,8 @@ final class LentFrames implements AutoCloseable
     private final int copybreak;
     private final byte[] state;
     private final int[] lentFrame;
+    // frames the lend covers (rx-spans: a buffer of several frames is lent by one entry)
+    private final byte[] lentRun;
     private final int[] seq;
     private final long[] lentAtNs;
     private int lentCount;
@@ -82,6 +84,7 @@ final class LentFrames implements AutoCloseable
         final int frames = p2m.entries();
         this.state = new byte[frames];
         this.lentFrame = new int[frames];
+        this.lentRun = new byte[frames];
         this.seq = new int[frames];
         this.lentAtNs = new long[frames];
         this.flips = counters.get(DeviceCounter.RX_FLIPS);
@@ -106,7 +109,7 @@ final class LentFrames implements AutoCloseable
         return length >= copybreak;
     }
 
-    /** Frames lent now. */
+    /** Backend frames lent now. */
     int lentCount()
     {
         return lentCount;
@@ -194,31 +197,32 @@ final class LentFrames implements AutoCloseable
     }
 
     /**
-     * Answers the posted buffer of {@code frame} by lending pool frame {@code poolFrame}: its P2M
-     * entry moves from OWN to LENT. The CAS is a full fence after the pool frame's bytes were
+     * Answers the posted buffer of {@code frame} by lending pool frames {@code poolFrame ..
+     * poolFrame+run-1} to its frames {@code frame .. frame+run-1}: the entry of its first frame
+     * moves from OWN to LENT, covering the run (the other frames' entries are not touched). The CAS is a full fence after the pool frame's bytes were
      * written on this thread: a frontend that loads LENT (acquire) sees them. It publishes
      * nothing by itself: the RX response pushed after it does.
      *
      * @return false on a protocol violation (the frontend changed the entry of a posted buffer).
      */
-    boolean lend(final int frame, final int poolFrame)
+    boolean lend(final int frame, final int poolFrame, final int run)
     {
         if (state[frame] != POSTED)
         {
             return violate("frame " + frame + " was answered without being posted (backend record " + state[frame] + ")");
         }
-        final long expected = encode(OWN, seq[frame], frame);
+        // a plain store, no compare-and-set: a posted buffer's entry is the backend's to write (an
+        // honest frontend touches it only after the response), and a value a hostile frontend put
+        // there is overwritten, which harms no one. The frame's bytes and this entry are published
+        // by the RX response pushed after it (a release store the frontend's acquire load pairs with).
         final int next = next(seq[frame]);
-        if (!p2m.compareAndSet(frame, expected, encode(LENT, next, poolFrame)))
-        {
-            return violate("P2M entry of frame " + frame + " is " + describe(p2m.load(frame)) + " while its buffer is posted, "
-                + "expected " + describe(expected) + " (the backend writes P2M entries; a frontend only pins and takes lent ones)");
-        }
+        p2m.storeRelease(frame, encode(LENT, next, poolFrame, run));
         state[frame] = LENT_OUT;
         lentFrame[frame] = poolFrame;
+        lentRun[frame] = (byte)run;
         seq[frame] = next;
         lentAtNs[frame] = UNSTAMPED;
-        lentCount++;
+        lentCount += run;
         flips.incrementRelease();
         framesLent.setRelease(lentCount);
         return true;
@@ -293,9 +297,10 @@ final class LentFrames implements AutoCloseable
     private boolean takeBack(final int frame, final boolean deadline)
     {
         final int poolFrame = lentFrame[frame];
+        final int run = lentRun[frame];
         final int s = seq[frame];
-        final long lent = encode(LENT, s, poolFrame);
-        final long pinned = encode(PINNED, next(s), poolFrame);
+        final long lent = encode(LENT, s, poolFrame, run);
+        final long pinned = encode(PINNED, next(s), poolFrame, run);
         final long taken = encode(TAKEN, next(next(s)), frame);
         // the frontend may pin (LENT to PINNED) or take (PINNED to TAKEN) between the load and the
         // CAS: a failed CAS reads the entry again and goes on from the frontend's move; only a
@@ -325,8 +330,9 @@ final class LentFrames implements AutoCloseable
                 {
                     continue;
                 }
-                frontFrame.wrap(frontFramesAddress + (long)frame * DeviceLayout.PAGE_SIZE, DeviceLayout.PAGE_SIZE);
-                frontFrame.putBytes(0, pool.frames(), poolFrame * DeviceLayout.PAGE_SIZE, DeviceLayout.PAGE_SIZE);
+                // the run's frames are consecutive on both sides (checked when the buffer was taken)
+                frontFrame.wrap(frontFramesAddress + (long)frame * DeviceLayout.PAGE_SIZE, run * DeviceLayout.PAGE_SIZE);
+                frontFrame.putBytes(0, pool.frames(), poolFrame * DeviceLayout.PAGE_SIZE, run * DeviceLayout.PAGE_SIZE);
                 seq[frame] = seq(p2m.finishReclaim(frame, reclaiming));
                 (deadline ? deadlineCopies : pressureCopies).incrementRelease();
             }
@@ -357,33 +363,20 @@ final class LentFrames implements AutoCloseable
     private boolean giveBack(final int frame)
     {
         final int poolFrame = lentFrame[frame];
+        final int run = lentRun[frame];
         final int s = seq[frame];
-        // the usual case first, with no load before the CAS (a load would fetch the line shared,
-        // the CAS then again exclusive): the frontend read the buffer, so the entry is PINNED
-        if (backToOwn(frame, encode(PINNED, next(s), poolFrame), poolFrame, true))
-        {
-            return true;
-        }
-        // else it was never read (LENT) or the frontend copied it to write it (TAKEN)
+        // the repost says the frontend's handler returned: it touches the entry no more until the
+        // next response, so a load and a plain store do (no locked instruction). The load only
+        // checks the frontend made moves it may: read (PINNED), never read (LENT) or copied (TAKEN).
         final long entry = p2m.load(frame);
-        final long lent = encode(LENT, s, poolFrame);
-        final boolean taken = entry == encode(TAKEN, next(next(s)), frame);
-        if (entry != lent && !taken)
+        if (entry != encode(PINNED, next(s), poolFrame, run) && entry != encode(LENT, s, poolFrame, run)
+            && entry != encode(TAKEN, next(next(s)), frame))
         {
-            return notAMove(frame, entry, lent);
+            return notAMove(frame, entry, encode(LENT, s, poolFrame, run));
         }
-        return backToOwn(frame, entry, poolFrame, !taken) || changedUnder(frame, entry);
-    }
-
-    /** CASes a lent buffer's entry from {@code expected} back to OWN and frees its pool frame; false when the CAS fails. */
-    private boolean backToOwn(final int frame, final long expected, final int poolFrame, final boolean neverCopied)
-    {
-        final int at = next(seq(expected));
-        if (!p2m.compareAndSet(frame, expected, encode(OWN, at, frame)))
-        {
-            return false;
-        }
-        if (neverCopied)
+        final int at = next(seq(entry));
+        p2m.storeRelease(frame, encode(OWN, at, frame));
+        if (state(entry) != TAKEN)
         {
             copiesAvoided.incrementRelease();
         }
@@ -417,8 +410,8 @@ final class LentFrames implements AutoCloseable
 
     private void freeLent(final int frame, final int poolFrame)
     {
-        free.release(poolFrame, 1);
-        lentCount--;
+        free.release(poolFrame, lentRun[frame]);
+        lentCount -= lentRun[frame];
         framesLent.setRelease(lentCount);
     }
 

@@ -8,6 +8,7 @@ import dev.splitnet.mmap.BackendRing;
 import dev.splitnet.mmap.DeviceCounter;
 import dev.splitnet.mmap.DeviceCounters;
 import dev.splitnet.mmap.DeviceLayout;
+import dev.splitnet.mmap.NetifLimits;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -18,6 +19,11 @@ import org.agrona.concurrent.status.AtomicCounter;
  * granted frames (holding each grant for writing during the copy) and writes RX responses in
  * request order, chained with more_data. A buffer posted with a permanent gref is mapped for
  * writing once and kept until disconnect ({@link ActiveGrants#take}).
+ *
+ * <p>With rx-spans a buffer posted with a permanent gref may span up to
+ * {@link NetifLimits#MAX_RX_SPAN_FRAMES} consecutive grefs of consecutive frames (its gref's
+ * {@link GrantConstants#GREF_SPAN_BITS}); one response answers it, so a large packet takes a few
+ * buffers instead of a frame each.
  *
  * <p>Posted requests are copied out of the ring in bulk, each once, into a private FIFO (as
  * netback batches its RX work): a delivery then reads the shared RX ring's index and entries only
@@ -47,6 +53,8 @@ final class RxDelivery
     private final LentFrames lent;
     // a claimed packet being delivered: its first pool frame (the source is its view); -1 otherwise
     private int lendFrom = -1;
+    // rx-spans negotiated: a posted buffer may span several frames
+    private final boolean rxSpans;
 
     // the source being copied: a packet (header then fragments) or a plain buffer
     private Packet packet;
@@ -60,9 +68,10 @@ final class RxDelivery
      *                    ({@link RxOrder#SHUFFLE}) in which posted buffers are taken.
      */
     RxDelivery(final BackendRing ring, final ActiveGrants grants, final long framesAddress, final DeviceCounters counters,
-        final long shuffleSeed, final LentFrames lent)
+        final long shuffleSeed, final LentFrames lent, final boolean rxSpans)
     {
         this.lent = lent;
+        this.rxSpans = rxSpans;
         this.shuffle = shuffleSeed;
         this.postedId = new int[ring.size()];
         this.postedGref = new int[ring.size()];
@@ -173,8 +182,80 @@ final class RxDelivery
      */
     boolean hasBuffersFor(final int length)
     {
-        final int needed = Math.max(1, (length + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
-        return postedCount >= needed || (copyPostedRequests() && postedCount >= needed);
+        return buffersFor(length, false) > 0 || (copyPostedRequests() && buffersFor(length, false) > 0);
+    }
+
+    /**
+     * How many posted buffers, from the head of the private FIFO, hold {@code length} bytes (at
+     * least one, for an empty packet), or -1 when all of them do not. With {@code shuffle} (a
+     * delivery in {@link RxOrder#SHUFFLE}) each position is first given a random buffer of those
+     * after it, so the buffers counted are the ones the delivery then takes.
+     */
+    private int buffersFor(final int length, final boolean shuffle)
+    {
+        int capacity = 0;
+        int at = postedHead;
+        for (int n = 0; n < postedCount; n++)
+        {
+            if (shuffle && this.shuffle != 0)
+            {
+                swapRandomInto(at, postedCount - n);
+            }
+            capacity += Math.max(1, spanOf(postedGref[at])) * DeviceLayout.PAGE_SIZE;
+            if (capacity >= length)
+            {
+                return n + 1;
+            }
+            at = at + 1 == postedId.length ? 0 : at + 1;
+        }
+        return -1;
+    }
+
+    /**
+     * The frames a posted buffer spans: 1 for a plain request; with rx-spans, a permanent gref's
+     * span bits plus one, up to {@link NetifLimits#MAX_RX_SPAN_FRAMES}; 0 for span bits that are
+     * not allowed (no rx-spans, a transient gref, or too many frames), a bad gref.
+     */
+    private int spanOf(final int rawGref)
+    {
+        final int span = ((rawGref & GrantConstants.GREF_SPAN_BITS) >>> GrantConstants.GREF_SPAN_SHIFT) + 1;
+        if (span == 1)
+        {
+            return 1;
+        }
+        return rxSpans && (rawGref & GrantConstants.GREF_PERMANENT) != 0 && span <= NetifLimits.MAX_RX_SPAN_FRAMES ? span : 0;
+    }
+
+    /**
+     * Takes the grant of a posted buffer for writing: its first frame, or -1 when a gref of it is
+     * bad, or the frames of a span are not consecutive. A span's grefs are permanent, so nothing
+     * but the first needs a {@link ActiveGrants#drop}.
+     */
+    private int takeBuffer(final int rawGref, final int span)
+    {
+        if (span == 0)
+        {
+            return -1;
+        }
+        final int gref = rawGref & ~GrantConstants.GREF_SPAN_BITS;
+        if (span > 1)
+        {
+            // a span's grefs are permanent: inside the block kept for writing, one range check
+            final int kept = grants.keptSpan(gref & GrantConstants.GREF_MASK, span, true);
+            if (kept >= 0)
+            {
+                return kept;
+            }
+        }
+        final int first = grants.take(gref, true);
+        for (int i = 1; i < span && first >= 0; i++)
+        {
+            if (grants.take(gref + i, true) != first + i)
+            {
+                return -1;
+            }
+        }
+        return first;
     }
 
     /** Maps every fragment of the source; false when one cannot be read. */
@@ -214,12 +295,16 @@ final class RxDelivery
         {
             return PacketStatus.ERROR;
         }
-        final int needed = Math.max(1, (total + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
-        if (postedCount < needed && !copyPostedRequests())
+        int needed = buffersFor(total, true);
+        if (needed < 0)
         {
-            return null;
+            if (!copyPostedRequests())
+            {
+                return null;
+            }
+            needed = buffersFor(total, true);
         }
-        if (postedCount < needed)
+        if (needed < 0)
         {
             noBuffer.incrementRelease();
             return PacketStatus.DROPPED;
@@ -229,16 +314,13 @@ final class RxDelivery
         int copied = 0;
         for (int i = 0; i < needed && !failed; i++)
         {
-            if (shuffle != 0 && postedCount > 1)
-            {
-                swapHeadWithRandomPosted();
-            }
             final int id = postedId[postedHead];
             final int rawGref = postedGref[postedHead];
             postedHead = postedHead + 1 == postedId.length ? 0 : postedHead + 1;
             postedCount--;
-            final int chunk = Math.min(DeviceLayout.PAGE_SIZE, total - copied);
-            final int frame = grants.take(rawGref, true);
+            final int span = spanOf(rawGref);
+            final int chunk = Math.min(span * DeviceLayout.PAGE_SIZE, total - copied);
+            final int frame = takeBuffer(rawGref, span);
             if (frame < 0)
             {
                 badGref.incrementRelease();
@@ -246,18 +328,23 @@ final class RxDelivery
             }
             else if (lendFrom >= 0 && (rawGref & GrantConstants.GREF_PERMANENT) != 0)
             {
-                // the buffer stays granted for good: lend the frame, copy nothing
+                // the buffer stays granted for good: lend its frames, copy nothing. The claim's
+                // pool frames hold the packet a frame each, and every buffer but the last takes
+                // whole frames of it, so the buffer's frames are pool frames copied/PAGE on, as a
+                // run lent by one P2M entry
                 grants.drop(rawGref, true);
-                if (!lent.lend(frame, lendFrom + i))
+                final int used = Math.max(1, (chunk + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
+                final int poolIndex = copied / DeviceLayout.PAGE_SIZE;
+                if (!lent.lend(frame, lendFrom + poolIndex, used))
                 {
                     return null;
                 }
-                lentThisClaim |= 1 << i;
+                lentThisClaim |= ((1 << used) - 1) << poolIndex;
                 sourceOffset += chunk;
             }
             else
             {
-                target.wrap(framesAddress + (long)frame * DeviceLayout.PAGE_SIZE, DeviceLayout.PAGE_SIZE);
+                target.wrap(framesAddress + (long)frame * DeviceLayout.PAGE_SIZE, span * DeviceLayout.PAGE_SIZE);
                 if (lent != null && !lent.answeredByCopy(frame))
                 {
                     grants.drop(rawGref, true);
@@ -366,37 +453,46 @@ final class RxDelivery
      */
     private boolean lentBufferPosted(final int rawGref)
     {
-        final int frame = grants.take(rawGref, true);
+        final int span = spanOf(rawGref);
+        final int frame = takeBuffer(rawGref, span);
         if (frame < 0)
         {
             return true;
         }
-        grants.drop(rawGref, true);
+        grants.drop(rawGref & ~GrantConstants.GREF_SPAN_BITS, true);
+        // the backend's record is kept per buffer, by its first frame
         return lent.posted(frame);
     }
 
-    /** RxOrder.SHUFFLE: puts a random posted buffer at the head of the FIFO (xorshift64, no allocation). */
-    private void swapHeadWithRandomPosted()
+    /**
+     * RxOrder.SHUFFLE: swaps a random one of the {@code remaining} posted buffers from FIFO
+     * position {@code at} on into {@code at} (xorshift64, no allocation).
+     */
+    private void swapRandomInto(final int at, final int remaining)
     {
+        if (remaining < 2)
+        {
+            return;
+        }
         shuffle ^= shuffle << 13;
         shuffle ^= shuffle >>> 7;
         shuffle ^= shuffle << 17;
-        int other = postedHead + (int)Long.remainderUnsigned(shuffle, postedCount);
+        int other = at + (int)Long.remainderUnsigned(shuffle, remaining);
         if (other >= postedId.length)
         {
             other -= postedId.length;
         }
-        if (other == postedHead)
+        if (other == at)
         {
             return;
         }
         reordered.incrementRelease();
         final int id = postedId[other];
         final int gref = postedGref[other];
-        postedId[other] = postedId[postedHead];
-        postedGref[other] = postedGref[postedHead];
-        postedId[postedHead] = id;
-        postedGref[postedHead] = gref;
+        postedId[other] = postedId[at];
+        postedGref[other] = postedGref[at];
+        postedId[at] = id;
+        postedGref[at] = gref;
     }
 
     /** Copies the next {@code count} source bytes to the start of {@code dst}. */

@@ -161,7 +161,7 @@ final class TxValidator
         {
             return grants.table().check(gref, grants.domid(), false) == 0 ? OK : BAD_GREF;
         }
-        if (grants.keptSpan(gref, frames) >= 0)
+        if (grants.keptSpan(gref, frames, false) >= 0)
         {
             reuses++;
             return OK;

@@ -111,7 +111,7 @@ final class Vif implements AutoCloseable
             layout.txFrameCount(), copyMemory, holdLimits, counters, domainId);
         // any order is correct only where responses name their buffers (ring v2)
         this.rx = new RxDelivery(rxRing, grants, device.frames().addressOffset(), counters,
-            rxOrder == RxOrder.SHUFFLE && format == RingFormat.V2 ? 0x9E3779B97F4A7C15L ^ domainId : 0, lent);
+            rxOrder == RxOrder.SHUFFLE && format == RingFormat.V2 ? 0x9E3779B97F4A7C15L ^ domainId : 0, lent, this.features.rxSpans());
         this.txPackets = counters.get(DeviceCounter.BACKEND_TX_PACKETS);
         this.txBytes = counters.get(DeviceCounter.BACKEND_TX_BYTES);
         this.headerBytesCopied = counters.get(DeviceCounter.HEADER_BYTES_COPIED);

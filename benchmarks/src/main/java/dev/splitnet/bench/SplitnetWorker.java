@@ -191,7 +191,7 @@ final class SplitnetWorker extends TransportWorker
         {
             front = NetFront.connect(new FrontendContext().directory(dir).name("bench")
                 .ringPages(ringV2 ? RING_PAGES_V2 : RING_PAGES).txFrames(TX_FRAMES).rxFrames(RX_FRAMES)
-                .features((ringV2 ? Features.DEFAULT | Features.RING_V2 : Features.DEFAULT) | (rxMode != RxMode.COPY ? Features.LAZY_RX : 0))
+                .features((ringV2 ? Features.DEFAULT | Features.RING_V2 : Features.DEFAULT) | (rxMode != RxMode.COPY ? Features.LAZY_RX | Features.RX_SPANS : 0))
                 .txPushBatch(setup.scenario.isThroughput() ? Integer.getInteger(FrontendContext.TX_PUSH_BATCH_PROP, PUSH_BATCH) : 1));
         }
     }

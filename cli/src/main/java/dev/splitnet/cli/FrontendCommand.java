@@ -105,8 +105,8 @@ final class FrontendCommand implements Callable<Integer>
     boolean plain;
 
     @Option(names = "--features", split = ",", paramLabel = "NAME[,NAME...]",
-        description = "Extensions to offer: header-slots, permanent-grants, frame-spans, ring-v2, or none "
-            + "(default: header-slots,permanent-grants,frame-spans; ring-v2 only when named).")
+        description = "Extensions to offer: header-slots, permanent-grants, frame-spans, ring-v2, lazy-rx, rx-spans, or none "
+            + "(default: header-slots,permanent-grants,frame-spans; ring-v2, lazy-rx and rx-spans only when named).")
     java.util.List<String> featureNames;
 
     @Option(names = "--initial-ring-index", paramLabel = "N", description = "Where the ring indices start (default: 0); e.g. 4294967000 to wrap soon.")
@@ -114,6 +114,13 @@ final class FrontendCommand implements Callable<Integer>
 
     @Option(names = "--ring-pages", paramLabel = "N", description = "Pages per ring (default: ${DEFAULT-VALUE}).")
     int ringPages = 1;
+
+    @Option(names = "--rx-frames", paramLabel = "N", description = "4 KiB receive frames (default: ${DEFAULT-VALUE}).")
+    int rxFrames = 256;
+
+    @Option(names = "--rx-span-frames", paramLabel = "N", description = "With rx-spans: frames per receive buffer, 1 to 7 "
+        + "(default: ${DEFAULT-VALUE}; a 64 KiB packet in three buffers).")
+    int rxSpanFrames = dev.splitnet.mmap.NetifLimits.MAX_RX_SPAN_FRAMES;
 
     @Option(names = "--seed", paramLabel = "N", description = "Random seed (default: the pid).")
     long seed = ProcessHandle.current().pid();
@@ -162,7 +169,7 @@ final class FrontendCommand implements Callable<Integer>
         }
         final FrontendContext context = new FrontendContext().directory(directory).name(name)
             .connectTimeoutMs(connectTimeoutMs).backendTimeoutMs(backendTimeoutMs).replaceStale(replace).sealedMemory(!fileMemory).features(offeredFeatures())
-            .initialRingIndex((int)initialRingIndex).ringPages(ringPages);
+            .initialRingIndex((int)initialRingIndex).ringPages(ringPages).rxFrames(rxFrames).rxSpanFrames(rxSpanFrames);
         final Map<DeviceCounter, Long> counters = new EnumMap<>(DeviceCounter.class);
         String failure = null;
         if (reconnect)
@@ -396,6 +403,16 @@ final class FrontendCommand implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(new CommandLine(this),
                 "--features: lazy-rx needs permanent-grants (a lent receive buffer stays granted); name both");
+        }
+        if ((features & Features.RX_SPANS) != 0 && (features & Features.PERMANENT_GRANTS) == 0)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                "--features: rx-spans needs permanent-grants (a span's grefs are checked as a held range); name both");
+        }
+        if (rxSpanFrames < 1 || rxSpanFrames > dev.splitnet.mmap.NetifLimits.MAX_RX_SPAN_FRAMES)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                "--rx-span-frames: " + rxSpanFrames + " is not 1 to " + dev.splitnet.mmap.NetifLimits.MAX_RX_SPAN_FRAMES);
         }
         return features;
     }

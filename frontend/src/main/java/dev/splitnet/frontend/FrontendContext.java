@@ -31,6 +31,7 @@ public final class FrontendContext
     private int headerSlotSize = Integer.getInteger(HEADER_SLOT_SIZE_PROP, 128);
     private int txFrames = Integer.getInteger(TX_FRAMES_PROP, 1024);
     private int rxFrames = Integer.getInteger(RX_FRAMES_PROP, 256);
+    private int rxSpanFrames = dev.splitnet.mmap.NetifLimits.MAX_RX_SPAN_FRAMES;
     private long connectTimeoutMs = Long.getLong(CONNECT_TIMEOUT_MS_PROP, 10_000L);
     private int txPushBatch = Integer.getInteger(TX_PUSH_BATCH_PROP, 1);
     private long backendTimeoutMs = Long.getLong(BACKEND_TIMEOUT_MS_PROP, 500L);
@@ -88,6 +89,23 @@ public final class FrontendContext
     {
         this.rxFrames = rxFrames;
         return this;
+    }
+
+    /**
+     * With {@link Features#RX_SPANS} negotiated: the frames each receive buffer spans, 1 to 7
+     * (default 7: a 64 KiB packet in three buffers). The RX frames make {@code rxFrames / rxSpanFrames}
+     * buffers then, so a frontend receiving small packets keeps fewer of them in flight; without
+     * rx-spans every buffer is one frame.
+     */
+    public FrontendContext rxSpanFrames(final int rxSpanFrames)
+    {
+        this.rxSpanFrames = rxSpanFrames;
+        return this;
+    }
+
+    public int rxSpanFrames()
+    {
+        return rxSpanFrames;
     }
 
     /** How long to wait for a backend to listen and answer; 0 fails at once. */
@@ -217,7 +235,14 @@ public final class FrontendContext
             ? RingFormat.V2.entries(ringPages * DeviceLayout.PAGE_SIZE, false) : shape.rxRingEntries();
         final int buffers = Math.min(shape.rxFrameCount(), ringEntries);
         final int perPacket = Math.max(1, (maxPacketLength + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE);
-        return buffers / perPacket;
+        if ((features & Features.RX_SPANS) == 0 || rxSpanFrames == 1)
+        {
+            return buffers / perPacket;
+        }
+        // with rx-spans on offer, the smaller of both windows: the backend may decline it
+        final int spanBytes = rxSpanFrames * DeviceLayout.PAGE_SIZE;
+        final int spans = Math.min(shape.rxFrameCount() / rxSpanFrames, ringEntries);
+        return Math.min(buffers / perPacket, spans / Math.max(1, (maxPacketLength + spanBytes - 1) / spanBytes));
     }
 
     /** Validates every setting; throws IllegalArgumentException naming the bad one. */
@@ -249,6 +274,16 @@ public final class FrontendContext
         {
             throw new IllegalArgumentException("features=" + Features.describe(features) + ": lazy-rx needs permanent-grants "
                 + "(a lent receive buffer stays granted); offer both");
+        }
+        if ((features & Features.RX_SPANS) != 0 && (features & Features.PERMANENT_GRANTS) == 0)
+        {
+            throw new IllegalArgumentException("features=" + Features.describe(features) + ": rx-spans needs permanent-grants "
+                + "(a span's grefs are checked as a held range); offer both");
+        }
+        if (rxSpanFrames < 1 || rxSpanFrames > dev.splitnet.mmap.NetifLimits.MAX_RX_SPAN_FRAMES || rxFrames >= 1 && rxSpanFrames > rxFrames)
+        {
+            throw new IllegalArgumentException("rxSpanFrames=" + rxSpanFrames + " must be 1 to "
+                + dev.splitnet.mmap.NetifLimits.MAX_RX_SPAN_FRAMES + " and at most rxFrames=" + rxFrames);
         }
         dev.splitnet.mmap.ControlDescriptor.checkDeviceName(name);
         geometry = DeviceGeometry.of(ringPages, headerSlotSize, txFrames, rxFrames);

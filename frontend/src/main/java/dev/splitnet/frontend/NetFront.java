@@ -143,7 +143,9 @@ public final class NetFront implements Frontend
             // lazy-rx lends frames only into buffers granted for good, so it must know before
             // posting them whether the backend takes permanent grants: it probes too
             boolean permanentFromStart = false;
-            if ((offered & (Features.RING_V2 | Features.LAZY_RX)) != 0)
+            // rx-spans changes how the receive buffers are posted, so it is known first as well
+            int spanFrames = 1;
+            if ((offered & (Features.RING_V2 | Features.LAZY_RX | Features.RX_SPANS)) != 0)
             {
                 final long advertised = probe(channel, deadline);
                 if (advertised == PROBE_REFUSED)
@@ -166,12 +168,18 @@ public final class NetFront implements Frontend
                 {
                     offered &= ~Features.LAZY_RX;
                 }
-                permanentFromStart = (offered & Features.LAZY_RX) != 0 && (advertised & offered & Features.PERMANENT_GRANTS) != 0;
+                final boolean permanentAdvertised = advertised != PROBE_REFUSED && (advertised & offered & Features.PERMANENT_GRANTS) != 0;
+                if (advertised == PROBE_REFUSED || (advertised & Features.RX_SPANS) == 0 || !permanentAdvertised)
+                {
+                    offered &= ~Features.RX_SPANS;
+                }
+                permanentFromStart = (offered & (Features.LAZY_RX | Features.RX_SPANS)) != 0 && permanentAdvertised;
+                spanFrames = (offered & Features.RX_SPANS) != 0 ? context.rxSpanFrames() : 1;
             }
             final RingFormat format = RingFormat.of(offered);
             final FrontendRing txRing = format.initFrontend(device.txRing(), true, context.initialRingIndex());
             final FrontendRing rxRing = format.initFrontend(device.rxRing(), false, context.initialRingIndex());
-            final RxPath rx = new RxPath(rxRing, grants, device.frames(), layout.txFrameCount(), layout.rxFrameCount(), counters);
+            final RxPath rx = new RxPath(rxRing, grants, device.frames(), layout.txFrameCount(), layout.rxFrameCount(), spanFrames, counters);
             if (permanentFromStart)
             {
                 rx.usePermanentGrants();
@@ -224,6 +232,11 @@ public final class NetFront implements Frontend
             {
                 throw new SplitnetException("backend advertised permanent-grants and then did not negotiate it, for receive buffers "
                     + "posted with permanent grefs; the backend broke the handshake");
+            }
+            if (spanFrames > 1 && (welcome.featuresNegotiated() & Features.RX_SPANS) == 0)
+            {
+                throw new SplitnetException("backend advertised rx-spans and then did not negotiate it, for receive buffers "
+                    + "posted as spans; the backend broke the handshake");
             }
             if (backendFrames != null)
             {

@@ -28,7 +28,9 @@ import org.agrona.concurrent.status.AtomicCounter;
  * <p>It trusts nothing the backend wrote: a response for a buffer not posted (an unknown, stale or
  * duplicate id), more responses than posted buffers, a status that is neither a length nor an error
  * code, or bytes outside the posted buffer is a protocol violation ({@link #violation()}), and the
- * frontend disconnects. A chain's buffers go back to the free list only when its last response
+ * frontend disconnects. With rx-spans each buffer is {@code spanFrames} consecutive frames, posted as
+ * one request whose gref carries the span ({@link GrantConstants#GREF_SPAN_BITS}) and answered by
+ * one response of up to that many frames' bytes. A chain's buffers go back to the free list only when its last response
  * has been handled: a chain split across polls is never posted (and overwritten) half-delivered.
  */
 final class RxPath
@@ -38,6 +40,10 @@ final class RxPath
     private final UnsafeBuffer frames;
     private final int firstFrame;
     private final int bufferCount;
+    // frames per buffer (1 without rx-spans), the bytes one holds, and the span bits of its gref
+    private final int spanFrames;
+    private final int bufferBytes;
+    private final int spanBits;
     private final boolean[] posted;
     // per buffer: posted with a permanent gref (no end of access at its response); granted for good
     private final boolean[] postedPermanent;
@@ -48,7 +54,7 @@ final class RxPath
     // buffers posted and not yet answered (posted[id] true)
     private int outstanding;
 
-    private final View view = new View();
+    private final View view;
     private boolean packetBad;
     // ids of the buffers of the chain being gathered, reposted only once the chain ends
     private final int[] chain = new int[NetifLimits.MAX_RX_BUFFERS_PER_PACKET];
@@ -65,12 +71,22 @@ final class RxPath
     private String violation;
 
     RxPath(final FrontendRing ring, final GrantTable grants, final UnsafeBuffer frames, final int firstFrame,
-        final int bufferCount, final DeviceCounters counters)
+        final int rxFrames, final int spanFrames, final DeviceCounters counters)
     {
-        if (bufferCount > 0xFFFF)
+        if (rxFrames > 0xFFFF)
         {
-            throw new IllegalArgumentException("rxFrames=" + bufferCount + " exceeds the 16-bit RX request id");
+            throw new IllegalArgumentException("rxFrames=" + rxFrames + " exceeds the 16-bit RX request id");
         }
+        if (spanFrames < 1 || spanFrames > NetifLimits.MAX_RX_SPAN_FRAMES || spanFrames > rxFrames)
+        {
+            throw new IllegalArgumentException("spanFrames=" + spanFrames + " must be 1 to " + NetifLimits.MAX_RX_SPAN_FRAMES
+                + " and at most rxFrames=" + rxFrames);
+        }
+        final int bufferCount = rxFrames / spanFrames;
+        this.spanFrames = spanFrames;
+        this.bufferBytes = spanFrames * DeviceLayout.PAGE_SIZE;
+        this.spanBits = (spanFrames - 1) << GrantConstants.GREF_SPAN_SHIFT;
+        this.view = new View(NetifLimits.MAX_RX_BUFFERS_PER_PACKET);
         this.ring = ring;
         this.grants = grants;
         this.frames = frames;
@@ -120,13 +136,17 @@ final class RxPath
         while (unpostedCount > 0 && outstanding < ring.size() && ring.hasRoomFor(1))
         {
             final int id = unposted[--unpostedCount];
-            final int frame = firstFrame + id;
+            final int frame = firstFrame + id * spanFrames;
             if (!grantedForGood[id])
             {
-                grants.grantAccess(frame, GrantConstants.BACKEND_DOMAIN_ID, frame, false);
+                for (int f = frame; f < frame + spanFrames; f++)
+                {
+                    grants.grantAccess(f, GrantConstants.BACKEND_DOMAIN_ID, f, false);
+                }
                 grantedForGood[id] = permanentGrants;
             }
-            ring.putRxRequest(id, permanentGrants ? frame | GrantConstants.GREF_PERMANENT : frame);
+            // a span is posted only with permanent grants (NetFront uses spans only then)
+            ring.putRxRequest(id, permanentGrants ? frame | GrantConstants.GREF_PERMANENT | spanBits : frame);
             posted[id] = true;
             outstanding++;
             postedPermanent[id] = permanentGrants;
@@ -193,7 +213,7 @@ final class RxPath
             }
             posted[id] = false;
             outstanding--;
-            final int frame = firstFrame + id;
+            final int frame = firstFrame + id * spanFrames;
             if (!postedPermanent[id] && !grants.endForeignAccess(frame))
             {
                 // never reuse the frame under a backend still writing it
@@ -211,10 +231,16 @@ final class RxPath
                 // the backend could not fill this buffer: the packet is dropped, honestly
                 packetBad = true;
             }
-            else if (status < 0 || dataOffset + status > DeviceLayout.PAGE_SIZE)
+            else if (status < 0 || dataOffset + status > bufferBytes)
             {
                 violation = "RX response id=" + id + " has offset=" + dataOffset + " status=" + status
-                    + (status < 0 ? ", not a length nor an error code" : ", past the end of its " + DeviceLayout.PAGE_SIZE + "-byte buffer");
+                    + (status < 0 ? ", not a length nor an error code" : ", past the end of its " + bufferBytes + "-byte buffer");
+                return -1;
+            }
+            else if (view.length + status > NetifConstants.XEN_NETIF_MAX_TX_SIZE)
+            {
+                violation = "RX chain holds more than " + NetifConstants.XEN_NETIF_MAX_TX_SIZE + " bytes (response id=" + id
+                    + " status=" + status + " after " + view.length + ")";
                 return -1;
             }
             else
@@ -312,9 +338,15 @@ final class RxPath
                     return true;
                 case P2mDescriptor.LENT:
                     final int backendFrame = P2mDescriptor.frame(entry);
-                    if (backendFrame < 0 || backendFrame >= backendFrames.frameCount())
+                    final int run = P2mDescriptor.run(entry);
+                    if (backendFrame < 0 || backendFrame > backendFrames.frameCount() - run)
                     {
                         return p2mViolation(frame, entry, "points past the " + backendFrames.frameCount() + " backend frames sent");
+                    }
+                    if (run > spanFrames || (long)run * DeviceLayout.PAGE_SIZE < dataOffset + length)
+                    {
+                        return p2mViolation(frame, entry, "covers " + run + " frames for " + (dataOffset + length)
+                            + " bytes of a buffer of " + spanFrames);
                     }
                     final long pinned = p2m.pin(frame, entry);
                     if (pinned != 0)
@@ -360,18 +392,22 @@ final class RxPath
     /** Views onto the frames of the packet being delivered. */
     private final class View implements ReceivedPacket
     {
-        private final UnsafeBuffer[] buffers = new UnsafeBuffer[NetifLimits.MAX_RX_BUFFERS_PER_PACKET];
+        private final UnsafeBuffer[] buffers;
         // per buffer: where its bytes go in the frontend's own frame, that frame, and the PINNED
         // entry the frontend wrote when it reads a backend frame (0: it reads its own frame)
-        private final long[] ownAddress = new long[NetifLimits.MAX_RX_BUFFERS_PER_PACKET];
-        private final int[] frameOf = new int[NetifLimits.MAX_RX_BUFFERS_PER_PACKET];
-        private final long[] pinnedEntry = new long[NetifLimits.MAX_RX_BUFFERS_PER_PACKET];
+        private final long[] ownAddress;
+        private final int[] frameOf;
+        private final long[] pinnedEntry;
         private final UnsafeBuffer ownView = new UnsafeBuffer(0, 0);
         private int count;
         private int length;
 
-        View()
+        View(final int capacity)
         {
+            buffers = new UnsafeBuffer[capacity];
+            ownAddress = new long[capacity];
+            frameOf = new int[capacity];
+            pinnedEntry = new long[capacity];
             for (int i = 0; i < buffers.length; i++)
             {
                 buffers[i] = new UnsafeBuffer(0, 0);

@@ -3,7 +3,7 @@ package dev.splitnet.api;
 /**
  * Feature bits a frontend offers and a backend accepts at connect time. With none set, the rings
  * carry plain Xen netif traffic. {@link #HEADER_SLOTS}, {@link #PERMANENT_GRANTS},
- * {@link #FRAME_SPANS}, {@link #RING_V2} and {@link #LAZY_RX} are implemented; the other bits are reserved for the
+ * {@link #FRAME_SPANS}, {@link #RING_V2}, {@link #LAZY_RX} and {@link #RX_SPANS} are implemented; the other bits are reserved for the
  * extensions of the seed thread so that their numbers never move.
  */
 public final class Features
@@ -41,22 +41,32 @@ public final class Features
      */
     public static final long FRAME_SPANS = 1L << 4;
 
+    /**
+     * An RX buffer posted with a permanent gref may span up to seven consecutive grefs whose frames
+     * are consecutive ({@link GrantConstants#GREF_SPAN_BITS} holds its frames less one), answered
+     * by one response of up to 28672 bytes: a 64 KiB packet is three buffers and three responses
+     * instead of sixteen. The frontend chooses the span ({@code FrontendContext.rxSpanFrames});
+     * like lazy-rx it learns whether the backend takes it from a PROBE before posting. Needs
+     * {@link #PERMANENT_GRANTS}. Not in {@link #DEFAULT}: offer it explicitly.
+     */
+    public static final long RX_SPANS = 1L << 5;
+
     /** What a frontend offers unless told otherwise. */
     public static final long DEFAULT = HEADER_SLOTS | PERMANENT_GRANTS | FRAME_SPANS;
 
     /** Everything this build can negotiate (a backend accepts all of it unless told otherwise). */
-    public static final long SUPPORTED = DEFAULT | RING_V2 | LAZY_RX;
+    public static final long SUPPORTED = DEFAULT | RING_V2 | LAZY_RX | RX_SPANS;
 
-    private static final String[] NAMES = { "header-slots", "permanent-grants", "ring-v2", "lazy-rx", "frame-spans" };
+    private static final String[] NAMES = { "header-slots", "permanent-grants", "ring-v2", "lazy-rx", "frame-spans", "rx-spans" };
 
     private Features()
     {
     }
 
-    /** Drops the bits whose prerequisite is missing: frame spans and lazy receive need permanent grants. */
+    /** Drops the bits whose prerequisite is missing: frame spans, lazy receive and RX spans need permanent grants. */
     public static long consistent(final long features)
     {
-        return (features & PERMANENT_GRANTS) == 0 ? features & ~(FRAME_SPANS | LAZY_RX) : features;
+        return (features & PERMANENT_GRANTS) == 0 ? features & ~(FRAME_SPANS | LAZY_RX | RX_SPANS) : features;
     }
 
     /** A comma-separated list of the names of the bits set in {@code features}, for logs and JSON. */

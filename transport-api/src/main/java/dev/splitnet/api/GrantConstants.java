@@ -23,6 +23,15 @@ public final class GrantConstants
     public static final int GREF_PERMANENT = 1 << 31;
     /** The grant reference proper, without {@link #GREF_PERMANENT}. */
     public static final int GREF_MASK = ~GREF_PERMANENT;
+    /**
+     * splitnet extension (feature rx-spans): bits 28 to 30 of an RX request's permanent gref hold
+     * the buffer's frames less one, so the buffer is that many consecutive grefs of consecutive
+     * frames from the gref. 0 (every plain request) is one frame. Code that knows nothing of spans
+     * masks with {@link #GREF_MASK} and sees a gref far out of range, which it refuses.
+     */
+    public static final int GREF_SPAN_SHIFT = 28;
+    /** The span bits of an RX request's gref ({@link #GREF_SPAN_SHIFT}). */
+    public static final int GREF_SPAN_BITS = 0x7 << GREF_SPAN_SHIFT;
 
     /** The domain id of the backend: like dom0, it is the grantee of every frontend grant. */
     public static final int BACKEND_DOMAIN_ID = 0;

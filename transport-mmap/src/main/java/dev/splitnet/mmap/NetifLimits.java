@@ -12,6 +12,12 @@ public final class NetifLimits
     /** Receive buffers one packet of the largest size needs. */
     public static final int MAX_RX_BUFFERS_PER_PACKET = (NetifConstants.XEN_NETIF_MAX_TX_SIZE + DeviceLayout.PAGE_SIZE - 1) / DeviceLayout.PAGE_SIZE;
 
+    /**
+     * Frames one RX buffer may span (feature rx-spans): 7, the most whole frames whose bytes a
+     * response's 16-bit signed status can count (7 x 4096 = 28672; 8 frames would be 32768).
+     */
+    public static final int MAX_RX_SPAN_FRAMES = 7;
+
     private NetifLimits()
     {
     }

@@ -7,10 +7,10 @@ package dev.splitnet.mmap;
  * (lazy receive, {@link dev.splitnet.api.Features#LAZY_RX}), to a frame of the backend's pool.
  *
  * <pre>
- *  63    61 60                         32 31                              0
- * +--------+-----------------------------+---------------------------------+
- * | state  | seq (29 bits)               | frame                           |
- * +--------+-----------------------------+---------------------------------+
+ *  63    61 60  58 57                 32 31                              0
+ * +--------+------+---------------------+---------------------------------+
+ * | state  | run-1| seq (26 bits)       | frame                           |
+ * +--------+------+---------------------+---------------------------------+
  * </pre>
  *
  * <p>One 64-bit word, so one atomic load gives state, frame and sequence together, and one
@@ -18,6 +18,11 @@ package dev.splitnet.mmap;
  * frame in {@link #OWN}, {@link #TAKEN} and {@link #VOID}, and a pool frame in {@link #LENT},
  * {@link #PINNED} and {@link #RECLAIMING}. {@code seq} advances on every transition, so an entry
  * lent, reclaimed and lent the same pool frame again never reads as unchanged (no ABA).
+ * {@code run} (1 to 8) is how many consecutive frames the entry covers in LENT, PINNED and
+ * RECLAIMING: the entry of an RX buffer's first frame lends the whole buffer (feature rx-spans: a
+ * buffer of up to seven frames), frontend frames {@code f .. f+run-1} backed by pool frames
+ * {@code frame .. frame+run-1}, and the entries of the buffer's other frames are not touched. It
+ * is 1 in every other state.
  *
  * <p>Who moves an entry (docs/PROTOCOL.md, "Lazy receive"):
  * <pre>
@@ -51,8 +56,12 @@ public final class P2mDescriptor
 
     static final int STATE_SHIFT = 61;
     static final int SEQ_SHIFT = 32;
-    /** Sequence values wrap at 2^29. */
-    public static final int SEQ_MASK = (1 << 29) - 1;
+    /** Sequence values wrap at 2^26. */
+    public static final int SEQ_MASK = (1 << 26) - 1;
+    static final int RUN_SHIFT = 58;
+    static final int RUN_MASK = 0x7;
+    /** The most frames one entry covers. */
+    public static final int MAX_RUN = RUN_MASK + 1;
 
     private P2mDescriptor()
     {
@@ -64,9 +73,28 @@ public final class P2mDescriptor
         return frame * ENTRY_LENGTH;
     }
 
+    /** An entry covering one frame. */
     public static long encode(final int state, final int seq, final int frame)
     {
         return ((long)state << STATE_SHIFT) | ((long)(seq & SEQ_MASK) << SEQ_SHIFT) | (frame & 0xFFFF_FFFFL);
+    }
+
+    /** An entry covering {@code run} (1 to {@link #MAX_RUN}) consecutive frames from {@code frame}. */
+    public static long encode(final int state, final int seq, final int frame, final int run)
+    {
+        return encode(state, seq, frame) | (long)((run - 1) & RUN_MASK) << RUN_SHIFT;
+    }
+
+    /** {@code entry} moved to {@code state}: the same frame and run, the next sequence. */
+    public static long moved(final long entry, final int state)
+    {
+        return encode(state, next(seq(entry)), frame(entry), run(entry));
+    }
+
+    /** The frames the entry covers, 1 to {@link #MAX_RUN}. */
+    public static int run(final long entry)
+    {
+        return ((int)(entry >>> RUN_SHIFT) & RUN_MASK) + 1;
     }
 
     public static int state(final long entry)
@@ -93,6 +121,7 @@ public final class P2mDescriptor
     /** An entry as {@code STATE(frame, seq)}, for error messages. */
     public static String describe(final long entry)
     {
-        return STATE_NAMES[state(entry)] + "(frame=" + Integer.toUnsignedString(frame(entry)) + ", seq=" + seq(entry) + ")";
+        return STATE_NAMES[state(entry)] + "(frame=" + Integer.toUnsignedString(frame(entry)) + (run(entry) > 1 ? ", run=" + run(entry) : "")
+            + ", seq=" + seq(entry) + ")";
     }
 }

@@ -60,7 +60,7 @@ public final class P2mTable
      */
     public long pin(final int frame, final long lent)
     {
-        final long pinned = encode(PINNED, next(seq(lent)), frame(lent));
+        final long pinned = moved(lent, PINNED);
         return compareAndSet(frame, lent, pinned) ? pinned : 0;
     }
 
@@ -72,7 +72,7 @@ public final class P2mTable
      */
     public long beginReclaim(final int frame, final long expected)
     {
-        final long reclaiming = encode(RECLAIMING, next(seq(expected)), frame(expected));
+        final long reclaiming = moved(expected, RECLAIMING);
         return compareAndSet(frame, expected, reclaiming) ? reclaiming : 0;
     }
 

@@ -31,6 +31,8 @@ public final class FuzzAccounting
     final LongAdder ringV2Episodes = new LongAdder();
     /** Episodes whose offender negotiated lazy receive (backend frames lent to it through its P2M). */
     final LongAdder lazyRxEpisodes = new LongAdder();
+    /** Episodes whose offender negotiated rx-spans (receive buffers of several frames). */
+    final LongAdder rxSpansEpisodes = new LongAdder();
     final LongAdder floods = new LongAdder();
     final LongAdder floodBytes = new LongAdder();
     final LongAdder offenderPackets = new LongAdder();
@@ -135,8 +137,8 @@ public final class FuzzAccounting
     public String report(final long seed)
     {
         final StringBuilder sb = new StringBuilder();
-        sb.append(String.format("fuzz seed %d: %,d fields in %.1f s (%,.0f fields/s), %,d episodes (%,d with sealed memory, %,d on ring v2, %,d with lazy-rx), %,d truncate-and-regrow, %,d sealed resizes refused, %,d floods (%,d bytes), %,d offender packets sent, %,d packets handled%n",
-            seed, fields(), seconds(), fields() / Math.max(seconds(), 1e-3), episodes.sum(), sealedEpisodes.sum(), ringV2Episodes.sum(), lazyRxEpisodes.sum(),
+        sb.append(String.format("fuzz seed %d: %,d fields in %.1f s (%,.0f fields/s), %,d episodes (%,d with sealed memory, %,d on ring v2, %,d with lazy-rx, %,d with rx-spans), %,d truncate-and-regrow, %,d sealed resizes refused, %,d floods (%,d bytes), %,d offender packets sent, %,d packets handled%n",
+            seed, fields(), seconds(), fields() / Math.max(seconds(), 1e-3), episodes.sum(), sealedEpisodes.sum(), ringV2Episodes.sum(), lazyRxEpisodes.sum(), rxSpansEpisodes.sum(),
             truncations.sum(),
             truncationsRefused.sum(), floods.sum(),
             floodBytes.sum(), offenderPackets.sum(), handled.sum()));

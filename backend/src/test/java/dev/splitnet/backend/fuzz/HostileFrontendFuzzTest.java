@@ -41,12 +41,14 @@ class HostileFrontendFuzzTest
             Boolean.getBoolean(FuzzRun.LOG_PROP), System.out).run();
         assertFalse(accounting.failed(), () -> "fuzz seed " + seed + " failed after " + String.format("%,d", accounting.fields())
             + " fields (rerun with -D" + FuzzRun.SEED_PROP + "=" + seed + "): " + String.join("; ", accounting.violations()));
-        // three in ten episodes offer ring v2 (Offender.FEATURE_CHOICES): both ring formats were fuzzed
+        // four in fourteen episodes offer ring v2 (Offender.FEATURE_CHOICES): both ring formats were fuzzed
         assertTrue(accounting.ringV2Episodes.sum() > 0 && accounting.ringV2Episodes.sum() < accounting.episodes.sum(),
             "episodes on ring v2: " + accounting.ringV2Episodes.sum() + " of " + accounting.episodes.sum());
-        // two in twelve offer lazy-rx to a backend in lazy mode: frames were lent to hostile frontends
+        // three in fourteen offer lazy-rx to a backend in lazy mode: frames were lent to hostile frontends
         assertTrue(accounting.lazyRxEpisodes.sum() > 0, "episodes with lazy-rx: " + accounting.lazyRxEpisodes.sum());
         assertTrue(accounting.offenderCounter(DeviceCounter.RX_FLIPS.key()) > 0, "no frame was lent to an offender");
+        // two in fourteen offer rx-spans
+        assertTrue(accounting.rxSpansEpisodes.sum() > 0, "episodes with rx-spans: " + accounting.rxSpansEpisodes.sum());
     }
 
     /**

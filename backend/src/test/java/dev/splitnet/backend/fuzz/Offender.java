@@ -45,6 +45,8 @@ final class Offender implements Runnable
         Features.DEFAULT | Features.RING_V2, Features.DEFAULT | Features.RING_V2, Features.RING_V2,
         // lazy receive: its P2M entries under lent backend frames corrupted, on both ring formats
         Features.DEFAULT | Features.LAZY_RX, Features.DEFAULT | Features.LAZY_RX | Features.RING_V2,
+        // rx-spans: buffers of several frames, lent as runs or filled by copy, on both ring formats
+        Features.DEFAULT | Features.LAZY_RX | Features.RX_SPANS, Features.DEFAULT | Features.RX_SPANS | Features.RING_V2,
     };
     private static final int TRUNCATE_ONE_IN = 40;
     /** Sealed episodes try to resize their memory this often (it costs nothing: the kernel refuses). */
@@ -174,13 +176,14 @@ final class Offender implements Runnable
         final SplittableRandom corruptions = rng.split();
         final SplittableRandom trafficRandom = rng.split();
         final boolean sealed = rng.nextInt(FILE_MEMORY_ONE_IN) != 0;
+        final int spanFrames = rng.nextInt(2, dev.splitnet.mmap.NetifLimits.MAX_RX_SPAN_FRAMES + 1);
         boolean sealedTruncate = rng.nextInt(SEALED_TRUNCATE_ONE_IN) == 0;
 
         final NetFront front;
         try
         {
             front = NetFront.connect(new FrontendContext().directory(dir).name("offender").features(features)
-                .connectTimeoutMs(5000).replaceStale(true).sealedMemory(sealed));
+                .rxSpanFrames(spanFrames).connectTimeoutMs(5000).replaceStale(true).sealedMemory(sealed));
             connectFailures = 0;
         }
         catch (final Throwable t)
@@ -204,6 +207,10 @@ final class Offender implements Runnable
         if ((front.negotiatedFeatures() & Features.LAZY_RX) != 0)
         {
             accounting.lazyRxEpisodes.increment();
+        }
+        if ((front.negotiatedFeatures() & Features.RX_SPANS) != 0)
+        {
+            accounting.rxSpansEpisodes.increment();
         }
         final int domain = front.domainId();
         handler.offenderDomain(domain);

@@ -69,17 +69,18 @@ final class SwitchHandler implements ForwardingHandler
     }
 
     /**
-     * One packet in eight duty cycles built in backend frames for the offender (lent to it when it
-     * negotiated lazy-rx, copied otherwise), so that frames are lent while its P2M is corrupted.
+     * One packet in four duty cycles built in backend frames for the offender (lent to it when it
+     * negotiated lazy-rx, copied otherwise), so that frames are lent while its P2M is corrupted;
+     * up to 28 KiB, so that rx-spans buffers are lent whole runs.
      */
     private int buildForOffender(final Backend backend)
     {
         final int offender = offenderDomain;
-        if (offender <= 0 || random.nextInt(8) != 0 || !backend.isConnected(offender))
+        if (offender <= 0 || random.nextInt(4) != 0 || !backend.isConnected(offender))
         {
             return 0;
         }
-        final RxClaim claim = backend.claimRx(offender, random.nextInt(3 * 4096));
+        final RxClaim claim = backend.claimRx(offender, random.nextInt(7 * 4096));
         if (claim == null)
         {
             return 0;
