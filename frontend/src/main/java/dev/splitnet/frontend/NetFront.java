@@ -431,7 +431,7 @@ public final class NetFront implements Frontend
     {
         final ResourceUsage.Tx held = tx.held();
         return new ResourceUsage(held.ringIds(), held.headerSlots(), held.txFrames(), rx.postedCount(),
-            Math.min(device.layout().rxFrameCount(), rxRing.size()));
+            Math.min(rx.bufferCount(), rxRing.size()));
     }
 
     /** Largest header a packet may have with the negotiated features. */

@@ -155,6 +155,12 @@ final class RxPath
         return count;
     }
 
+    /** Receive buffers in all: a frame each, or with rx-spans a span of frames each. */
+    int bufferCount()
+    {
+        return bufferCount;
+    }
+
     /** Buffers posted to the backend now. */
     int postedCount()
     {

@@ -40,24 +40,29 @@ class CrossProcessTransferIT
      * size from 0 to 65535 bytes, randomly fragmented, comes back byte for byte.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = { "xen-netif", "ring-v2", "lazy-rx" })
+    @ValueSource(strings = { "xen-netif", "ring-v2", "lazy-rx", "lazy-rx,rx-spans" })
     void shouldEchoEveryByteOfEveryPacketSizeFromZeroTo65535(final String variant) throws Exception
     {
         final boolean v2 = variant.equals("ring-v2");
-        final boolean lazy = variant.equals("lazy-rx");
+        final boolean spans = variant.endsWith("rx-spans");
+        final boolean lazy = variant.startsWith("lazy-rx");
         // on ring v2 the backend also fills the receive buffers in a shuffled order; with lazy-rx
         // it echoes each packet in its own frames and lends them (read here through the P2M)
         try (SplitnetProcess backend = v2 ? Backends.start("echo-backend-v2", dir, "--mode", "echo", "--rx-order", "shuffle")
                 : lazy ? Backends.start("echo-backend-lazy", dir, "--mode", "echo", "--rx-mode", "lazy")
                 : Backends.start("echo-backend", dir, "--mode", "echo");
+            // with rx-spans: seven frames a buffer, seven times the frames (the same 256 buffers)
             NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("sweep").txFrames(2048)
-                .features(v2 ? Features.DEFAULT | Features.RING_V2 : lazy ? Features.DEFAULT | Features.LAZY_RX : Features.DEFAULT)))
+                .rxFrames(spans ? 256 * NetifLimits.MAX_RX_SPAN_FRAMES : 256)
+                .features(v2 ? Features.DEFAULT | Features.RING_V2 : lazy ? Features.DEFAULT | Features.LAZY_RX | (spans ? Features.RX_SPANS : 0)
+                    : Features.DEFAULT)))
         {
             assertEquals(v2 ? "ring-v2" : "xen-netif", RingFormat.of(front.negotiatedFeatures()).label());
             assertEquals(lazy, (front.negotiatedFeatures() & Features.LAZY_RX) != 0, "lazy-rx negotiated only when asked");
-            // the echo needs up to 16 RX buffers per packet in flight: so many fit the buffers posted
-            // (more would get honest DROPPED echoes, which this test counts as failures)
-            final int maxInFlight = front.resourceUsage().rxBuffersPostable() / 16 - 1;
+            assertEquals(spans, (front.negotiatedFeatures() & Features.RX_SPANS) != 0, "rx-spans negotiated only when asked");
+            // the echo needs up to 16 RX buffers per packet in flight (3 spans): so many fit the buffers
+            // posted (more would get honest DROPPED echoes, which this test counts as failures)
+            final int maxInFlight = front.resourceUsage().rxBuffersPostable() / (spans ? 3 : 16) - 1;
             final int sizes = 65536;
             final long[] expected = new long[sizes];
             final int[] expectedLength = new int[sizes];

@@ -71,6 +71,11 @@ public final class KillHarnessFrontend
      * {@code all} or {@code none}.
      */
     static final String LAZY_RX_PROP = "splitnet.kill.lazyRx";
+    /**
+     * Which slots offer rx-spans (receive buffers of four frames): {@code odd} (the default: with
+     * four or more slots, spans with and without lazy-rx, on ring v2), {@code all} or {@code none}.
+     */
+    static final String RX_SPANS_PROP = "splitnet.kill.rxSpans";
 
     private final Path dir;
     private final int slot;
@@ -196,8 +201,13 @@ public final class KillHarnessFrontend
         final boolean offerRingV2 = ringV2.equals("all") || ringV2.equals("odd") && slot % 2 == 1;
         final String lazyRx = System.getProperty(LAZY_RX_PROP, "half");
         final boolean offerLazyRx = lazyRx.equals("all") || lazyRx.equals("half") && slot % 4 >= 2;
+        final String rxSpans = System.getProperty(RX_SPANS_PROP, "odd");
+        final boolean offerRxSpans = rxSpans.equals("all") || rxSpans.equals("odd") && slot % 2 == 1;
+        // spans of four frames over twice the frames: 128 buffers, half the usual 256
         final FrontendContext context = new FrontendContext().directory(dir).name("fe" + slot).replaceStale(true).connectTimeoutMs(60_000)
-            .features(Features.DEFAULT | (offerRingV2 ? Features.RING_V2 : 0) | (offerLazyRx ? Features.LAZY_RX : 0));
+            .rxFrames(offerRxSpans ? 512 : 256).rxSpanFrames(4)
+            .features(Features.DEFAULT | (offerRingV2 ? Features.RING_V2 : 0) | (offerLazyRx ? Features.LAZY_RX : 0)
+                | (offerRxSpans ? Features.RX_SPANS : 0));
         front = ReconnectingFrontend.connect(context, listener, 20, 100);
         long nextSendNs = 0;
         while (true)
