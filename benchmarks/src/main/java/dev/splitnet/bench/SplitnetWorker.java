@@ -16,6 +16,7 @@ import dev.splitnet.api.RxClaim;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import dev.splitnet.mmap.DeviceCounter;
+import dev.splitnet.mmap.NetifLimits;
 import dev.splitnet.mmap.CounterReadings;
 import dev.splitnet.mmap.DoorbellIdleStrategy;
 import java.nio.file.Path;
@@ -190,7 +191,9 @@ final class SplitnetWorker extends TransportWorker
         else
         {
             front = NetFront.connect(new FrontendContext().directory(dir).name("bench")
-                .ringPages(ringV2 ? RING_PAGES_V2 : RING_PAGES).txFrames(TX_FRAMES).rxFrames(RX_FRAMES)
+                .ringPages(ringV2 ? RING_PAGES_V2 : RING_PAGES).txFrames(TX_FRAMES)
+                // rx-spans on the lending transports: seven frames a buffer, seven times the frames (the same 1024 buffers)
+                .rxFrames(rxMode != RxMode.COPY ? RX_FRAMES * NetifLimits.MAX_RX_SPAN_FRAMES : RX_FRAMES)
                 .features((ringV2 ? Features.DEFAULT | Features.RING_V2 : Features.DEFAULT) | (rxMode != RxMode.COPY ? Features.LAZY_RX | Features.RX_SPANS : 0))
                 .txPushBatch(setup.scenario.isThroughput() ? Integer.getInteger(FrontendContext.TX_PUSH_BATCH_PROP, PUSH_BATCH) : 1));
         }
