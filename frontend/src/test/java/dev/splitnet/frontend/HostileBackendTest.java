@@ -193,6 +193,24 @@ class HostileBackendTest extends HostileBackendCases
     }
 
     @Test
+    void shouldDisconnectOnAnRxChainOfMoreThan65535Bytes() throws Exception
+    {
+        connect();
+        send(0, IN_FLIGHT);
+        final long[] posted = backend.takeRxRequests();
+        assertEquals(16, posted.length);
+        // sixteen full buffers: 65536 bytes, one more than any packet
+        for (int i = 0; i < posted.length; i++)
+        {
+            backend.rxResponse((int)(posted[i] >>> 32), 0, i + 1 < posted.length ? NetifConstants.NETRXF_MORE_DATA : 0, 4096);
+        }
+        backend.pushRx();
+        pollUntilDisconnected();
+        assertDisconnected("RX chain holds more than 65535 bytes");
+        assertEquals(0, received.size(), "the chain is not delivered");
+    }
+
+    @Test
     void shouldDisconnectOnAnRxResponseForAnUnknownBuffer() throws Exception
     {
         connect();
