@@ -40,11 +40,11 @@ final class KeptBlock
             return;
         }
         // absorb neighbours kept earlier (out of order) with the same offset
-        while (end < kept.length && kept[end] == end + delta)
+        while (end < kept.length && kept[end] >= 0 && kept[end] == end + delta)
         {
             end++;
         }
-        while (start > 0 && kept[start - 1] == start - 1 + delta)
+        while (start > 0 && kept[start - 1] >= 0 && kept[start - 1] == start - 1 + delta)
         {
             start--;
         }

@@ -199,11 +199,12 @@ final class LentFrames implements AutoCloseable
     /**
      * Answers the posted buffer of {@code frame} by lending pool frames {@code poolFrame ..
      * poolFrame+run-1} to its frames {@code frame .. frame+run-1}: the entry of its first frame
-     * moves from OWN to LENT, covering the run (the other frames' entries are not touched). The CAS is a full fence after the pool frame's bytes were
-     * written on this thread: a frontend that loads LENT (acquire) sees them. It publishes
-     * nothing by itself: the RX response pushed after it does.
+     * moves from OWN to LENT, covering the run (the other frames' entries are not touched). A
+     * release store, published with the frames' bytes by the RX response pushed after it (the
+     * frontend reads the entry after its acquire of rsp_prod). A value the frontend wrote into the
+     * entry of a posted buffer is overwritten, not detected: it harms only that frontend.
      *
-     * @return false on a protocol violation (the frontend changed the entry of a posted buffer).
+     * @return false on a protocol violation (the backend's record has no posted buffer there).
      */
     boolean lend(final int frame, final int poolFrame, final int run)
     {

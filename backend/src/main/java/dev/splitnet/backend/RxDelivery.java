@@ -295,19 +295,25 @@ final class RxDelivery
         {
             return PacketStatus.ERROR;
         }
-        int needed = buffersFor(total, true);
+        int needed = buffersFor(total, false);
         if (needed < 0)
         {
             if (!copyPostedRequests())
             {
                 return null;
             }
-            needed = buffersFor(total, true);
+            needed = buffersFor(total, false);
         }
         if (needed < 0)
         {
             noBuffer.incrementRelease();
             return PacketStatus.DROPPED;
+        }
+        if (shuffle != 0)
+        {
+            // the posted buffers hold the packet in any order (their capacity is their sum): only
+            // now are they shuffled, and counted again in the order they will be taken
+            needed = buffersFor(total, true);
         }
         boolean failed = false;
         Error fault = null;
@@ -459,7 +465,7 @@ final class RxDelivery
         {
             return true;
         }
-        grants.drop(rawGref & ~GrantConstants.GREF_SPAN_BITS, true);
+        grants.drop(rawGref, true);
         // the backend's record is kept per buffer, by its first frame
         return lent.posted(frame);
     }

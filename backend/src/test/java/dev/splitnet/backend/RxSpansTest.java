@@ -130,8 +130,25 @@ class RxSpansTest extends LazyReceiveTest
             front.device().p2m().putLongVolatile(P2mDescriptor.offset(frame),
                 P2mDescriptor.encode(P2mDescriptor.LENT, P2mDescriptor.seq(entry), P2mDescriptor.frame(entry), 8));
             awaitTrue(() -> { poll(front); return !front.isConnected(); }, "the frontend disconnects");
-            assertTrue(front.disconnectReason().contains("covers 8 frames"), front.disconnectReason());
+            assertTrue(front.disconnectReason().contains("covers 8 frames, more than the buffer's 7"), front.disconnectReason());
         }
+    }
+
+    @Test
+    void shouldRefuseSpansThatCannotHoldTheLargestPacketOrAreTooLong()
+    {
+        final IllegalArgumentException few = assertThrows(IllegalArgumentException.class,
+            () -> frontend("few").rxFrames(16).features(LAZY | Features.RX_SPANS).conclude());
+        assertEquals("rxSpanFrames=7 makes rxFrames=16 into 2 buffers of 28672 bytes, too few for a packet of 65535 bytes; "
+            + "give more rxFrames or a smaller span", few.getMessage());
+        final IllegalArgumentException eight = assertThrows(IllegalArgumentException.class,
+            () -> frontend("eight").rxSpanFrames(8).features(LAZY | Features.RX_SPANS).conclude());
+        assertEquals("rxSpanFrames=8 must be 1 to 7", eight.getMessage());
+        final IllegalArgumentException transientGrants = assertThrows(IllegalArgumentException.class,
+            () -> frontend("plain").features(Features.HEADER_SLOTS | Features.RX_SPANS).conclude());
+        assertTrue(transientGrants.getMessage().contains("rx-spans needs permanent-grants"), transientGrants.getMessage());
+        // without rx-spans the span is not looked at
+        frontend("small").rxFrames(16).rxSpanFrames(8).features(LAZY).conclude();
     }
 
     /** Writes an RX request on Xen's ring behind the NetFront's back, as a broken frontend would. */

@@ -245,6 +245,23 @@ public final class FrontendContext
         return Math.min(buffers / perPacket, spans / Math.max(1, (maxPacketLength + spanBytes - 1) / spanBytes));
     }
 
+    /** With rx-spans offered: the span is 1 to 7 frames, and the buffers it makes hold a packet of the largest size. */
+    private void checkRxSpans()
+    {
+        final int max = dev.splitnet.mmap.NetifLimits.MAX_RX_SPAN_FRAMES;
+        if (rxSpanFrames < 1 || rxSpanFrames > max)
+        {
+            throw new IllegalArgumentException("rxSpanFrames=" + rxSpanFrames + " must be 1 to " + max);
+        }
+        final long bytes = (long)(rxFrames / rxSpanFrames) * rxSpanFrames * DeviceLayout.PAGE_SIZE;
+        if (bytes < dev.splitnet.api.NetifConstants.XEN_NETIF_MAX_TX_SIZE)
+        {
+            throw new IllegalArgumentException("rxSpanFrames=" + rxSpanFrames + " makes rxFrames=" + rxFrames + " into "
+                + rxFrames / rxSpanFrames + " buffers of " + rxSpanFrames * DeviceLayout.PAGE_SIZE + " bytes, too few for a packet of "
+                + dev.splitnet.api.NetifConstants.XEN_NETIF_MAX_TX_SIZE + " bytes; give more rxFrames or a smaller span");
+        }
+    }
+
     /** Validates every setting; throws IllegalArgumentException naming the bad one. */
     public FrontendContext conclude()
     {
@@ -280,13 +297,12 @@ public final class FrontendContext
             throw new IllegalArgumentException("features=" + Features.describe(features) + ": rx-spans needs permanent-grants "
                 + "(a span's grefs are checked as a held range); offer both");
         }
-        if (rxSpanFrames < 1 || rxSpanFrames > dev.splitnet.mmap.NetifLimits.MAX_RX_SPAN_FRAMES || rxFrames >= 1 && rxSpanFrames > rxFrames)
-        {
-            throw new IllegalArgumentException("rxSpanFrames=" + rxSpanFrames + " must be 1 to "
-                + dev.splitnet.mmap.NetifLimits.MAX_RX_SPAN_FRAMES + " and at most rxFrames=" + rxFrames);
-        }
         dev.splitnet.mmap.ControlDescriptor.checkDeviceName(name);
         geometry = DeviceGeometry.of(ringPages, headerSlotSize, txFrames, rxFrames);
+        if ((features & Features.RX_SPANS) != 0)
+        {
+            checkRxSpans();
+        }
         return this;
     }
 }

@@ -308,8 +308,10 @@ final class RxPath
      * Reads a buffer's P2M entry and adds the frame that backs it to the view: the frontend's own
      * (OWN: filled by copy, or copied back), or a backend frame it pins first (LENT to PINNED by
      * compare-and-set: from then on the backend reuses that frame only after this buffer is posted
-     * again, or past its lend deadline). The load is an acquire that pairs with the backend's
-     * CAS that lent the frame after writing it, or its release store of OWN after copying it back.
+     * again, or past its lend deadline). The load follows the acquire of the response
+     * index, which pairs with the backend's release push after it lent the frames (a release
+     * store after writing them); the load's own acquire pairs with its release store of OWN after
+     * copying them back.
      *
      * @return false when the packet is gone (VOID) or the backend broke lazy receive ({@link #violation} set).
      */
@@ -347,12 +349,17 @@ final class RxPath
                     final int run = P2mDescriptor.run(entry);
                     if (backendFrame < 0 || backendFrame > backendFrames.frameCount() - run)
                     {
-                        return p2mViolation(frame, entry, "points past the " + backendFrames.frameCount() + " backend frames sent");
+                        return p2mViolation(frame, entry, (run > 1 ? "with its run of " + run + " frames " : "")
+                            + "points past the " + backendFrames.frameCount() + " backend frames sent");
                     }
-                    if (run > spanFrames || (long)run * DeviceLayout.PAGE_SIZE < dataOffset + length)
+                    if (run > spanFrames)
                     {
-                        return p2mViolation(frame, entry, "covers " + run + " frames for " + (dataOffset + length)
-                            + " bytes of a buffer of " + spanFrames);
+                        return p2mViolation(frame, entry, "covers " + run + " frames, more than the buffer's " + spanFrames);
+                    }
+                    if ((long)run * DeviceLayout.PAGE_SIZE < dataOffset + length)
+                    {
+                        return p2mViolation(frame, entry, "covers " + run + " frames, too few for the response's "
+                            + (dataOffset + length) + " bytes");
                     }
                     final long pinned = p2m.pin(frame, entry);
                     if (pinned != 0)

@@ -33,8 +33,8 @@ public final class ControlDescriptor
     /**
      * Major version in the high 16 bits, minor in the low 16 bits. 2: P2M entries are 64-bit
      * (state, sequence, frame: {@link P2mDescriptor}) for lazy receive, where 1 had a u32 frame.
-     * 2.1: a P2M entry carries a run of frames (rx-spans), its sequence narrowed to 26 bits; an
-     * entry covering one frame is as in 2.0 until its sequence passes 2^26.
+     * 2.1: a P2M entry may carry a run of frames (rx-spans) in bits 29..31 of its frame field, zero
+     * in 2.0; without rx-spans every entry is bit for bit as in 2.0, so the two connect.
      */
     public static final int LAYOUT_VERSION = 2 << 16 | 1;
 

@@ -99,13 +99,13 @@ public enum DeviceCounter
     RX_FRAMES_LENT("rx_frames_lent",
         "backend: backend frames lent to the frontend now (a gauge)", Side.BACKEND),
     RX_COPIES_AVOIDED("rx_copies_avoided",
-        "backend: lent frames the frontend gave back by posting its buffer again, never copied", Side.BACKEND),
+        "backend: lent buffers (a P2M entry each: one frame, or a run with rx-spans) the frontend gave back by posting its buffer again, never copied", Side.BACKEND),
     RX_LAZY_COPIES_PRESSURE("rx_lazy_copies_pressure",
-        "backend: lent frames copied into the frontend's own because the backend's frames ran low (lazy mode)", Side.BACKEND),
+        "backend: lent buffers copied into the frontend's own because the backend's frames ran low (lazy mode)", Side.BACKEND),
     RX_LAZY_COPIES_DEADLINE("rx_lazy_copies_deadline",
-        "backend: lent frames copied into the frontend's own because it held them past the lend deadline (lazy mode)", Side.BACKEND),
+        "backend: lent buffers copied into the frontend's own because it held them past the lend deadline (lazy mode)", Side.BACKEND),
     RX_LENT_DROPPED("rx_lent_dropped",
-        "backend: lent frames taken back uncopied past the lend deadline (flip mode): their packets were lost", Side.BACKEND),
+        "backend: lent buffers taken back uncopied past the lend deadline (flip mode): their packets were lost", Side.BACKEND),
     RX_NO_BACKEND_FRAME("rx_no_backend_frame",
         "backend: RX claims refused because every backend frame of the frontend was lent or claimed", Side.BACKEND),
     ERROR_P2M("error_p2m",
@@ -113,7 +113,7 @@ public enum DeviceCounter
     RX_LENT_READS("rx_lent_reads",
         "frontend: RX buffers read through the P2M from a backend frame (no copy)", Side.FRONTEND),
     RX_LAZY_COPIES_WRITE("rx_lazy_copies_write",
-        "frontend: lent frames copied into the frontend's own because the application asked to write the packet", Side.FRONTEND);
+        "frontend: lent buffers copied into the frontend's own because the application asked to write the packet", Side.FRONTEND);
 
     /** Which side writes a counter. */
     public enum Side

@@ -7,10 +7,10 @@ package dev.splitnet.mmap;
  * (lazy receive, {@link dev.splitnet.api.Features#LAZY_RX}), to a frame of the backend's pool.
  *
  * <pre>
- *  63    61 60  58 57                 32 31                              0
- * +--------+------+---------------------+---------------------------------+
- * | state  | run-1| seq (26 bits)       | frame                           |
- * +--------+------+---------------------+---------------------------------+
+ *  63    61 60                         32 31  29 28                      0
+ * +--------+-----------------------------+------+-------------------------+
+ * | state  | seq (29 bits)               | run-1| frame (29 bits)         |
+ * +--------+-----------------------------+------+-------------------------+
  * </pre>
  *
  * <p>One 64-bit word, so one atomic load gives state, frame and sequence together, and one
@@ -22,7 +22,8 @@ package dev.splitnet.mmap;
  * RECLAIMING: the entry of an RX buffer's first frame lends the whole buffer (feature rx-spans: a
  * buffer of up to seven frames), frontend frames {@code f .. f+run-1} backed by pool frames
  * {@code frame .. frame+run-1}, and the entries of the buffer's other frames are not touched. It
- * is 1 in every other state.
+ * is 1 in every other state, and then the entry is bit for bit what layout 2.0 wrote (run bits
+ * zero, frames below 2^29): a peer without rx-spans never sees a run.
  *
  * <p>Who moves an entry (docs/PROTOCOL.md, "Lazy receive"):
  * <pre>
@@ -56,10 +57,12 @@ public final class P2mDescriptor
 
     static final int STATE_SHIFT = 61;
     static final int SEQ_SHIFT = 32;
-    /** Sequence values wrap at 2^26. */
-    public static final int SEQ_MASK = (1 << 26) - 1;
-    static final int RUN_SHIFT = 58;
+    /** Sequence values wrap at 2^29. */
+    public static final int SEQ_MASK = (1 << 29) - 1;
+    static final int RUN_SHIFT = 29;
     static final int RUN_MASK = 0x7;
+    /** Frame numbers are below 2^29. */
+    public static final int FRAME_MASK = (1 << RUN_SHIFT) - 1;
     /** The most frames one entry covers. */
     public static final int MAX_RUN = RUN_MASK + 1;
 
@@ -76,7 +79,7 @@ public final class P2mDescriptor
     /** An entry covering one frame. */
     public static long encode(final int state, final int seq, final int frame)
     {
-        return ((long)state << STATE_SHIFT) | ((long)(seq & SEQ_MASK) << SEQ_SHIFT) | (frame & 0xFFFF_FFFFL);
+        return ((long)state << STATE_SHIFT) | ((long)(seq & SEQ_MASK) << SEQ_SHIFT) | (frame & FRAME_MASK);
     }
 
     /** An entry covering {@code run} (1 to {@link #MAX_RUN}) consecutive frames from {@code frame}. */
@@ -109,7 +112,7 @@ public final class P2mDescriptor
 
     public static int frame(final long entry)
     {
-        return (int)entry;
+        return (int)entry & FRAME_MASK;
     }
 
     /** The sequence after {@code seq}. */
