@@ -17,7 +17,14 @@ final class Charts
 {
     private static final java.awt.Color[] COLORS = {
         new java.awt.Color(0xD6, 0x27, 0x28), new java.awt.Color(0x1F, 0x77, 0xB4), new java.awt.Color(0x2C, 0xA0, 0x2C),
-        new java.awt.Color(0x94, 0x67, 0xBD) };
+        new java.awt.Color(0x94, 0x67, 0xBD), new java.awt.Color(0xFF, 0x7F, 0x0E), new java.awt.Color(0x8C, 0x56, 0x4B),
+        new java.awt.Color(0x17, 0xBE, 0xCF), new java.awt.Color(0x7F, 0x7F, 0x7F) };
+
+    /** One colour per transport (the palette wraps should transports outnumber it). */
+    private static java.awt.Color colorOf(final Transport t)
+    {
+        return COLORS[t.ordinal() % COLORS.length];
+    }
 
     private Charts()
     {
@@ -59,8 +66,8 @@ final class Charts
                 {
                     final XYSeries s = chart.addSeries(t.cliName() + " (" + p.label() + ")", x, y);
                     s.setMarker(SeriesMarkers.CIRCLE);
-                    s.setLineColor(COLORS[t.ordinal()]);
-                    s.setMarkerColor(COLORS[t.ordinal()]);
+                    s.setLineColor(colorOf(t));
+                    s.setMarkerColor(colorOf(t));
                     if (p != Placement.NEAR)
                     {
                         s.setLineStyle(new java.awt.BasicStroke(2f, java.awt.BasicStroke.CAP_BUTT, java.awt.BasicStroke.JOIN_ROUND,
