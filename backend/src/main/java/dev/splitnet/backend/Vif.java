@@ -385,7 +385,7 @@ final class Vif implements AutoCloseable
         {
             // header and first fragment in one request: the header from slot id, the data lazy
             headerLength = chain.offset[0];
-            header.putBytes(0, headerSlots, chain.id[0] * layout.headerSlotSize(), headerLength);
+            HeaderSlotCopy.copyOut(headerSlots, chain.id[0] * layout.headerSlotSize(), header, headerLength);
             packet.headerLength(headerLength);
             if (headLength > headerLength)
             {
@@ -396,7 +396,7 @@ final class Vif implements AutoCloseable
         {
             // The seed's header slot: copy the header out and the slot is free for the frontend
             // again (it learns so from this packet's response).
-            header.putBytes(0, headerSlots, chain.gref[0] * layout.headerSlotSize() + chain.offset[0], headLength);
+            HeaderSlotCopy.copyOut(headerSlots, chain.gref[0] * layout.headerSlotSize() + chain.offset[0], header, headLength);
             packet.headerLength(headLength);
         }
         else

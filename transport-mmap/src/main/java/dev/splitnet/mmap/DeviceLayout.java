@@ -38,6 +38,8 @@ public record DeviceLayout(
 {
     /** Size of a frame and of the alignment of every region. */
     public static final int PAGE_SIZE = 4096;
+    /** The cache line every region is aligned to (regions start on pages). */
+    public static final int CACHE_LINE_SIZE = 64;
 
     /** Computes offsets for a geometry. */
     public static DeviceLayout of(final DeviceGeometry g)

@@ -1,5 +1,6 @@
 package dev.splitnet.bench.jmh;
 
+import dev.splitnet.api.Features;
 import dev.splitnet.api.IdleMode;
 import dev.splitnet.api.PacketStatus;
 import dev.splitnet.api.RxHandler;
@@ -33,6 +34,10 @@ public class TxPathBenchmark
     @Param({ "1", "32" })
     public int pushBatch;
 
+    /** The rings' format: Xen's (4 pages, 1024 entries each way) or ring v2 (8 pages, the same entries). */
+    @Param({ "xen", "v2" })
+    public String ring;
+
     private Path dir;
     private NetBack backend;
     private NetFront front;
@@ -53,7 +58,9 @@ public class TxPathBenchmark
             }
         });
         accept.start();
-        front = NetFront.connect(new FrontendContext().directory(dir).name("jmh").ringPages(4).txFrames(2048).txPushBatch(pushBatch));
+        final boolean v2 = "v2".equals(ring);
+        front = NetFront.connect(new FrontendContext().directory(dir).name("jmh").ringPages(v2 ? 8 : 4).txFrames(2048)
+            .features(v2 ? Features.DEFAULT | Features.RING_V2 : Features.DEFAULT).txPushBatch(pushBatch));
         accept.join();
     }
 
