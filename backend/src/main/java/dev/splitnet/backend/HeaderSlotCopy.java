@@ -23,6 +23,12 @@ import org.agrona.concurrent.UnsafeBuffer;
 final class HeaderSlotCopy
 {
     private static final int LINE_MASK = DeviceLayout.CACHE_LINE_SIZE - 1;
+    /**
+     * {@code -Dsplitnet.backend.header.slot.storeBack=false} copies without the store-back: the
+     * before of the measurement in docs/benchmarks (header slot ownership), kept so it can be
+     * repeated. A constant to the JIT: no cost either way.
+     */
+    static final boolean STORE_BACK = !"false".equals(System.getProperty("splitnet.backend.header.slot.storeBack"));
 
     private HeaderSlotCopy()
     {
@@ -36,6 +42,10 @@ final class HeaderSlotCopy
     static void copyOut(final UnsafeBuffer slots, final int from, final UnsafeBuffer header, final int length)
     {
         header.putBytes(0, slots, from, length);
+        if (!STORE_BACK)
+        {
+            return;
+        }
         final int end = from + length;
         // the first byte of each line the range touches: from, then each line start up to end
         for (int at = from; at < end; at = (at | LINE_MASK) + 1)
