@@ -46,11 +46,24 @@ final class Launcher
         final long timeoutMs = warmupMs + measureMs + Worker.PROBE_MS + 60_000;
         try
         {
-            final boolean aDone = a.waitFor(timeoutMs, TimeUnit.MILLISECONDS);
-            final boolean bDone = b.waitFor(aDone ? 20_000 : 1, TimeUnit.MILLISECONDS);
-            if (!aDone || !bDone)
+            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+            while (a.isAlive() || b.isAlive())
             {
-                throw new IOException("run timed out (" + transport + " " + scenario.cliName() + " " + size + " B); logs: " + logA + ", " + logB);
+                // a side that failed (a bad flag, a geometry its library refuses) leaves the other
+                // waiting for it until the timeout: say at once what the failed one printed
+                if (failed(a))
+                {
+                    parse(a, logA);
+                }
+                if (failed(b))
+                {
+                    parse(b, logB);
+                }
+                if (System.nanoTime() - deadline > 0)
+                {
+                    throw new IOException("run timed out (" + transport + " " + scenario.cliName() + " " + size + " B); logs: " + logA + ", " + logB);
+                }
+                (a.isAlive() ? a : b).waitFor(50, TimeUnit.MILLISECONDS);
             }
             @SuppressWarnings("unchecked")
             final Map<String, String>[] results = new Map[] { parse(a, logA), parse(b, logB) };
@@ -107,16 +120,27 @@ final class Launcher
             }
         }
         final List<String> err = Files.readAllLines(log, StandardCharsets.UTF_8);
+        // the exception's line if there is one, else the first line that is not the JVM's own notice
         String last = "no output";
         for (final String line : err)
         {
-            if (!line.isBlank() && !line.startsWith("\tat "))
+            if (line.contains("Exception") || line.contains("Error:"))
             {
                 last = line;
                 break;
             }
+            if (last.equals("no output") && !line.isBlank() && !line.startsWith("\tat ") && !line.startsWith("Picked up "))
+            {
+                last = line;
+            }
         }
         throw new IOException("worker exited " + process.exitValue() + " without a result: " + last + " (log " + log + ")");
+    }
+
+    /** Whether the process ended with a non-zero status. */
+    private static boolean failed(final Process process)
+    {
+        return !process.isAlive() && process.exitValue() != 0;
     }
 
     static void deleteTree(final Path dir) throws IOException
