@@ -263,6 +263,11 @@ final class PendingTable
             System.arraycopy(chain.id, 0, longChainIds, 0, count);
             longChainSlot = slot;
         }
+        else if (count == 1)
+        {
+            // most packets (a header alone, or a header and one fragment by id): no copy loop
+            requestIds[slot * MAX_REQUESTS] = chain.id[0];
+        }
         else
         {
             System.arraycopy(chain.id, 0, requestIds, slot * MAX_REQUESTS, count);

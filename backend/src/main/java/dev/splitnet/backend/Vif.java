@@ -401,32 +401,10 @@ final class Vif implements AutoCloseable
         }
         else
         {
-            // Plain Xen: like netback's XEN_NETBACK_TX_COPY_LEN, copy the start of the first
-            // request through a grant hold; anything past it stays a lazy fragment.
-            headerLength = Math.min(headLength, headerCopyLength);
-            packet.headerLength(headerLength);
-            if (headerLength > 0)
+            headerLength = buildFromGrant(packet, headLength);
+            if (headerLength < 0)
             {
-                // a permanent grant was kept by validation; a transient one is mapped for the copy
-                final int frame = grants.take(chain.gref[0], false);
-                if (frame < 0)
-                {
-                    if (frame != GrantTable.ACQUIRE_UNSTABLE)
-                    {
-                        errorByReason[TxValidator.BAD_GREF].incrementRelease();
-                    }
-                    return NetifConstants.NETIF_RSP_ERROR;
-                }
-                if ((chain.gref[0] & GrantConstants.GREF_PERMANENT) == 0)
-                {
-                    grantMaps.incrementRelease();
-                }
-                header.putBytes(0, device.frames(), frame * DeviceLayout.PAGE_SIZE + chain.offset[0], headerLength);
-                grants.drop(chain.gref[0], false);
-            }
-            if (headLength > headerLength)
-            {
-                packet.addFragment(pending.takeFragment(), chain.gref[0], chain.offset[0] + headerLength, headLength - headerLength);
+                return NetifConstants.NETIF_RSP_ERROR;
             }
         }
         pendingHeaderBytes += headerLength;
@@ -437,6 +415,44 @@ final class Vif implements AutoCloseable
         pendingTxPackets++;
         pendingTxBytes += chain.size[0];
         return NetifConstants.NETIF_RSP_OKAY;
+    }
+
+    /**
+     * Plain Xen: like netback's XEN_NETBACK_TX_COPY_LEN, copies the start of the first request
+     * through a grant hold; anything past it stays a lazy fragment. Out of {@link #build}'s line,
+     * which header-slot packets take, so that it stays small enough to inline.
+     *
+     * @return the header's length, or -1 when its grant cannot be taken.
+     */
+    private int buildFromGrant(final BackendPacket packet, final int headLength)
+    {
+        final UnsafeBuffer header = packet.headerMemory();
+        final int headerLength = Math.min(headLength, headerCopyLength);
+        packet.headerLength(headerLength);
+        if (headerLength > 0)
+        {
+            // a permanent grant was kept by validation; a transient one is mapped for the copy
+            final int frame = grants.take(chain.gref[0], false);
+            if (frame < 0)
+            {
+                if (frame != GrantTable.ACQUIRE_UNSTABLE)
+                {
+                    errorByReason[TxValidator.BAD_GREF].incrementRelease();
+                }
+                return -1;
+            }
+            if ((chain.gref[0] & GrantConstants.GREF_PERMANENT) == 0)
+            {
+                grantMaps.incrementRelease();
+            }
+            header.putBytes(0, device.frames(), frame * DeviceLayout.PAGE_SIZE + chain.offset[0], headerLength);
+            grants.drop(chain.gref[0], false);
+        }
+        if (headLength > headerLength)
+        {
+            packet.addFragment(pending.takeFragment(), chain.gref[0], chain.offset[0] + headerLength, headLength - headerLength);
+        }
+        return headerLength;
     }
 
     /** Delivers into this frontend's RX buffers now, or drops; see {@link dev.splitnet.api.Backend#deliver}. */
