@@ -110,6 +110,9 @@ final class PendingTable
     private int tableId = -1;
     // the slot opened and not yet finished (answered after a late memory fault), or NONE
     private int inHandler = NONE;
+    // the in-handler packet's ring consumer index before it was consumed, and its request count
+    private int inHandlerConsumer;
+    private int inHandlerRequests;
     // requests consumed off the ring and not yet answered
     private int unansweredRequests;
     // of those, the requests of packets waiting in other frontends' RX queues (LIST_QUEUED)
@@ -245,8 +248,12 @@ final class PendingTable
         return true;
     }
 
-    /** Opens a packet for a validated-or-not chain: records its request ids. {@link #makeRoom} first. */
-    int open(final TxChain chain)
+    /**
+     * Opens a packet for a validated-or-not chain: records its request ids. {@link #makeRoom}
+     * first. {@code ringConsumer} is the ring's consumer index before the chain is consumed (right
+     * after this): {@link #answerInterrupted} consumes a chain the ring still holds.
+     */
+    int open(final TxChain chain, final int ringConsumer)
     {
         final int slot = freeSlots[--freeSlotCount];
         // generations are 31 bits and never 0, so no handle is 0 or negative
@@ -275,6 +282,9 @@ final class PendingTable
         requestCount[slot] = count;
         unansweredRequests += count;
         packets[slot].clear();
+        inHandlerConsumer = ringConsumer;
+        inHandlerRequests = count;
+        // the last store: only a packet whose ids and consumer index are recorded is "in handler"
         inHandler = slot;
         return slot;
     }
@@ -301,12 +311,15 @@ final class PendingTable
      */
     void finishHandler(final int slot, final short status)
     {
-        inHandler = NONE;
         if (state[slot] == IN_HANDLER)
         {
             answer(slot, status);
             free(slot);
         }
+        // after, not before: a fault delivered inside answer or free finds the packet still in
+        // its handler, and answerInterrupted finishes it (answer zeroes its count first, so its
+        // responses are not written twice; free marks the slot FREE before giving it back)
+        inHandler = NONE;
     }
 
     /**
@@ -594,6 +607,11 @@ final class PendingTable
         if (slot != NONE && state[slot] == IN_HANDLER)
         {
             inHandler = NONE;
+            if (txRing.requestConsumer() == inHandlerConsumer)
+            {
+                // opened, and the fault came before the ring's requests were consumed
+                txRing.consumeRequests(inHandlerRequests);
+            }
             answer(slot, (short)NetifConstants.NETIF_RSP_ERROR);
             free(slot);
             return true;

@@ -207,10 +207,14 @@ final class Vif implements AutoCloseable
             {
                 return fatal("TX packet chain continues past req_prod (more_data on the last published request)");
             }
+            // From here until it is answered the packet is the table's "in handler" one: a memory
+            // fault the JVM delivers late (another frontend's truncated file), anywhere in between,
+            // still gets it answered. Opened first, consumed second: a fault between the two finds
+            // it opened and still in the ring, and the recovery consumes it (answerInterruptedPacket)
+            // so it is answered once and not read again; consumed first, a fault before the open
+            // lost it (the packet was never answered and its sender waited for ever).
+            final int slot = pending.open(chain, txRing.requestConsumer());
             txRing.consumeRequests(count);
-            // from here until it is answered the packet is the table's "in handler" one: a memory
-            // fault the JVM delivers late, anywhere in between, still gets it answered
-            final int slot = pending.open(chain);
             final int reason = validator.validate(chain);
             if (reason != TxValidator.OK)
             {

@@ -45,6 +45,12 @@ public interface BackendRing
     /** Consumes {@code n} fetched requests. */
     void consumeRequests(int n);
 
+    /**
+     * The private index of the next request to consume (it moves only by {@link #consumeRequests}):
+     * after a late memory fault, whether a chain was consumed before the fault.
+     */
+    int requestConsumer();
+
     /** Tells the frontend how far requests were consumed (ring v2; a no-op on Xen's ring, whose slots free with their responses). */
     void publishConsumed();
 

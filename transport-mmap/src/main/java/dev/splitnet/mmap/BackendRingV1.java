@@ -127,6 +127,12 @@ final class BackendRingV1 implements BackendRing
     }
 
     @Override
+    public int requestConsumer()
+    {
+        return ring.requestConsumer();
+    }
+
+    @Override
     public void publishConsumed()
     {
         // Xen's ring frees a slot with its response: the consumer index is private. The end of a

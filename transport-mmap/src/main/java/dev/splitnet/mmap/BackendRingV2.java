@@ -142,6 +142,12 @@ final class BackendRingV2 implements BackendRing
     }
 
     @Override
+    public int requestConsumer()
+    {
+        return requests.consumer();
+    }
+
+    @Override
     public void publishConsumed()
     {
         requests.publish();
