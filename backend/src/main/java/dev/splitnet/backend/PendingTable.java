@@ -255,6 +255,9 @@ final class PendingTable
      */
     int open(final TxChain chain, final int ringConsumer)
     {
+        // no packet is in its handler until this one is recorded (a stale one from a fault after
+        // its hold or free must not be taken for this one)
+        inHandler = NONE;
         final int slot = freeSlots[--freeSlotCount];
         // generations are 31 bits and never 0, so no handle is 0 or negative
         final int g = generation[slot] + 1;
@@ -314,11 +317,13 @@ final class PendingTable
         if (state[slot] == IN_HANDLER)
         {
             answer(slot, status);
+            // After the answer, before the free: a fault delivered inside answer finds the packet
+            // still in its handler and answerInterrupted finishes it (answer zeroes its count
+            // first, so no response is written twice); one inside free must not run free again
+            // (its fragments would go back to the pool twice), and at worst leaks the slot.
+            inHandler = NONE;
             free(slot);
         }
-        // after, not before: a fault delivered inside answer or free finds the packet still in
-        // its handler, and answerInterrupted finishes it (answer zeroes its count first, so its
-        // responses are not written twice; free marks the slot FREE before giving it back)
         inHandler = NONE;
     }
 
@@ -606,16 +611,21 @@ final class PendingTable
         final int slot = inHandler;
         if (slot != NONE && state[slot] == IN_HANDLER)
         {
-            inHandler = NONE;
+            // each step can be repeated by a recovery a second fault interrupts: the consume is
+            // checked against the consumer index, answer zeroes its count first, and inHandler is
+            // let go of only before free (which must not run twice)
             if (txRing.requestConsumer() == inHandlerConsumer)
             {
                 // opened, and the fault came before the ring's requests were consumed
                 txRing.consumeRequests(inHandlerRequests);
             }
             answer(slot, (short)NetifConstants.NETIF_RSP_ERROR);
+            inHandler = NONE;
             free(slot);
             return true;
         }
+        // held or freed since (a fault after hold() or after free): nothing of it is in a handler
+        inHandler = NONE;
         return false;
     }
 

@@ -122,8 +122,10 @@ final class BackendRingV1 implements BackendRing
     @Override
     public void consumeRequests(final int n)
     {
-        ring.consumeRequests(n);
+        // available first: a fault delivered between the two leaves it too small (req_prod is read
+        // again), never too large (entries past req_prod would be read as requests)
         available -= n;
+        ring.consumeRequests(n);
     }
 
     @Override
