@@ -47,6 +47,9 @@ final class HeaderSlotCopy
             return;
         }
         final int end = from + length;
+        // Plain stores: nothing polls them. The frontend writes the slot again only after this
+        // packet's response, whose release store (BackendRing.pushResponses) comes after them on
+        // this thread and pairs with the frontend's acquire of the response.
         // the first byte of each line the range touches: from, then each line start up to end
         for (int at = from; at < end; at = (at | LINE_MASK) + 1)
         {

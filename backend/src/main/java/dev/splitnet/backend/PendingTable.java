@@ -110,9 +110,8 @@ final class PendingTable
     private int tableId = -1;
     // the slot opened and not yet finished (answered after a late memory fault), or NONE
     private int inHandler = NONE;
-    // the in-handler packet's ring consumer index before it was consumed, and its request count
+    // the in-handler packet's ring consumer index before its requests were consumed
     private int inHandlerConsumer;
-    private int inHandlerRequests;
     // requests consumed off the ring and not yet answered
     private int unansweredRequests;
     // of those, the requests of packets waiting in other frontends' RX queues (LIST_QUEUED)
@@ -273,11 +272,6 @@ final class PendingTable
             System.arraycopy(chain.id, 0, longChainIds, 0, count);
             longChainSlot = slot;
         }
-        else if (count == 1)
-        {
-            // most packets (a header alone, or a header and one fragment by id): no copy loop
-            requestIds[slot * MAX_REQUESTS] = chain.id[0];
-        }
         else
         {
             System.arraycopy(chain.id, 0, requestIds, slot * MAX_REQUESTS, count);
@@ -286,7 +280,6 @@ final class PendingTable
         unansweredRequests += count;
         packets[slot].clear();
         inHandlerConsumer = ringConsumer;
-        inHandlerRequests = count;
         // the last store: only a packet whose ids and consumer index are recorded is "in handler"
         inHandler = slot;
         return slot;
@@ -314,17 +307,19 @@ final class PendingTable
      */
     void finishHandler(final int slot, final short status)
     {
-        if (state[slot] == IN_HANDLER)
+        if (state[slot] != IN_HANDLER)
         {
-            answer(slot, status);
-            // After the answer, before the free: a fault delivered inside answer finds the packet
-            // still in its handler and answerInterrupted finishes it (answer zeroes its count
-            // first, so no response is written twice); one inside free must not run free again
-            // (its fragments would go back to the pool twice), and at worst leaks the slot.
+            // held in its handler: its holder answers it
             inHandler = NONE;
-            free(slot);
+            return;
         }
+        answer(slot, status);
+        // After the answer, before the free: a fault delivered inside answer finds the packet
+        // still in its handler and answerInterrupted finishes it (answer zeroes its count first,
+        // so no response is written twice); one inside free must not run free again (its
+        // fragments would go back to the pool twice), and at worst leaks the slot.
         inHandler = NONE;
+        free(slot);
     }
 
     /**
@@ -616,8 +611,9 @@ final class PendingTable
             // let go of only before free (which must not run twice)
             if (txRing.requestConsumer() == inHandlerConsumer)
             {
-                // opened, and the fault came before the ring's requests were consumed
-                txRing.consumeRequests(inHandlerRequests);
+                // opened, and the fault came before the ring's requests were consumed (so before
+                // the answer, which zeroes the count: the count is still the chain's)
+                txRing.consumeRequests(requestCount[slot]);
             }
             answer(slot, (short)NetifConstants.NETIF_RSP_ERROR);
             inHandler = NONE;

@@ -58,18 +58,8 @@ class InterruptedPacketRecoveryTest
             handled++;
             return PacketStatus.OKAY;
         }));
-        final Thread accept = new Thread(() ->
-        {
-            final long end = System.nanoTime() + 10_000_000_000L;
-            while (backend.connectedCount() == 0 && System.nanoTime() < end)
-            {
-                backend.doWork();
-            }
-        });
-        accept.start();
-        front = NetFront.connect(new FrontendContext().directory(dir).name("victim").ringPages(features == Features.DEFAULT ? 1 : 2)
+        front = DrivenConnect.connect(backend, new FrontendContext().directory(dir).name("victim").ringPages(features == Features.DEFAULT ? 1 : 2)
             .features(features).txPushBatch(1));
-        accept.join();
         assertEquals(1, backend.connectedCount());
 
         front.tryClaim(64, 0).commit(1);

@@ -30,18 +30,8 @@ class TxPushBatchTest
             return PacketStatus.OKAY;
         })))
         {
-            final Thread accept = new Thread(() ->
+            try (NetFront front = DrivenConnect.connect(backend, new FrontendContext().directory(dir).name("batch").txPushBatch(4)))
             {
-                final long end = System.nanoTime() + 10_000_000_000L;
-                while (backend.connectedCount() == 0 && System.nanoTime() < end)
-                {
-                    backend.doWork();
-                }
-            });
-            accept.start();
-            try (NetFront front = NetFront.connect(new FrontendContext().directory(dir).name("batch").txPushBatch(4)))
-            {
-                accept.join();
                 final int start = front.device().txRing().getIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET);
                 for (int i = 0; i < 3; i++)
                 {
