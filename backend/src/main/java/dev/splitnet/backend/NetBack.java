@@ -10,6 +10,7 @@ import dev.splitnet.api.Remedy;
 import dev.splitnet.api.SplitnetException;
 import dev.splitnet.api.XenbusState;
 import dev.splitnet.mmap.BackendCounters;
+import dev.splitnet.mmap.ClockCadence;
 import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.Device;
 import dev.splitnet.mmap.DeviceCounter;
@@ -87,6 +88,8 @@ public final class NetBack implements Backend, Agent
     private final Int2ObjectHashMap<Vif> byDomain = new Int2ObjectHashMap<>();
     private Vif[] vifs = new Vif[0];
     private int cycles;
+    // which cycles that did work read the clock for housekeeping
+    private final ClockCadence busyClock = new ClockCadence(false, System.nanoTime());
     private long nextHousekeepingNs;
     // when checkPeers last beat every frontend's heartbeat (0: never)
     private long lastBeatNs;
@@ -254,11 +257,13 @@ public final class NetBack implements Backend, Agent
         // Housekeeping (adopting frontends the conductor connected, draining doorbells, noticing
         // dead peers, the heartbeat) runs on a clock, not per cycle: a syscall per cycle would cost
         // more than the packets. The clock is read every 64 empty cycles (cheap ones), and after
-        // every cycle that did work: a busy cycle on a loaded machine can take milliseconds, and 64
-        // of them would put the heartbeat frontends watch late. Connecting happens on the conductor.
-        if (work > 0 || (++cycles & 63) == 0)
+        // cycles that did work as often as ClockCadence says: every one while they take long (a
+        // busy cycle on a loaded machine can take milliseconds, and 64 of them would put the
+        // heartbeat frontends watch late), every 16th while they are short. Connecting happens on the conductor.
+        if (work > 0 ? busyClock.due() : (++cycles & 63) == 0)
         {
             final long now = System.nanoTime();
+            busyClock.read(now);
             if (now - nextHousekeepingNs >= 0)
             {
                 nextHousekeepingNs = now + HOUSEKEEPING_INTERVAL_NS;

@@ -10,6 +10,7 @@ import dev.splitnet.api.SplitnetException;
 import dev.splitnet.api.TxClaim;
 import dev.splitnet.api.TxCompletionHandler;
 import dev.splitnet.api.XenbusState;
+import dev.splitnet.mmap.ClockCadence;
 import dev.splitnet.mmap.ControlDescriptor;
 import dev.splitnet.mmap.BackendFrames;
 import dev.splitnet.mmap.DescriptorPassing;
@@ -69,6 +70,8 @@ public final class NetFront implements Frontend
     private final long features;
     private final long backendPid;
     private final PeerWatch watch;
+    // which polls read the clock for the watch (a clock read costs more than a poll)
+    private final ClockCadence pollClock;
     // the device file's identity (device and inode) at connect: close() deletes only that file
     private final Object fileKey;
     private boolean connected;
@@ -97,7 +100,10 @@ public final class NetFront implements Frontend
         this.rxRing = rxRing;
         this.tx = tx;
         this.rx = rx;
-        this.watch = new PeerWatch(device, doorbell, context.backendTimeoutMs(), peerPid(doorbell), context.name(), System.nanoTime());
+        final long now = System.nanoTime();
+        this.watch = new PeerWatch(device, doorbell, context.backendTimeoutMs(), peerPid(doorbell), context.name(), now);
+        // a file can be truncated under the mapping: its length is checked before every poll
+        this.pollClock = new ClockCadence(!device.isSealedMemory(), now);
         this.fileKey = fileKeyOf(device.path());
         this.connected = true;
         tx.onMemoryFault(this::onMemoryFault);
@@ -537,11 +543,16 @@ public final class NetFront implements Frontend
 
     private int pollConnected(final TxCompletionHandler completions, final RxHandler receiver)
     {
-        // first, so that a file truncated under the mapping is seen before the mapping is touched
-        final long now = System.nanoTime();
-        if (watch.isDue(now) && !checkPeer(now))
+        // first, so that a file truncated under the mapping is seen before the mapping is touched;
+        // on sealed memory, which cannot shrink, dense polls read the clock only now and then
+        if (pollClock.due())
         {
-            return tx.failAll(completions);
+            final long now = System.nanoTime();
+            pollClock.read(now);
+            if (watch.isDue(now) && !checkPeer(now))
+            {
+                return tx.failAll(completions);
+            }
         }
         tx.flush();
         final int completed = tx.processResponses(completions);
