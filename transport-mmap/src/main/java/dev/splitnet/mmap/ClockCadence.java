@@ -4,8 +4,9 @@ package dev.splitnet.mmap;
  * Decides which of a busy loop's turns (a frontend's polls, a backend's duty cycles that did work)
  * read the clock for their time-based checks. A clock read ({@code System.nanoTime}) costs about
  * 30 ns on the hosts measured here, more than a poll's ring reads, and a spinning frontend paid it
- * at the start of the very poll that found its response: a round trip on one thread took 471-490
- * ns (medians) reading it every poll and 400 ns reading it every 16th ({@code EchoPathBenchmark}).
+ * at the start of the very poll that found its response: a round trip on one thread took 14% less
+ * reading it every 16th poll (medians of 8 alternating pairs of JVMs, 585 and 507 ns,
+ * {@code EchoPathBenchmark}; docs/benchmarks/round-trip-cpu-2026-12-07.md).
  *
  * <p>Turns that come densely (under {@link #DENSE_GAP_NS} apart on average since the last read)
  * read it every {@link #READ_EVERY}th time, so a check is late by at most

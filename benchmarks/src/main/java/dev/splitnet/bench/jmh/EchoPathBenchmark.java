@@ -1,17 +1,12 @@
 package dev.splitnet.bench.jmh;
 
-import dev.splitnet.api.Features;
-import dev.splitnet.api.IdleMode;
 import dev.splitnet.api.RxHandler;
 import dev.splitnet.api.TxClaim;
 import dev.splitnet.api.TxCompletionHandler;
-import dev.splitnet.backend.BackendContext;
 import dev.splitnet.backend.NetBack;
 import dev.splitnet.frontend.FrontendContext;
 import dev.splitnet.frontend.NetFront;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.*;
 
@@ -36,7 +31,7 @@ public class EchoPathBenchmark
     @Param({ "256" })
     public int rxFrames;
 
-    private Path dir;
+    private OneThreadPair pair;
     private NetBack backend;
     private NetFront front;
     private boolean received;
@@ -46,24 +41,10 @@ public class EchoPathBenchmark
     @Setup
     public void setUp() throws Exception
     {
-        dir = Files.createTempDirectory(Path.of("/dev/shm"), "echo-jmh");
-        final NetBack[] holder = new NetBack[1];
-        holder[0] = NetBack.launch(new BackendContext().directory(dir).idleMode(IdleMode.BUSY_SPIN)
-            .handler(packet -> holder[0].deliver(packet.domainId(), packet)));
-        backend = holder[0];
-        final Thread accept = new Thread(() ->
-        {
-            final long end = System.nanoTime() + 10_000_000_000L;
-            while (backend.connectedCount() == 0 && System.nanoTime() < end)
-            {
-                backend.doWork();
-            }
-        });
-        accept.start();
-        final boolean v2 = "v2".equals(ring);
-        front = NetFront.connect(new FrontendContext().directory(dir).name("jmh").ringPages(v2 ? 8 : 4).txFrames(2048).rxFrames(rxFrames)
-            .features(v2 ? Features.DEFAULT | Features.RING_V2 : Features.DEFAULT));
-        accept.join();
+        pair = new OneThreadPair(ring, b -> packet -> b.deliver(packet.domainId(), packet),
+            new FrontendContext().txFrames(2048).rxFrames(rxFrames));
+        backend = pair.backend;
+        front = pair.front;
     }
 
     @Benchmark
@@ -85,11 +66,6 @@ public class EchoPathBenchmark
     @TearDown
     public void tearDown() throws IOException
     {
-        front.close();
-        backend.close();
-        try (var paths = Files.walk(dir))
-        {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        pair.close();
     }
 }
