@@ -158,7 +158,7 @@ public final class BenchMain
     {
         progress.step("limit: bare cache-line round trip between two processes");
         final Map<String, String> b = launcher.run("cacheline", Scenario.RTT_SPIN, 8, "spin", 500, 1000)[1];
-        final RunResult result = new RunResult(null, Scenario.RTT_SPIN, 8, "spin", rep, num(b, "p50"), 0, -1, -1,
+        final RunResult result = new RunResult(null, Scenario.RTT_SPIN, 8, "spin", rep, num(b, "p50"), -1, 0, -1, -1,
             num(b, "p50"), num(b, "p99"), num(b, "p999"), num(b, "max"), -1, "");
         progress.done(String.format(Locale.ROOT, "p50 %.2f us (%s)", result.p50() / 1000, result.placement().label()));
         return result;
@@ -200,7 +200,7 @@ public final class BenchMain
         final Map<String, String> measurer = kase.scenario.isThroughput() && aMeasures ? a : b;
         final String extra = a.getOrDefault("payload_faults", b.getOrDefault("payload_faults", null)) == null ? ""
             : " payload_faults=" + b.get("payload_faults") + " grant_pins=" + b.get("grant_pins");
-        return new RunResult(transport, kase.scenario, kase.size, kase.idle, rep, num(b, "probe_p50"),
+        return new RunResult(transport, kase.scenario, kase.size, kase.idle, rep, num(b, "probe_p50"), num(b, "probe_after_p50"),
             num(measurer, "rate"), num(a, "alloc"), num(b, "alloc"),
             num(b, "p50"), num(b, "p99"), num(b, "p999"), num(b, "max"), cpuShare(transport, kase, a, b), extra);
     }
@@ -229,8 +229,9 @@ public final class BenchMain
         final String figure = r.scenario().isThroughput()
             ? String.format(Locale.ROOT, "%s msg/s (%.2f GB/s)", Report.rate(r.rate()), r.gigabytesPerSecond())
             : String.format(Locale.ROOT, "p50 %.2f us p99 %.2f us", r.p50() / 1000, r.p99() / 1000);
-        return String.format(Locale.ROOT, "%s, %s (cache-line %.2f us%s), alloc %s/%s B/msg%s", figure, r.placement().label(),
-            r.probeNs() / 1000, r.cpuShare() >= 0 ? String.format(Locale.ROOT, ", cpu %.0f%%", 100 * r.cpuShare()) : "",
+        return String.format(Locale.ROOT, "%s, %s (cache-line %.2f us%s%s), alloc %s/%s B/msg%s", figure, r.placement().label(),
+            r.probeNs() / 1000, r.probeAfterNs() < 0 ? "" : String.format(Locale.ROOT, " before, %.2f us after", r.probeAfterNs() / 1000),
+            r.cpuShare() >= 0 ? String.format(Locale.ROOT, ", cpu %.0f%%", 100 * r.cpuShare()) : "",
             Report.alloc(r.allocA()), Report.alloc(r.allocB()), r.extra());
     }
 

@@ -9,8 +9,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * The small file two workers of one run share besides the transport under test: a ready flag
  * (the side that owns the transport's files has created them), a stop flag (the measuring side is
- * done), and one word for the bare cache-line ping-pong that tells near from far placement.
- * Each field has its own 128-byte line.
+ * done), and two words for the bare cache-line ping-pong that tells near from far placement, one
+ * probed before the run and one after it. Each field has its own 128-byte line.
  */
 final class Control implements AutoCloseable
 {
@@ -21,6 +21,8 @@ final class Control implements AutoCloseable
     /** Side a's and side b's "my window is closed" flags, each on its own line. */
     private static final int DONE_A_OFFSET = 384;
     private static final int DONE_B_OFFSET = 512;
+    /** The ping-pong word probed after the run (the first one ends at {@link #PROBE_DONE}). */
+    private static final int PING_AFTER_OFFSET = 640;
     private static final long PROBE_DONE = -1;
 
     private final MappedByteBuffer mapped;
@@ -102,44 +104,102 @@ final class Control implements AutoCloseable
      */
     void ping(final long durationMs, final Histogram histogram)
     {
+        ping(PING_OFFSET, durationMs, histogram, Long.MAX_VALUE);
+    }
+
+    /** The answering side: echoes every odd value plus one until the pinging side is done. */
+    void pong()
+    {
+        pong(PING_OFFSET, Long.MAX_VALUE);
+    }
+
+    /**
+     * The probe after the run, pinging side: as {@link #ping(long, Histogram)} on a word of its
+     * own, giving up when the other side has not answered a ping within {@code answerTimeoutMs}
+     * (it is past its run, and may have failed there).
+     *
+     * @return whether the probe ran to its end.
+     */
+    boolean pingAfter(final long durationMs, final Histogram histogram, final long answerTimeoutMs)
+    {
+        return ping(PING_AFTER_OFFSET, durationMs, histogram, answerTimeoutMs);
+    }
+
+    /** The probe after the run, answering side; returns when the pinging side is done or has not pinged within {@code timeoutMs}. */
+    void pongAfter(final long timeoutMs)
+    {
+        pong(PING_AFTER_OFFSET, timeoutMs);
+    }
+
+    private boolean ping(final int offset, final long durationMs, final Histogram histogram, final long answerTimeoutMs)
+    {
         final long start = System.nanoTime();
         final long warm = start + durationMs * 250_000L;
         final long end = start + durationMs * 1_000_000L;
+        final long answerTimeoutNs = answerTimeoutMs == Long.MAX_VALUE ? Long.MAX_VALUE : answerTimeoutMs * 1_000_000L;
         long value = 1;
         long now = start;
-        while (now - end < 0)
+        boolean answered = true;
+        while (answered && now - end < 0)
         {
-            buffer.putLongVolatile(PING_OFFSET, value);
-            while (buffer.getLongVolatile(PING_OFFSET) != value + 1)
+            buffer.putLongVolatile(offset, value);
+            int spins = 0;
+            while (buffer.getLongVolatile(offset) != value + 1)
             {
+                // the clock only every 4096 spins: an answer in time costs no clock read
+                if ((++spins & 4095) == 0 && System.nanoTime() - now > answerTimeoutNs)
+                {
+                    answered = false;
+                    break;
+                }
                 Thread.onSpinWait();
             }
             final long after = System.nanoTime();
-            if (after - warm > 0)
+            if (answered && after - warm > 0)
             {
                 histogram.recordValue(after - now);
             }
             now = after;
             value += 2;
         }
-        buffer.putLongVolatile(PING_OFFSET, PROBE_DONE);
+        buffer.putLongVolatile(offset, PROBE_DONE);
+        return answered;
     }
 
-    /** The answering side: echoes every odd value plus one until the pinging side is done. */
-    void pong()
+    private void pong(final int offset, final long timeoutMs)
     {
+        final long timeoutNs = timeoutMs == Long.MAX_VALUE ? Long.MAX_VALUE : timeoutMs * 1_000_000L;
         long last = 0;
+        // no clock read per answer (it would lengthen the round trip measured): idle spins are
+        // counted, and every 4096th looks at the clock and whether a ping came since the last look
+        boolean answeredSinceLook = false;
+        long lastLook = System.nanoTime();
+        int idleSpins = 0;
         while (true)
         {
-            final long value = buffer.getLongVolatile(PING_OFFSET);
+            final long value = buffer.getLongVolatile(offset);
             if (value == PROBE_DONE)
             {
                 return;
             }
             if (value != last && (value & 1) == 1)
             {
-                buffer.putLongVolatile(PING_OFFSET, value + 1);
+                buffer.putLongVolatile(offset, value + 1);
                 last = value;
+                answeredSinceLook = true;
+            }
+            else if (timeoutNs != Long.MAX_VALUE && (++idleSpins & 4095) == 0)
+            {
+                final long now = System.nanoTime();
+                if (answeredSinceLook)
+                {
+                    answeredSinceLook = false;
+                    lastLook = now;
+                }
+                else if (now - lastLook > timeoutNs)
+                {
+                    return;
+                }
             }
             Thread.onSpinWait();
         }

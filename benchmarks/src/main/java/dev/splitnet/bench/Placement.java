@@ -12,7 +12,12 @@ public enum Placement
      * The round trip took longer than any placement explains: the two processes were not running
      * at the same time (another load took a core). Such runs are reported but not compared.
      */
-    CONTENDED;
+    CONTENDED,
+    /**
+     * The probes before and after the run fell in different placements: the vCPUs moved during
+     * it, so its figures belong to neither. Reported, not compared.
+     */
+    MOVED;
 
     /** Round trips below this are near (measured here: 0.13-0.22 us near). */
     public static final double THRESHOLD_NS = 220;
@@ -32,6 +37,12 @@ public enum Placement
             return MID;
         }
         return cacheLineRttNs < CONTENDED_NS ? FAR : CONTENDED;
+    }
+
+    /** Whether runs here are compared with each other: one placement held through the run. */
+    public boolean isComparable()
+    {
+        return this == NEAR || this == MID || this == FAR;
     }
 
     public String label()

@@ -132,9 +132,9 @@ final class Report
     }
 
     /** How many times better splitnet is than the peer: >1 means splitnet wins. */
-    private static String ratio(final Scenario scenario, final Median s, final Median p)
+    private static String ratio(final Placement placement, final Scenario scenario, final Median s, final Median p)
     {
-        if (s == null || p == null || p.rate <= 0 && scenario.isThroughput())
+        if (!placement.isComparable() || s == null || p == null || p.rate <= 0 && scenario.isThroughput())
         {
             return "";
         }
@@ -172,12 +172,12 @@ final class Report
                 sb.append("| ").append(kase.scenario().cliName()).append(" | ").append(kase.size()).append(" | ").append(kase.idle())
                     .append(" | ").append(placement.label()).append(" (").append(us(probeMedian(kase, placement))).append(" us) | ")
                     .append(figure(kase.scenario(), s)).append(s == null ? "" : " [" + s.runs + "]").append(" | ")
-                    .append(figure(kase.scenario(), v2)).append(ratio(kase.scenario(), v2, s)).append(" | ")
-                    .append(figure(kase.scenario(), flip)).append(ratio(kase.scenario(), flip, s)).append(" | ")
-                    .append(figure(kase.scenario(), lazy)).append(ratio(kase.scenario(), lazy, s)).append(" | ")
-                    .append(figure(kase.scenario(), aeron)).append(ratio(kase.scenario(), s, aeron)).append(" | ")
-                    .append(figure(kase.scenario(), agrona)).append(ratio(kase.scenario(), s, agrona)).append(" | ")
-                    .append(figure(kase.scenario(), uds)).append(ratio(kase.scenario(), s, uds)).append(" | ")
+                    .append(figure(kase.scenario(), v2)).append(ratio(placement, kase.scenario(), v2, s)).append(" | ")
+                    .append(figure(kase.scenario(), flip)).append(ratio(placement, kase.scenario(), flip, s)).append(" | ")
+                    .append(figure(kase.scenario(), lazy)).append(ratio(placement, kase.scenario(), lazy, s)).append(" | ")
+                    .append(figure(kase.scenario(), aeron)).append(ratio(placement, kase.scenario(), s, aeron)).append(" | ")
+                    .append(figure(kase.scenario(), agrona)).append(ratio(placement, kase.scenario(), s, agrona)).append(" | ")
+                    .append(figure(kase.scenario(), uds)).append(ratio(placement, kase.scenario(), s, uds)).append(" | ")
                     .append(s == null ? "-" : feBe(kase.scenario(), s)).append(" |\n");
             }
         }
@@ -319,7 +319,8 @@ final class Report
             + "message, %d ms measured; figures are medians. Before every run the two processes measure a bare cache-line round trip "
             + "through one word of a shared mapping; below %.0f ns the run is labelled near, below %.0f ns mid, else far, and "
             + "splitnet is compared with a peer only within one placement; above %.0f ns the pair was not co-scheduled (another load held a core) and the "
-            + "run is labelled contended. How each transport is set up: [README.md](README.md).%n%n",
+            + "run is labelled contended. The probe runs again after the run: a run whose two probes name different placements is "
+            + "labelled moved (the vCPUs moved during it). Contended and moved runs are shown, never compared. How each transport is set up: [README.md](README.md).%n%n",
             options.reps, options.warmupMs, options.measureMs, Placement.THRESHOLD_NS, Placement.MID_NS, Placement.CONTENDED_NS));
         md.append("![throughput](throughput.png)\n\n![latency](latency.png)\n\n");
         md.append(table(true)).append('\n');

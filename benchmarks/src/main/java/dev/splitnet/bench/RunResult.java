@@ -8,6 +8,7 @@ record RunResult(
     String idle,
     int rep,
     double probeNs,
+    double probeAfterNs,
     double rate,
     double allocA,
     double allocB,
@@ -25,9 +26,19 @@ record RunResult(
      */
     static final double MIN_CPU_SHARE = 0.6;
 
+    /**
+     * Where the run ran: contended when a side lost its core, moved when the probe after the run
+     * (-1 when it did not run) names another placement than the probe before it, else the
+     * placement both name.
+     */
     Placement placement()
     {
-        return cpuShare >= 0 && cpuShare < MIN_CPU_SHARE ? Placement.CONTENDED : Placement.of(probeNs);
+        if (cpuShare >= 0 && cpuShare < MIN_CPU_SHARE)
+        {
+            return Placement.CONTENDED;
+        }
+        final Placement before = Placement.of(probeNs);
+        return probeAfterNs < 0 || before == Placement.CONTENDED || Placement.of(probeAfterNs) == before ? before : Placement.MOVED;
     }
 
     /** Payload bandwidth in GB/s (messages per second times size). */
@@ -44,13 +55,13 @@ record RunResult(
 
     static String csvHeader()
     {
-        return "transport,scenario,size,idle,rep,placement,probe_ns,rate_msg_s,gbps,alloc_a,alloc_b,p50_ns,p99_ns,p999_ns,max_ns,cpu_share,extra";
+        return "transport,scenario,size,idle,rep,placement,probe_ns,probe_after_ns,rate_msg_s,gbps,alloc_a,alloc_b,p50_ns,p99_ns,p999_ns,max_ns,cpu_share,extra";
     }
 
     String csv()
     {
         return String.join(",", transport.cliName(), scenario.cliName(), Integer.toString(size), idle, Integer.toString(rep),
-            placement().label(), fmt(probeNs), fmt(rate), String.format(java.util.Locale.ROOT, "%.3f", gigabytesPerSecond()),
+            placement().label(), fmt(probeNs), fmt(probeAfterNs), fmt(rate), String.format(java.util.Locale.ROOT, "%.3f", gigabytesPerSecond()),
             fmt(allocA), fmt(allocB), fmt(p50), fmt(p99), fmt(p999), fmt(max),
             String.format(java.util.Locale.ROOT, "%.3f", cpuShare), extra.trim().replace(' ', ';'));
     }

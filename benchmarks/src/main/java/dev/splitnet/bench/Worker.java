@@ -17,6 +17,8 @@ import org.HdrHistogram.Histogram;
 public final class Worker
 {
     static final long PROBE_MS = 300;
+    /** The probe after the run gives up on a side that has not answered for this long. */
+    static final long PROBE_ANSWER_TIMEOUT_MS = 5_000;
 
     private Worker()
     {
@@ -105,10 +107,24 @@ public final class Worker
                     rtt.getValueAtPercentile(50), rtt.getValueAtPercentile(99), rtt.getValueAtPercentile(99.9), rtt.getMaxValue()));
             }
             line.append(worker.extra());
-            System.out.println(line);
-            System.out.flush();
             control.signalDone(sideA);
             control.awaitOtherDone(sideA, 5_000);
+            // the placement again, after both windows closed: the vCPUs move between near and far
+            // cores minute to minute, and a run that moved is not compared (Placement.MOVED)
+            if (sideA)
+            {
+                control.pongAfter(PROBE_ANSWER_TIMEOUT_MS);
+            }
+            else
+            {
+                final Histogram probeAfter = new Histogram(3_600_000_000L, 3);
+                if (control.pingAfter(PROBE_MS, probeAfter, PROBE_ANSWER_TIMEOUT_MS) && probeAfter.getTotalCount() > 0)
+                {
+                    line.append(String.format(Locale.ROOT, " probe_after_p50=%d", probeAfter.getValueAtPercentile(50)));
+                }
+            }
+            System.out.println(line);
+            System.out.flush();
             worker.close();
         }
         System.exit(0);
