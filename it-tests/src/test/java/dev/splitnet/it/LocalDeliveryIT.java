@@ -18,7 +18,12 @@ import static org.junit.jupiter.api.Assertions.*;
 class LocalDeliveryIT
 {
     /** Adjacent pairs of runs (instant consumer, then holding) the sender's rate is compared in, at most. */
-    private static final int RATE_PAIRS = 3;
+    private static final int RATE_PAIRS = 5;
+    /**
+     * The least share of its paired instant run every held run must keep, whatever the placement: a
+     * sender the holder stalls gets its ring's worth (256 packets) out and waits 5 s, under x0.001.
+     */
+    private static final double STALL_BOUND = 0.1;
 
     @TempDir
     Path dir;
@@ -68,8 +73,10 @@ class LocalDeliveryIT
      *
      * <p>The rate is compared within a pair of adjacent runs, up to {@link #RATE_PAIRS} pairs: on a
      * VM whose two vCPUs move between near and far cores, one 3 s run can land on a slow placement
-     * (x0.35 once in CI, x0.82-0.86 in every other run on record). A sender the holder really
-     * stalls fails every pair; every held run is checked in full whatever its rate.
+     * (x0.35 once in CI, x0.25 and x0.38 in two pairs of another, where the third gave x0.98; x0.66-1.01
+     * in every direct run on record). A sender the holder really stalls fails every pair, and fails
+     * at once: each held run must keep {@link #STALL_BOUND} of its pair's rate; every held run is
+     * checked in full whatever its rate.
      */
     @Test
     void shouldKeepTheSenderAtHalfItsRateWhileAConsumerHoldsEveryPacketFiveSeconds() throws Exception
@@ -82,6 +89,7 @@ class LocalDeliveryIT
             System.out.printf("[local-delivery] pair %d: 3 s at full rate: %d packets sent with an instant consumer, %d with one "
                 + "holding 5 s (x%.2f)%n", pair, instant, held, (double)held / instant);
             pairs.append(String.format(" pair %d: %d held against %d instant;", pair, held, instant));
+            assertTrue(held >= instant * STALL_BOUND, "a consumer holding every packet stalled the sender:" + pairs);
             if (held >= instant / 2)
             {
                 return;
