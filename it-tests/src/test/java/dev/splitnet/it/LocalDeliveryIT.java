@@ -21,7 +21,8 @@ class LocalDeliveryIT
     private static final int RATE_PAIRS = 5;
     /**
      * The least share of its paired instant run every held run must keep, whatever the placement: a
-     * sender the holder stalls gets its ring's worth (256 packets) out and waits 5 s, under x0.001.
+     * sender the holder stalls stays far under it (pressure relief disabled: 1,536 packets in 3 s, only
+     * what the copy deadline freed, against 3,493,793 instant, x0.0004).
      */
     private static final double STALL_BOUND = 0.1;
 
